@@ -1,0 +1,71 @@
+"""readerapp: groups, sessions, attendance, radio and partner feeds for Shared Reading."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+
+from . import config as settings
+from .db import include_object, render_item, sqlite_read_only
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the application. ``config`` overrides every other source (tests use it)."""
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.update(settings.load(Path(app.instance_path), config))
+    configure_logging(app)
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
+    logging.getLogger("readerapp").setLevel(level)
+    app.logger.setLevel(level)
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every table known before the engine is used)
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(MIGRATIONS_DIR),
+        include_object=include_object,
+        render_item=render_item,
+    )
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URI"])
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    from .users import auth  # noqa: F401  (registers the user loader)
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _mark_read_only() -> None:
+        # SQLite: reads begin deferred so they never queue behind writers.
+        sqlite_read_only.set(request.method in READ_ONLY_METHODS)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""Attendance: headcounts per delivered session and optional pseudonymous registers."""

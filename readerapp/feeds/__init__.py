@@ -1,0 +1,1 @@
+"""Partner iCalendar feeds and their access tokens."""

@@ -1,0 +1,1 @@
+"""Reading groups, their leaders and their recurrence patterns."""

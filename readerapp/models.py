@@ -1,0 +1,36 @@
+"""Every domain's models, imported once so SQLAlchemy and Alembic see the whole schema."""
+
+from .attendance.models import Attendance, Participant, ParticipantAttendance
+from .audit.models import AuditEvent
+from .feeds.models import FeedToken
+from .groups.models import GroupExcludedDate, ReadingGroup, group_coleader
+from .notifications.models import OutboxMessage, SchedulerHeartbeat
+from .organisations.models import Organisation, Partnership, Venue
+from .radio.models import Broadcast, Episode, Programme, episode_material
+from .sessions.models import ReadingMaterial, ReadingSession, session_material
+from .users.models import ApiToken, User
+
+__all__ = [
+    "ApiToken",
+    "Attendance",
+    "AuditEvent",
+    "Broadcast",
+    "Episode",
+    "FeedToken",
+    "GroupExcludedDate",
+    "Organisation",
+    "OutboxMessage",
+    "Participant",
+    "ParticipantAttendance",
+    "Partnership",
+    "Programme",
+    "ReadingGroup",
+    "ReadingMaterial",
+    "ReadingSession",
+    "SchedulerHeartbeat",
+    "User",
+    "Venue",
+    "episode_material",
+    "group_coleader",
+    "session_material",
+]

@@ -1,0 +1,1 @@
+"""Outgoing mail: an outbox every message passes through, delivered over SMTP when configured."""

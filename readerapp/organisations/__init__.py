@@ -1,0 +1,1 @@
+"""Partner organisations, their venues, and their partnerships with reading groups."""

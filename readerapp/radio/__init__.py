@@ -1,0 +1,1 @@
+"""Prison radio: programmes, recorded episodes and their broadcasts on a station."""

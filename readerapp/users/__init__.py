@@ -1,0 +1,1 @@
+"""Accounts, roles and personal API tokens."""

@@ -1,0 +1,80 @@
+"""Writes to user accounts. Operations flush; the caller commits."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from ..extensions import db
+from ..organisations.models import Organisation
+from .models import ROLES, User
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class UserError(ValueError):
+    """A user cannot be created or changed as asked; the message says why."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_email(email: str) -> str:
+    try:
+        result = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise UserError(f"{email!r} is not a valid email address: {exc}", "email") from exc
+    return User.normalise_email(result.normalized)
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(
+            f"the password must be at least {MIN_PASSWORD_LENGTH} characters", "password"
+        )
+    if len(password) > 200:
+        raise UserError("the password must be at most 200 characters", "password")
+
+
+def create_user(
+    *,
+    email: str,
+    role: str,
+    password: str,
+    display_name: str | None = None,
+    organisation_name: str | None = None,
+    organisation_id: int | None = None,
+) -> User:
+    email = check_email(email)
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}", "role")
+    check_password(password)
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise UserError(f"a user with email {email} already exists", "email")
+    organisation = None
+    if organisation_name:
+        organisation = db.session.scalar(
+            sa.select(Organisation).where(Organisation.name == organisation_name)
+        )
+        if organisation is None:
+            raise UserError(f"no organisation called {organisation_name!r}", "organisation")
+    elif organisation_id is not None:
+        organisation = db.session.get(Organisation, organisation_id)
+        if organisation is None:
+            raise UserError("that organisation does not exist", "organisation")
+    if role == "partner_viewer" and organisation is None:
+        raise UserError("a partner_viewer must belong to an organisation", "organisation")
+    name = (display_name or email.split("@", 1)[0]).strip()
+    if not name or len(name) > 120:
+        raise UserError("the display name must be 1 to 120 characters", "display_name")
+    user = User(
+        email=email,
+        display_name=name,
+        role=role,
+        organisation_id=organisation.id if organisation else None,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user

@@ -1,0 +1,58 @@
+"""The migrations build the schema the models describe, on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+from flask_migrate import upgrade
+
+from readerapp import create_app
+from readerapp.db import include_object
+from readerapp.extensions import db
+
+from .conftest import TEST_DATABASE_URL, create_postgres_database, drop_postgres_database
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> str:
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        url, name = create_postgres_database(TEST_DATABASE_URL)
+        yield url
+        drop_postgres_database(TEST_DATABASE_URL, name)
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
+def test_upgrade_from_empty_matches_the_models(empty_database_url: str, tmp_path: Path) -> None:
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": False,
+                    "include_object": include_object,
+                },
+            )
+            diff = compare_metadata(context, db.metadata)
+            tables = set(sa.inspect(conn).get_table_names())
+        db.engine.dispose()
+    assert diff == [], f"models and migrations disagree: {diff}"
+    assert {"organisation", "reading_session", "attendance", "broadcast"} <= tables
+
+
+def test_every_revision_file_is_date_prefixed() -> None:
+    versions = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+    files = [p.name for p in versions.glob("*.py")]
+    assert files
+    assert all(name[:8].isdigit() and name[8] == "_" for name in files), files

@@ -1,0 +1,3 @@
+from readerapp import create_app
+
+app = create_app()
