@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 run: $(VENV)/.installed
-	READERAPP_ENVIRONMENT=$${READERAPP_ENVIRONMENT:-development} $(FLASK) db upgrade
+	READERAPP_ENVIRONMENT=$${READERAPP_ENVIRONMENT:-development} $(FLASK) db upgrade heads
 	READERAPP_ENVIRONMENT=$${READERAPP_ENVIRONMENT:-development} $(FLASK) seed-demo --if-empty
 	READERAPP_ENVIRONMENT=$${READERAPP_ENVIRONMENT:-development} PORT=$(PORT) $(BIN)/python -m readerapp.serve
 

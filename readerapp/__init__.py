@@ -59,10 +59,39 @@ def register_request_hooks(app: Flask) -> None:
         sqlite_read_only.set(request.method in READ_ONLY_METHODS)
 
 
+# Each domain package may define ``init_app(app)`` to register its blueprints, commands and
+# navigation entries; the order here is the order of the navigation bar.
+DOMAINS = (
+    "web",
+    "users",
+    "groups",
+    "sessions",
+    "attendance",
+    "organisations",
+    "radio",
+    "feeds",
+    "exports",
+    "notifications",
+    "audit",
+    "scheduler",
+    "api",
+)
+
+
 def register_blueprints(app: Flask) -> None:
+    import importlib
+    import importlib.util
+
     from .health import bp as health_bp
 
     app.register_blueprint(health_bp)
+    for name in DOMAINS:
+        if importlib.util.find_spec(f"{__name__}.{name}") is None:
+            continue
+        module = importlib.import_module(f"{__name__}.{name}")
+        init = getattr(module, "init_app", None)
+        if init is not None:
+            init(app)
 
 
 def register_commands(app: Flask) -> None:

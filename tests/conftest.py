@@ -3,6 +3,7 @@ migrations once per run, emptied after every test."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import uuid
 from collections.abc import Iterator
@@ -60,14 +61,26 @@ def app_config(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> d
     }
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in a fresh context, as a real server does.
+
+    Tests hold an app context of their own; without this, requests would share its ``g`` (the
+    signed-in user) and its database session with the test and with each other.
+    """
+
+    def open(self, *args: object, **kwargs: object):  # type: ignore[override]
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(app_config: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("instance")
     application = create_app(dict(app_config), instance_path=str(instance))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         from flask_migrate import upgrade
 
-        upgrade()
+        upgrade(revision="heads")
     yield application
     with application.app_context():
         db.engine.dispose()

@@ -34,7 +34,7 @@ def test_upgrade_from_empty_matches_the_models(empty_database_url: str, tmp_path
         instance_path=str(tmp_path),
     )
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
                 conn,

@@ -78,3 +78,21 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (same answer for every failure)."""
+    user = db.session.scalar(sa.select(User).where(User.email == User.normalise_email(email)))
+    if user is None or not user.active:
+        return None
+    return user if user.check_password(password) else None
+
+
+def change_password(user: User, current: str, new: str) -> bool:
+    if not user.check_password(current):
+        return False
+    check_password(new)
+    user.set_password(new)
+    user.session_generation += 1  # signs the user out on every other device
+    db.session.flush()
+    return True

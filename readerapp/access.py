@@ -1,0 +1,99 @@
+"""Who may see and change what. Views call these after loading and before delegating.
+
+- admin, manager: everything;
+- reader_leader: the groups they lead or co-lead (and those groups' sessions);
+- partner_viewer: groups partnered with their organisation, read-only, headcounts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user, login_required
+
+from .groups.models import ReadingGroup, group_coleader
+from .organisations.models import Partnership
+from .users.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Signed in, and one of ``roles`` (403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def managers_only(view: F) -> F:
+    return roles_required("admin", "manager")(view)
+
+
+def admins_only(view: F) -> F:
+    return roles_required("admin")(view)
+
+
+def visible_group_ids(user: User) -> sa.Select | None:
+    """A SELECT of the ids of groups ``user`` may see, or None for every group."""
+    if user.role in {"admin", "manager"}:
+        return None
+    if user.role == "reader_leader":
+        coled = sa.select(group_coleader.c.group_id).where(group_coleader.c.user_id == user.id)
+        return sa.select(ReadingGroup.id).where(
+            sa.or_(ReadingGroup.lead_leader_id == user.id, ReadingGroup.id.in_(coled))
+        )
+    if user.role == "partner_viewer" and user.organisation_id is not None:
+        return sa.select(Partnership.group_id).where(
+            Partnership.organisation_id == user.organisation_id
+        )
+    return sa.select(ReadingGroup.id).where(sa.false())
+
+
+def restrict_to_visible_groups(query: sa.Select, group_id_column: Any, user: User) -> sa.Select:
+    ids = visible_group_ids(user)
+    return query if ids is None else query.where(group_id_column.in_(ids))
+
+
+def can_view_group(user: User, group: ReadingGroup) -> bool:
+    if user.role in {"admin", "manager"}:
+        return True
+    if user.role == "reader_leader":
+        return group.is_led_by(user)
+    if user.role == "partner_viewer":
+        return any(p.organisation_id == user.organisation_id for p in group.partnerships)
+    return False
+
+
+def can_edit_group_sessions(user: User, group: ReadingGroup) -> bool:
+    """Log and edit sessions: managers, admins and the group's own leaders."""
+    return user.role in {"admin", "manager"} or (
+        user.role == "reader_leader" and group.is_led_by(user)
+    )
+
+
+def can_manage_groups(user: User) -> bool:
+    """Create groups and change their patterns and partnerships."""
+    return user.role in {"admin", "manager"}
+
+
+def sees_participants(user: User) -> bool:
+    """Participant-level data (codes, registers) is never shown to partners."""
+    return user.role in {"admin", "manager", "reader_leader"}
+
+
+def require(condition: bool) -> None:
+    if not condition:
+        abort(403)

@@ -1,0 +1,49 @@
+"""Template filters: times shown in the local zone, durations and overdue spans in words."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask
+from flask_login import current_user
+
+from ..timeutil import to_local
+
+
+def local_dt(value: datetime | None, fmt: str = "%a %-d %b %Y, %H:%M", tz: str | None = None) -> str:
+    if value is None:
+        return ""
+    return to_local(value, tz).strftime(fmt)
+
+
+def local_date(value: datetime | None, tz: str | None = None) -> str:
+    return local_dt(value, "%a %-d %b %Y", tz)
+
+
+def local_time(value: datetime | None, tz: str | None = None) -> str:
+    return local_dt(value, "%H:%M", tz)
+
+
+def ago(delta: timedelta) -> str:
+    """A span in words: "3 days", "5 hours"."""
+    days = delta.days
+    if days >= 14:
+        return f"{days // 7} weeks"
+    if days >= 1:
+        return f"{days} day{'s' if days != 1 else ''}"
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(local_dt)
+    app.add_template_filter(local_date)
+    app.add_template_filter(local_time)
+    app.add_template_filter(ago)
+
+    @app.context_processor
+    def navigation() -> dict[str, object]:
+        items = app.extensions.get("readerapp.nav", [])
+        if not current_user.is_authenticated:
+            return {"nav_items": []}
+        return {"nav_items": [i for i in items if current_user.role in i.roles]}

@@ -1,0 +1,130 @@
+"""A small, complete world for tests that need one of everything, with two of each side so
+tests can check that one partner or leader never sees the other's data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from readerapp.extensions import db
+from readerapp.models import (
+    Broadcast,
+    Episode,
+    Organisation,
+    Participant,
+    Programme,
+    ReadingGroup,
+    ReadingMaterial,
+    ReadingSession,
+    User,
+    Venue,
+)
+from readerapp.timeutil import utcnow
+
+from .factories import Factory
+
+# A participant name and note no feed, partner view, report or log may ever show.
+SECRET_NAME = "Zebulon Quartermaine-Fitzwilliam"
+SECRET_NOTE = "Confidential: disclosed a family bereavement"
+SECRET_CODE = "ZQF-7731"
+
+
+@dataclass
+class World:
+    admin: User
+    manager: User
+    leader: User  # leads `group`
+    other_leader: User  # leads `other_group` only
+    partner: User  # partner_viewer of `host`
+    other_partner: User  # partner_viewer of `other_host`
+    host: Organisation
+    other_host: Organisation
+    station: Organisation
+    venue: Venue
+    group: ReadingGroup
+    other_group: ReadingGroup
+    past_session: ReadingSession  # delivered, with attendance and a register
+    due_session: ReadingSession  # past, not logged yet
+    future_session: ReadingSession
+    other_session: ReadingSession  # in other_group
+    material: ReadingMaterial
+    participant: Participant
+    programme: Programme
+    episode: Episode
+    broadcast: Broadcast
+
+    def user_for(self, role: str) -> User | None:
+        return None if role == "anonymous" else getattr(self, role)
+
+
+def build_world(f: Factory | None = None) -> World:
+    f = f or Factory()
+    admin = f.user("admin", display_name="Ada Admin")
+    manager = f.user("manager", display_name="Mona Manager")
+    leader = f.user("reader_leader", display_name="Lee Leader")
+    other_leader = f.user("reader_leader", display_name="Olive Otherleader")
+    host = f.organisation(name="Northmoor Trust", kind="nhs_trust")
+    other_host = f.organisation(name="HMP Elsewhere", kind="prison")
+    partner = f.user("partner_viewer", display_name="Pat Partner", organisation_id=host.id)
+    other_partner = f.user(
+        "partner_viewer", display_name="Oscar Otherpartner", organisation_id=other_host.id
+    )
+    station = f.station(name="Wave Radio")
+    venue = f.venue(host, name="Northmoor Hospital", unit="Willow Ward")
+    other_venue = f.venue(other_host, name="HMP Elsewhere", setting_type="prison", unit="B Wing")
+    group = f.group(venue, leader, name="Willow Readers", first_date=date(2026, 1, 6))
+    other_group = f.group(
+        other_venue, other_leader, name="B Wing Readers", rrule="FREQ=WEEKLY;BYDAY=WE"
+    )
+    f.partnership(host, group)
+    f.partnership(other_host, other_group)
+    now = utcnow().replace(second=0, microsecond=0)
+    material = f.material(title="The Happy Prince", author="Oscar Wilde")
+    past = f.session(group, start_dt=now - timedelta(days=14), status="delivered", touched=True)
+    past.materials = [material]
+    past.notes = SECRET_NOTE
+    f.attendance(past, participants=6, first_time=2, staff_carers=1, volunteers=1)
+    participant = f.participant(host, code=SECRET_CODE, display_name=SECRET_NAME, notes=SECRET_NOTE)
+    f.register(past, participant, first_time=True)
+    due = f.session(group, start_dt=now - timedelta(days=3))
+    future = f.session(group, start_dt=now + timedelta(days=4))
+    other = f.session(other_group, start_dt=now + timedelta(days=5))
+    programme = f.programme(station, title="Shared Reading")
+    episode = f.episode(programme, number=1, title="Where We Begin")
+    broadcast = f.broadcast(episode, air_dt=now + timedelta(days=2))
+    db.session.commit()
+    return World(
+        admin=admin,
+        manager=manager,
+        leader=leader,
+        other_leader=other_leader,
+        partner=partner,
+        other_partner=other_partner,
+        host=host,
+        other_host=other_host,
+        station=station,
+        venue=venue,
+        group=group,
+        other_group=other_group,
+        past_session=past,
+        due_session=due,
+        future_session=future,
+        other_session=other,
+        material=material,
+        participant=participant,
+        programme=programme,
+        episode=episode,
+        broadcast=broadcast,
+    )
+
+
+def sign_in_as(client, user: User | None) -> None:
+    """Put the user in the test client's session, as Flask-Login would after signing in."""
+    with client.session_transaction() as session:
+        session.clear()
+        if user is not None:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+
+
+__all__ = ["SECRET_CODE", "SECRET_NAME", "SECRET_NOTE", "World", "build_world", "sign_in_as"]
