@@ -11,6 +11,7 @@ from flask import Flask, request
 from . import config as settings
 from .db import include_object, render_item, sqlite_read_only
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .security import register_security
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -25,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     register_request_hooks(app)
     register_blueprints(app)
     register_commands(app)
+    register_security(app)
     return app
 
 
@@ -73,6 +75,8 @@ DOMAINS = (
     "exports",
     "notifications",
     "audit",
+    "privacy",
+    "backup",
     "scheduler",
     "api",
 )

@@ -97,3 +97,31 @@ def sees_participants(user: User) -> bool:
 def require(condition: bool) -> None:
     if not condition:
         abort(403)
+
+
+def can_see_participant_name(user: User, participant: Any) -> bool:
+    """A participant's display name and notes: admins, and the leaders of a group they attended.
+
+    Every display of the name must also be recorded with ``readerapp.audit.record("view_name",
+    "participant", participant.id)``.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.role == "admin":
+        return True
+    if user.role != "reader_leader":
+        return False
+    from .attendance.models import ParticipantAttendance
+    from .extensions import db
+    from .sessions.models import ReadingSession
+
+    attended_led_group = (
+        sa.select(ParticipantAttendance.session_id)
+        .join(ReadingSession, ReadingSession.id == ParticipantAttendance.session_id)
+        .where(
+            ParticipantAttendance.participant_id == participant.id,
+            ReadingSession.group_id.in_(visible_group_ids(user)),
+        )
+        .limit(1)
+    )
+    return db.session.scalar(attended_led_group) is not None

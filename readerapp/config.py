@@ -46,9 +46,18 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "MAIL_USERNAME": ("", str),
     "MAIL_PASSWORD": ("", str),
     "MAIL_SENDER": ("readerapp@localhost", str),
+    # The scheduler process (readerapp/scheduler): how often it beats, looks for web changes,
+    # rebuilds its jobs from the database, sweeps for due work, and (as a standby) retries the lock.
+    "SCHEDULER_HEARTBEAT_SECONDS": (10, int),
+    "SCHEDULER_CHANGE_POLL_SECONDS": (5, int),
+    "SCHEDULER_RECONCILE_SECONDS": (60, int),
+    "SCHEDULER_SWEEP_SECONDS": (60, int),
+    "SCHEDULER_STANDBY_POLL_SECONDS": (5, int),
     "RETENTION_MONTHS": (24, int),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
     "SIGNIN_RATE_LIMIT": ("10 per 5 minutes", str),
+    # failed feed/API token attempts per client address (successful polls are not counted)
+    "TOKEN_RATE_LIMIT": ("30 per minute", str),
     "LOG_LEVEL": ("INFO", str),
 }
 

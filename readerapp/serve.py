@@ -24,8 +24,7 @@ def commands(port: str) -> list[list[str]]:
             f"127.0.0.1:{port}",
             "--workers",
             os.environ.get("WEB_CONCURRENCY", "2"),
-            "--access-logfile",
-            "-",
+            # No access log: feed addresses carry their secret token in the path.
             "wsgi:app",
         ],
         [os.path.join(bin_dir, "flask"), "--app", "wsgi", "scheduler", "run"],

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from readerapp import create_app
+from readerapp.db import sqlite_read_only
 from readerapp.extensions import db
 
 from .factories import Factory
@@ -69,6 +70,10 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args: object, **kwargs: object):  # type: ignore[override]
+        # What the test has written must be visible to the request; and on SQLite an open
+        # transaction in the test's session would hold the write lock the request needs.
+        if has_app_context() and db.session().in_transaction():
+            db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -102,11 +107,13 @@ def _empty_all_tables() -> None:
 @pytest.fixture(autouse=True)
 def _app_context(app: Flask) -> Iterator[None]:
     """Every test runs in an app context and leaves the database empty behind it."""
+    token = sqlite_read_only.set(False)
     with app.app_context():
         yield
         db.session.rollback()
         _empty_all_tables()
         db.session.remove()
+    sqlite_read_only.reset(token)
 
 
 @pytest.fixture

@@ -285,3 +285,60 @@ def test_sixteen_threads_writing_at_once_all_succeed(app: Flask) -> None:
     assert db.session.get(Organisation, counter_id).prisons_reached == 16 * writes_per_thread
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Organisation))
     assert total == 1 + 16 * writes_per_thread
+
+
+def test_sixteen_threads_writing_through_the_web_app_all_succeed(app: Flask) -> None:
+    """Sixteen signed-in clients cancel sessions at once through the real views (each request a
+    write transaction plus its audit entries): every request succeeds and every write lands."""
+    from datetime import timedelta
+
+    from readerapp.timeutil import utcnow
+
+    from .factories import Factory
+    from .world import sign_in_as
+
+    factory = Factory()
+    manager = factory.user("manager")
+    group = factory.group()
+    start = utcnow().replace(second=0, microsecond=0) + timedelta(days=3)
+    sessions = [
+        factory.session(group, start_dt=start + timedelta(hours=n)) for n in range(16 * 4)
+    ]
+    ids = [s.id for s in sessions]
+    manager_id = manager.id
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = False  # CSRF is tested elsewhere; this is about locking
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker(chunk: list[int]) -> None:
+        try:
+            client = app.test_client()
+            with app.app_context():
+                sign_in_as(client, db.session.get(User, manager_id))
+                db.session.remove()
+            for session_id in chunk:
+                response = client.post(
+                    f"/sessions/{session_id}/cancel", data={"version": "1", "reason": "Ward closed"}
+                )
+                statuses.append(response.status_code)
+        except BaseException as exc:  # collected and reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=worker, args=(ids[n::16],)) for n in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = True
+    assert not errors, errors
+    assert statuses == [302] * len(ids)
+    db.session.expire_all()
+    cancelled = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            ReadingSession.id.in_(ids), ReadingSession.status == "cancelled"
+        )
+    )
+    assert cancelled == len(ids)

@@ -120,10 +120,14 @@ def build_world(f: Factory | None = None) -> World:
 
 def sign_in_as(client, user: User | None) -> None:
     """Put the user in the test client's session, as Flask-Login would after signing in."""
+    user_id = user.get_id() if user is not None else None
+    # Reading an expired user began a transaction in the test's own session; end it, or on
+    # SQLite its write lock would keep the request under test waiting (a POST begins IMMEDIATE).
+    db.session.commit()
     with client.session_transaction() as session:
         session.clear()
-        if user is not None:
-            session["_user_id"] = user.get_id()
+        if user_id is not None:
+            session["_user_id"] = user_id
             session["_fresh"] = True
 
 

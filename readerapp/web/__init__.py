@@ -16,7 +16,9 @@ class NavItem:
 
 def register_nav(app: Flask, label: str, endpoint: str, roles: tuple[str, ...]) -> None:
     """Add a link to the navigation bar for the given roles."""
-    app.extensions.setdefault("readerapp.nav", []).append(NavItem(label, endpoint, frozenset(roles)))
+    app.extensions.setdefault("readerapp.nav", []).append(
+        NavItem(label, endpoint, frozenset(roles))
+    )
 
 
 def init_app(app: Flask) -> None:

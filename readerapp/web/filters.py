@@ -10,7 +10,9 @@ from flask_login import current_user
 from ..timeutil import to_local
 
 
-def local_dt(value: datetime | None, fmt: str = "%a %-d %b %Y, %H:%M", tz: str | None = None) -> str:
+def local_dt(
+    value: datetime | None, fmt: str = "%a %-d %b %Y, %H:%M", tz: str | None = None
+) -> str:
     if value is None:
         return ""
     return to_local(value, tz).strftime(fmt)
