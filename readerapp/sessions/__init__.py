@@ -1,1 +1,13 @@
 """Sessions (single occurrences of a group) and the reading materials read in them."""
+
+from flask import Flask
+
+ALL_ROLES = ("admin", "manager", "reader_leader", "partner_viewer")
+
+
+def init_app(app: Flask) -> None:
+    from ..web import register_nav
+    from . import views
+
+    app.register_blueprint(views.bp)
+    register_nav(app, "My sessions", "sessions.dashboard", ALL_ROLES)

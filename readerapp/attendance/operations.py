@@ -1,0 +1,261 @@
+"""Writes to attendance: headcounts and pseudonymous registers. Operations flush; the request or
+job that calls them commits (or rolls back on an error, so nothing is half-written)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..groups.models import ReadingGroup
+from ..sessions.errors import SessionError
+from ..sessions.models import ReadingSession
+from ..users.models import User
+from .models import Attendance, Participant, ParticipantAttendance
+
+# A code is pseudonymous: letters, digits and a few separators, never a name with spaces.
+CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._/-]{0,39}")
+CODE_SEPARATORS = re.compile(r"[\s,;]+")
+MAX_HEADCOUNT = 1000
+MAX_REGISTER = 500
+HEADCOUNT_FIELDS = ("participants", "first_time", "staff_carers", "volunteers")
+
+
+@dataclass(frozen=True)
+class Headcounts:
+    participants: int = 0
+    first_time: int = 0
+    staff_carers: int = 0
+    volunteers: int = 0
+
+
+@dataclass(frozen=True)
+class RegisterInput:
+    """Who was there: ``codes`` must already exist in the host organisation, ``new_codes`` must
+    not (they are created). Keeping them apart stops a mistyped code becoming a new person."""
+
+    codes: tuple[str, ...] = ()
+    new_codes: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len({str(c).strip().upper() for c in (*self.codes, *self.new_codes)})
+
+
+def normalise_code(raw: str, field: str = "register_codes") -> str:
+    """A code as stored: trimmed and upper-cased. Raises SessionError when it is not a code."""
+    code = str(raw).strip().upper()
+    if not CODE_PATTERN.fullmatch(code):
+        shown = code if len(code) <= 40 else code[:40] + "…"
+        raise SessionError(
+            f"“{shown}” is not a valid code: use up to 40 letters, digits, "
+            "dots, dashes, slashes or underscores.",
+            field,
+        )
+    return code
+
+
+def parse_codes(text: str | None, field: str = "register_codes") -> tuple[str, ...]:
+    """Codes from free text (one per line, or separated by commas, semicolons or spaces).
+
+    Upper-cased and de-duplicated in order. Raises SessionError naming the first bad code.
+    """
+    codes: list[str] = []
+    for raw in CODE_SEPARATORS.split(text or ""):
+        if not raw:
+            continue
+        code = normalise_code(raw, field)
+        if code not in codes:
+            codes.append(code)
+    if len(codes) > MAX_REGISTER:
+        raise SessionError(f"A register can hold at most {MAX_REGISTER} codes.", field)
+    return tuple(codes)
+
+
+def host_organisation_id(group: ReadingGroup) -> int:
+    """Participant codes belong to the organisation of the group's venue."""
+    return group.venue.organisation_id
+
+
+def validate_headcounts(counts: Headcounts) -> None:
+    for name in HEADCOUNT_FIELDS:
+        value = getattr(counts, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SessionError("Enter a whole number.", name)
+        if value < 0:
+            raise SessionError("Enter 0 or more.", name)
+        if value > MAX_HEADCOUNT:
+            raise SessionError(f"Enter at most {MAX_HEADCOUNT}.", name)
+    if counts.first_time > counts.participants:
+        raise SessionError(
+            "First-time participants cannot be more than the participants.", "first_time"
+        )
+
+
+def resolve_register(group: ReadingGroup, register: RegisterInput) -> list[Participant]:
+    """The participants for a register, creating the new codes in the host organisation."""
+    org_id = host_organisation_id(group)
+    wanted = list(dict.fromkeys(normalise_code(c) for c in register.codes))
+    new = list(dict.fromkeys(normalise_code(c, "new_codes") for c in register.new_codes))
+    new = [c for c in new if c not in wanted]
+    if len(wanted) + len(new) > MAX_REGISTER:
+        raise SessionError(f"A register can hold at most {MAX_REGISTER} codes.", "register_codes")
+    lookup = {c for c in wanted + new}
+    found: dict[str, Participant] = {}
+    if lookup:
+        rows = db.session.scalars(
+            sa.select(Participant).where(
+                Participant.organisation_id == org_id,
+                sa.func.upper(Participant.code).in_(lookup),
+            )
+        ).all()
+        found = {p.code.upper(): p for p in rows}
+    unknown = [c for c in wanted if c not in found]
+    if unknown:
+        raise SessionError(
+            "Unknown participant code: "
+            + ", ".join(unknown[:10])
+            + ". Check it, or add a new person under “New codes”.",
+            "register_codes",
+        )
+    existing_new = [c for c in new if c in found]
+    if existing_new:
+        raise SessionError(
+            "Already registered, list it under “Present” instead: " + ", ".join(existing_new[:10]),
+            "new_codes",
+        )
+    people = [found[c] for c in wanted]
+    for code in new:
+        person = Participant(organisation_id=org_id, code=code)
+        db.session.add(person)
+        people.append(person)
+    db.session.flush()
+    return people
+
+
+def recompute_first_time(participant_ids: Iterable[int]) -> None:
+    """A register entry is someone's first time when they have no earlier attendance."""
+    ids = sorted(set(participant_ids))
+    if not ids:
+        return
+    rows = db.session.execute(
+        sa.select(ParticipantAttendance, ReadingSession.start_dt)
+        .join(ReadingSession, ReadingSession.id == ParticipantAttendance.session_id)
+        .where(ParticipantAttendance.participant_id.in_(ids))
+        .order_by(
+            ParticipantAttendance.participant_id,
+            ReadingSession.start_dt,
+            ReadingSession.id,
+        )
+    ).all()
+    seen: set[int] = set()
+    for record, _start in rows:
+        first = record.participant_id not in seen
+        seen.add(record.participant_id)
+        if record.first_time != first:
+            record.first_time = first
+    db.session.flush()
+
+
+def record_attendance(
+    session: ReadingSession,
+    counts: Headcounts,
+    register: RegisterInput | None,
+    *,
+    actor: User | None,
+) -> Attendance:
+    """Set a delivered session's headcounts and, when ``register`` is given, its register.
+
+    ``register=None`` leaves an existing register alone (headcount-only updates); an empty
+    RegisterInput removes it. The participants count must cover everyone in the register, and
+    the first-time count everyone in it who had never attended before.
+    """
+    validate_headcounts(counts)
+    if register is not None and register.size > counts.participants:
+        raise SessionError(
+            f"The register lists {register.size} people: participants must be at least that.",
+            "participants",
+        )
+    attendance = session.attendance
+    if attendance is None:
+        attendance = Attendance(session_id=session.id)
+        db.session.add(attendance)
+        session.attendance = attendance
+    for name in HEADCOUNT_FIELDS:
+        setattr(attendance, name, getattr(counts, name))
+    if actor is not None:
+        attendance.logged_by_id = actor.id
+    db.session.flush()
+    if register is not None:
+        _set_register(session, resolve_register(session.group, register))
+        first_timers = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                ParticipantAttendance.session_id == session.id,
+                ParticipantAttendance.first_time.is_(True),
+            )
+        )
+        if first_timers and first_timers > counts.first_time:
+            raise SessionError(
+                f"{first_timers} people in the register are here for the first time: "
+                "the first-time count must be at least that.",
+                "first_time",
+            )
+    return attendance
+
+
+def _set_register(session: ReadingSession, people: list[Participant]) -> None:
+    current = set(
+        db.session.scalars(
+            sa.select(ParticipantAttendance.participant_id).where(
+                ParticipantAttendance.session_id == session.id
+            )
+        )
+    )
+    wanted = {p.id for p in people}
+    gone = current - wanted
+    if gone:
+        db.session.execute(
+            sa.delete(ParticipantAttendance).where(
+                ParticipantAttendance.session_id == session.id,
+                ParticipantAttendance.participant_id.in_(gone),
+            )
+        )
+    for pid in sorted(wanted - current):
+        db.session.add(ParticipantAttendance(session_id=session.id, participant_id=pid))
+    db.session.flush()
+    recompute_first_time(current | wanted)
+
+
+def clear_attendance(session: ReadingSession) -> None:
+    """Remove a session's headcounts and register (it was cancelled after all)."""
+    ids = list(
+        db.session.scalars(
+            sa.select(ParticipantAttendance.participant_id).where(
+                ParticipantAttendance.session_id == session.id
+            )
+        )
+    )
+    if ids:
+        db.session.execute(
+            sa.delete(ParticipantAttendance).where(ParticipantAttendance.session_id == session.id)
+        )
+    if session.attendance is not None:
+        db.session.delete(session.attendance)
+        session.attendance = None
+    db.session.flush()
+    recompute_first_time(ids)
+
+
+def register_codes(session: ReadingSession) -> list[tuple[str, bool]]:
+    """(code, first_time) for a session's register, by code. Participant-level data: callers
+    must check ``sees_participants`` first."""
+    rows = db.session.execute(
+        sa.select(Participant.code, ParticipantAttendance.first_time)
+        .join(Participant, Participant.id == ParticipantAttendance.participant_id)
+        .where(ParticipantAttendance.session_id == session.id)
+        .order_by(Participant.code)
+    ).all()
+    return [(code, bool(first)) for code, first in rows]

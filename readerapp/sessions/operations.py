@@ -1,0 +1,354 @@
+"""Writes to sessions, shared by the web app and the JSON API.
+
+Operations validate what they are given, flush, and raise SessionError (with the field at fault)
+or VersionConflict; they never commit and never touch HTTP. The caller commits once, or rolls
+back on an error so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..attendance.operations import Headcounts, RegisterInput, clear_attendance, record_attendance
+from ..extensions import db
+from ..timeutil import local_to_utc, to_local, utcnow
+from ..users.models import User
+from .errors import SessionError, VersionConflict
+from .models import MATERIAL_KINDS, ReadingMaterial, ReadingSession, session_material
+
+__all__ = [
+    "Headcounts",
+    "NewMaterial",
+    "RegisterInput",
+    "SessionError",
+    "SessionLog",
+    "VersionConflict",
+    "cancel_session",
+    "log_session",
+    "previous_readings",
+    "reschedule_session",
+    "resolve_materials",
+    "suggest_materials",
+]
+
+MAX_REASON = 500
+MAX_NOTES = 5000
+MAX_TITLE = 300
+MAX_AUTHOR = 200
+MAX_MATERIALS = 10
+MAX_DURATION_MINUTES = 8 * 60
+MIN_YEAR, MAX_YEAR = 2000, 2100
+LOGGABLE_STATUSES = ("delivered", "cancelled")
+
+
+@dataclass(frozen=True)
+class NewMaterial:
+    """A text named by title and author; an existing catalogue entry with the same title and
+    author (ignoring case and surrounding spaces) is reused, otherwise one is created."""
+
+    title: str
+    author: str
+    kind: str = "short_story"
+
+
+@dataclass(frozen=True)
+class SessionLog:
+    """What happened at a session, as a leader reports it. It replaces the whole log: notes
+    and leader are set to what is given (None clears them)."""
+
+    status: str  # "delivered" or "cancelled"
+    cancellation_reason: str | None = None
+    headcounts: Headcounts = field(default_factory=Headcounts)
+    material_ids: Sequence[int] = ()
+    new_materials: Sequence[NewMaterial] = ()
+    # None leaves an existing register alone; an empty RegisterInput removes it.
+    register: RegisterInput | None = None
+    notes: str | None = None
+    leader_id: int | None = None
+
+
+def check_version(session: ReadingSession, expected_version: int | None) -> None:
+    """Raise VersionConflict unless the session is still at the version the caller saw."""
+    if expected_version is not None and session.version != expected_version:
+        raise VersionConflict(expected_version, session.version)
+
+
+def _flush(session: ReadingSession, expected_version: int | None) -> None:
+    # A concurrent writer between our read and this UPDATE shows up as a stale version.
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise VersionConflict(expected_version, None) from exc
+
+
+def _touch(session: ReadingSession) -> None:
+    """Mark a person's change: regeneration leaves it alone, and updated_at (feeds, ETags) and
+    the version move even when only related rows (materials, attendance) changed."""
+    session.touched = True
+    session.updated_at = utcnow()
+
+
+def _clean_text(value: str | None, limit: int, field_name: str, label: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SessionError(f"{label} must be text.", field_name)
+    value = value.strip()
+    if "\x00" in value:
+        raise SessionError(f"{label} contains a character that cannot be stored.", field_name)
+    if len(value) > limit:
+        raise SessionError(f"{label} must be at most {limit} characters.", field_name)
+    return value or None
+
+
+def resolve_materials(
+    material_ids: Sequence[int], new_materials: Sequence[NewMaterial]
+) -> list[ReadingMaterial]:
+    """The catalogue entries for a session: ids must exist; new entries reuse a match."""
+    if len(material_ids) + len(new_materials) > MAX_MATERIALS:
+        raise SessionError(f"List at most {MAX_MATERIALS} texts.", "materials")
+    chosen: dict[int, ReadingMaterial] = {}
+    ids = []
+    for raw in material_ids:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise SessionError("Unknown text.", "materials")
+        ids.append(raw)
+    if ids:
+        rows = db.session.scalars(
+            sa.select(ReadingMaterial).where(ReadingMaterial.id.in_(ids))
+        ).all()
+        chosen.update({m.id: m for m in rows})
+        missing = sorted(set(ids) - chosen.keys())
+        if missing:
+            raise SessionError("Unknown text (it may have been removed).", "materials")
+    for entry in new_materials:
+        title = _clean_text(entry.title, MAX_TITLE, "materials", "A title")
+        author = _clean_text(entry.author, MAX_AUTHOR, "materials", "An author")
+        if not title:
+            raise SessionError("Give the title of each text.", "materials")
+        if not author:
+            raise SessionError(f"Give the author of “{title}” (or “Anonymous”).", "materials")
+        material = db.session.scalar(
+            sa.select(ReadingMaterial).where(
+                sa.func.lower(ReadingMaterial.title) == title.lower(),
+                sa.func.lower(ReadingMaterial.author) == author.lower(),
+            )
+        )
+        if material is None:
+            if entry.kind not in MATERIAL_KINDS:
+                raise SessionError("Choose what kind of text it is.", "materials")
+            material = ReadingMaterial(title=title, author=author, kind=entry.kind)
+            db.session.add(material)
+            db.session.flush()
+        chosen[material.id] = material
+    return list(chosen.values())
+
+
+def _check_leader(leader_id: int | None) -> None:
+    if leader_id is None:
+        return
+    if isinstance(leader_id, bool) or not isinstance(leader_id, int):
+        raise SessionError("Choose a leader from the list.", "leader_id")
+    leader = db.session.get(User, leader_id)
+    if leader is None or not leader.active or leader.role == "partner_viewer":
+        raise SessionError("Choose a leader from the list.", "leader_id")
+
+
+def log_session(
+    session: ReadingSession,
+    entry: SessionLog,
+    *,
+    expected_version: int | None,
+    actor: User | None,
+    now: datetime | None = None,
+) -> ReadingSession:
+    """Log (or edit the log of) a session: delivered with headcounts, materials and an optional
+    register, or cancelled with a reason.
+
+    Raises VersionConflict when ``expected_version`` is given and the session has moved on,
+    SessionError for bad input. Bumps ``sequence`` when the status changes.
+    """
+    check_version(session, expected_version)
+    now = now or utcnow()
+    if entry.status not in LOGGABLE_STATUSES:
+        raise SessionError("Choose delivered or cancelled.", "status")
+    notes = _clean_text(entry.notes, MAX_NOTES, "notes", "Notes")
+    _check_leader(entry.leader_id)
+
+    if entry.status == "delivered":
+        if session.start_dt > now:
+            raise SessionError(
+                "This session has not started yet: it can be logged as delivered once it has.",
+                "status",
+            )
+        materials = resolve_materials(entry.material_ids, entry.new_materials)
+        if session.status != "delivered":
+            session.sequence += 1
+        session.status = "delivered"
+        session.cancellation_reason = None
+        session.materials = materials
+        record_attendance(session, entry.headcounts, entry.register, actor=actor)
+    else:
+        reason = _clean_text(
+            entry.cancellation_reason, MAX_REASON, "cancellation_reason", "The reason"
+        )
+        if not reason:
+            raise SessionError("Say why the session was cancelled.", "cancellation_reason")
+        if session.status != "cancelled":
+            session.sequence += 1
+        session.status = "cancelled"
+        session.cancellation_reason = reason
+        session.materials = []
+        clear_attendance(session)
+
+    session.notes = notes
+    session.leader_id = entry.leader_id
+    _touch(session)
+    _flush(session, expected_version)
+    return session
+
+
+def cancel_session(
+    session: ReadingSession,
+    reason: str | None,
+    *,
+    expected_version: int | None = None,
+) -> ReadingSession:
+    """Cancel one occurrence, keeping its row and identity (feeds show it as cancelled)."""
+    check_version(session, expected_version)
+    cleaned = _clean_text(reason, MAX_REASON, "reason", "The reason")
+    if not cleaned:
+        raise SessionError("Say why the session is cancelled.", "reason")
+    if session.status == "cancelled":
+        raise SessionError("This session is already cancelled.", "reason")
+    if session.status == "delivered":
+        raise SessionError(
+            "This session was delivered: change its log instead of cancelling it.", "reason"
+        )
+    session.status = "cancelled"
+    session.cancellation_reason = cleaned
+    session.sequence += 1
+    _touch(session)
+    _flush(session, expected_version)
+    return session
+
+
+def reschedule_session(
+    session: ReadingSession,
+    day: date,
+    at: time,
+    duration_minutes: int,
+    *,
+    expected_version: int | None = None,
+) -> ReadingSession:
+    """Move one occurrence to a new local date and time (in the session's own zone).
+
+    The row, its id and its pattern slot (``occurrence_dt``) stay, so calendar feeds update the
+    same event and regeneration does not recreate the old slot. A cancelled occurrence that is
+    moved is on again. Refuses a delivered session and a clash with another session of the
+    same group at the same start.
+    """
+    check_version(session, expected_version)
+    if session.status == "delivered":
+        raise SessionError("This session was delivered: it cannot be moved.", "date")
+    if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int):
+        raise SessionError("Enter the length in minutes.", "duration_minutes")
+    if not 1 <= duration_minutes <= MAX_DURATION_MINUTES:
+        raise SessionError(
+            f"Enter a length between 1 and {MAX_DURATION_MINUTES} minutes.", "duration_minutes"
+        )
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise SessionError(f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", "date")
+    new_start = local_to_utc(day, at, session.tz_name)
+    if new_start == session.start_dt and duration_minutes == session.duration_minutes:
+        raise SessionError("That is when the session already is: choose a new time.", "date")
+    clash = db.session.scalar(
+        sa.select(ReadingSession).where(
+            ReadingSession.group_id == session.group_id,
+            ReadingSession.start_dt == new_start,
+            ReadingSession.id != session.id,
+        )
+    )
+    if clash is not None:
+        when = to_local(new_start, session.tz_name).strftime("%a %-d %b %Y at %H:%M")
+        raise SessionError(
+            f"This group already has a session on {when}: cancel or move that one first.",
+            "date",
+        )
+    if new_start != session.start_dt:
+        session.rescheduled_from_dt = session.start_dt
+        session.start_dt = new_start
+    session.duration_minutes = duration_minutes
+    if session.status == "cancelled":
+        session.status = "scheduled"
+        session.cancellation_reason = None
+    session.sequence += 1
+    _touch(session)
+    _flush(session, expected_version)
+    return session
+
+
+def previous_readings(
+    group_id: int,
+    material_ids: Sequence[int],
+    *,
+    exclude_session_id: int | None = None,
+) -> dict[int, list[datetime]]:
+    """When this group has already read each material: material id -> delivered start times
+    (UTC, oldest first), other than ``exclude_session_id``."""
+    if not material_ids:
+        return {}
+    query = (
+        sa.select(session_material.c.material_id, ReadingSession.start_dt)
+        .join(ReadingSession, ReadingSession.id == session_material.c.session_id)
+        .where(
+            ReadingSession.group_id == group_id,
+            ReadingSession.status == "delivered",
+            session_material.c.material_id.in_(list(material_ids)),
+        )
+        .order_by(ReadingSession.start_dt)
+    )
+    if exclude_session_id is not None:
+        query = query.where(ReadingSession.id != exclude_session_id)
+    found: dict[int, list[datetime]] = {}
+    for material_id, start in db.session.execute(query):
+        found.setdefault(material_id, []).append(start)
+    return found
+
+
+def find_material(title: str, author: str) -> ReadingMaterial | None:
+    """The catalogue entry with this title and author, ignoring case and spaces."""
+    title, author = (title or "").strip(), (author or "").strip()
+    if not title or not author or "\x00" in title + author:
+        return None
+    return db.session.scalar(
+        sa.select(ReadingMaterial).where(
+            sa.func.lower(ReadingMaterial.title) == title.lower(),
+            sa.func.lower(ReadingMaterial.author) == author.lower(),
+        )
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def suggest_materials(prefix: str | None = None, limit: int = 200) -> list[ReadingMaterial]:
+    """Catalogue suggestions: titles or authors starting with ``prefix`` (all when empty),
+    ordered by title."""
+    query = sa.select(ReadingMaterial).order_by(ReadingMaterial.title, ReadingMaterial.author)
+    prefix = (prefix or "").strip().lower().replace("\x00", "")[:MAX_TITLE]
+    if prefix:
+        pattern = _escape_like(prefix) + "%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(ReadingMaterial.title).like(pattern, escape="\\"),
+                sa.func.lower(ReadingMaterial.author).like(pattern, escape="\\"),
+            )
+        )
+    return list(db.session.scalars(query.limit(limit)))

@@ -1,0 +1,425 @@
+"""Session pages: the "My sessions" dashboard, a session's page, logging it, cancelling and
+moving one occurrence. Views load, check access, call an operation and commit once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from ..access import can_edit_group_sessions, can_view_group, require, sees_participants
+from ..attendance.operations import Headcounts, RegisterInput, parse_codes, register_codes
+from ..extensions import db
+from ..groups.models import ReadingGroup
+from ..timeutil import to_local, utcnow
+from ..users.models import User
+from . import queries
+from .errors import SessionError, VersionConflict
+from .forms import CancelSessionForm, LogSessionForm, RescheduleSessionForm
+from .models import ReadingMaterial, ReadingSession
+from .operations import (
+    NewMaterial,
+    SessionLog,
+    cancel_session,
+    find_material,
+    log_session,
+    previous_readings,
+    reschedule_session,
+    suggest_materials,
+)
+
+bp = Blueprint("sessions", __name__, template_folder="templates")
+
+CATALOGUE_SUGGESTIONS = 300
+KIND_BY_ROW = ("short_story", "poem")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One message for the error summary, linking to the field it concerns."""
+
+    anchor: str
+    label: str
+    message: str
+
+
+def group_url(group_id: int) -> str | None:
+    """The group's page, once the groups pages exist."""
+    if "groups.detail" in current_app.view_functions:
+        return url_for("groups.detail", group_id=group_id)
+    return None
+
+
+def _page_arg(name: str) -> int:
+    value = request.args.get(name, "1")
+    return int(value) if value.isdigit() and len(value) < 7 else 1
+
+
+def _page_url(arg: str, page: int) -> str:
+    args = request.args.to_dict()
+    args[arg] = str(page)
+    return url_for("sessions.dashboard", **args)
+
+
+def _load(session_id: int) -> ReadingSession:
+    session = db.session.get(ReadingSession, session_id)
+    if session is None:
+        abort(404)
+    require(can_view_group(current_user, session.group))
+    return session
+
+
+def _load_for_edit(session_id: int) -> ReadingSession:
+    session = _load(session_id)
+    require(can_edit_group_sessions(current_user, session.group))
+    return session
+
+
+def _when(dt: datetime) -> str:
+    return to_local(dt).strftime("%a %-d %b %Y")
+
+
+def _already_read_messages(session: ReadingSession, materials: list[ReadingMaterial]) -> list[str]:
+    """ "Already read by this group on …" for each material the group has read before."""
+    readings = previous_readings(
+        session.group_id, [m.id for m in materials], exclude_session_id=session.id
+    )
+    messages = []
+    for material in materials:
+        dates = readings.get(material.id)
+        if dates:
+            listed = ", ".join(_when(d) for d in dates[-3:])
+            messages.append(f"This group has already read “{material}” ({listed}).")
+    return messages
+
+
+# --- dashboard -------------------------------------------------------------------------------
+
+
+@bp.get("/sessions")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    now = utcnow()
+    partner = not sees_participants(current_user)
+    upcoming = queries.upcoming(current_user, now, _page_arg("upcoming_page"))
+    today = queries.start_of_local_day(now).date()
+    due = None if partner else queries.to_log(current_user, now, _page_arg("due_page"))
+    return render_template(
+        "sessions/dashboard.html",
+        now=now,
+        today=today,
+        upcoming=upcoming,
+        due=due,
+        recent=queries.recent_logs(current_user, now),
+        partner=partner,
+        group_url=group_url,
+        page_url=_page_url,
+    )
+
+
+# --- one session -----------------------------------------------------------------------------
+
+
+@bp.get("/sessions/<int:session_id>")
+@login_required
+def detail(session_id: int) -> ResponseReturnValue:
+    session = _load(session_id)
+    participants_visible = sees_participants(current_user)
+    return render_template(
+        "sessions/detail.html",
+        s=session,
+        now=utcnow(),
+        can_edit=can_edit_group_sessions(current_user, session.group),
+        participants_visible=participants_visible,
+        register=register_codes(session) if participants_visible else [],
+        already_read=_already_read_messages(session, list(session.materials)),
+        group_url=group_url(session.group_id),
+    )
+
+
+def _leader_choices(session: ReadingSession) -> list[SelectChoice]:
+    group: ReadingGroup = session.group
+    people: dict[int, User] = {}
+    for user in [group.lead_leader, *group.coleaders, session.leader]:
+        if user is not None:
+            people[user.id] = user
+    if current_user.role != "partner_viewer":
+        people.setdefault(current_user.id, current_user)
+    choices = [SelectChoice(0, "No leader recorded")]
+    choices += [
+        SelectChoice(u.id, u.display_name) for u in sorted(people.values(), key=lambda u: u.id)
+    ]
+    return choices
+
+
+def _fill_from_session(form: LogSessionForm, session: ReadingSession) -> None:
+    """Defaults for a GET: what is saved, or sensible guesses for a first log."""
+    form.version.data = str(session.version)
+    # A session still to come can only be logged as cancelled.
+    if session.status == "cancelled" or (
+        session.status == "scheduled" and session.start_dt > utcnow()
+    ):
+        form.status.data = "cancelled"
+    form.cancellation_reason.data = session.cancellation_reason or ""
+    if session.attendance is not None:
+        for name in ("participants", "first_time", "staff_carers", "volunteers"):
+            getattr(form, name).data = getattr(session.attendance, name)
+    form.notes.data = session.notes or ""
+    default_leader = session.leader_id
+    if default_leader is None and current_user.role == "reader_leader":
+        default_leader = current_user.id
+    form.leader_id.data = default_leader or 0
+    codes = register_codes(session)
+    form.register_codes.data = "\n".join(code for code, _ in codes)
+    materials = list(session.materials)
+    while len(form.materials.entries) < len(materials) + 1:
+        form.materials.append_entry()
+    for entry, material in zip(form.materials.entries, materials, strict=False):
+        entry.form.title.data = material.title
+        entry.form.author.data = material.author
+        entry.form.kind.data = material.kind
+    for index, entry in enumerate(form.materials.entries[len(materials) :]):
+        position = len(materials) + index
+        if position < len(KIND_BY_ROW):
+            entry.form.kind.data = KIND_BY_ROW[position]
+
+
+def _entry_from_form(form: LogSessionForm) -> SessionLog | None:
+    """The operation's input, or None after adding parse problems to the form."""
+    codes: tuple[str, ...] = ()
+    new_codes: tuple[str, ...] = ()
+    register = None
+    if form.status.data == "delivered":
+        try:
+            codes = parse_codes(form.register_codes.data, "register_codes")
+        except SessionError as error:
+            form.register_codes.errors.append(error.message)
+        try:
+            new_codes = parse_codes(form.new_codes.data, "new_codes")
+        except SessionError as error:
+            form.new_codes.errors.append(error.message)
+        register = RegisterInput(codes=codes, new_codes=new_codes)
+    if form.register_codes.errors or form.new_codes.errors:
+        return None
+    new_materials = []
+    for entry in form.materials.entries:
+        title = (entry.form.title.data or "").strip()
+        author = (entry.form.author.data or "").strip()
+        if title or author:
+            new_materials.append(NewMaterial(title, author, entry.form.kind.data))
+    return SessionLog(
+        status=form.status.data,
+        cancellation_reason=form.cancellation_reason.data,
+        headcounts=Headcounts(
+            participants=form.participants.data or 0,
+            first_time=form.first_time.data or 0,
+            staff_carers=form.staff_carers.data or 0,
+            volunteers=form.volunteers.data or 0,
+        ),
+        new_materials=new_materials,
+        register=register,
+        notes=form.notes.data,
+        leader_id=form.leader_id.data or None,
+    )
+
+
+def _problems(form: LogSessionForm) -> list[Problem]:
+    """Every inline error of the form, in page order, for the summary at the top."""
+    problems = []
+    for field in form:
+        if field.name == "materials":
+            for entry in field.entries:
+                for sub in entry.form:
+                    for message in sub.errors:
+                        problems.append(Problem(sub.id, f"Text read: {sub.label.text}", message))
+            for message in getattr(form, "material_errors", []):
+                problems.append(Problem("materials-0-title", "Texts read", message))
+            continue
+        for message in field.errors:
+            label = field.label.text if field.name != "version" else "Form"
+            problems.append(Problem(field.id, label, message))
+    return problems
+
+
+def _typed_already_read(form: LogSessionForm, session: ReadingSession) -> list[str]:
+    materials = []
+    for entry in form.materials.entries:
+        material = find_material(entry.form.title.data or "", entry.form.author.data or "")
+        if material is not None:
+            materials.append(material)
+    return _already_read_messages(session, materials)
+
+
+def _render_log(
+    form: LogSessionForm,
+    session: ReadingSession,
+    status: int = 200,
+    conflict: bool = False,
+    already_read: list[str] | None = None,
+) -> ResponseReturnValue:
+    catalogue = suggest_materials(limit=CATALOGUE_SUGGESTIONS)
+    read_before = previous_readings(
+        session.group_id, [m.id for m in catalogue], exclude_session_id=session.id
+    )
+    authors = sorted({m.author for m in catalogue})
+    return (
+        render_template(
+            "sessions/log.html",
+            s=session,
+            form=form,
+            problems=_problems(form),
+            conflict=conflict,
+            catalogue=catalogue,
+            authors=authors,
+            read_before={k: _when(v[-1]) for k, v in read_before.items()},
+            already_read=already_read or [],
+            saved_register=register_codes(session) if conflict else [],
+            group_url=group_url(session.group_id),
+        ),
+        status,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/log", methods=["GET", "POST"])
+@login_required
+def log(session_id: int) -> ResponseReturnValue:
+    session = _load_for_edit(session_id)
+    form = LogSessionForm()
+    form.leader_id.choices = _leader_choices(session)
+    form.material_errors = []  # type: ignore[attr-defined]
+    if request.method == "GET":
+        _fill_from_session(form, session)
+        return _render_log(
+            form, session, already_read=_already_read_messages(session, list(session.materials))
+        )
+
+    if not form.validate():
+        return _render_log(form, session, 400, already_read=_typed_already_read(form, session))
+    entry = _entry_from_form(form)
+    if entry is None:
+        return _render_log(form, session, 400)
+    try:
+        log_session(session, entry, expected_version=int(form.version.data), actor=current_user)
+    except VersionConflict:
+        db.session.rollback()
+        session = _load_for_edit(session_id)
+        # The next save is a deliberate choice made with both versions in view.
+        form.version.data = str(session.version)
+        return _render_log(form, session, 409, conflict=True)
+    except SessionError as error:
+        db.session.rollback()
+        session = _load_for_edit(session_id)
+        _attach_error(form, error)
+        return _render_log(form, session, 400, already_read=_typed_already_read(form, session))
+    warnings = _already_read_messages(session, list(session.materials))
+    db.session.commit()
+    flash(
+        "The session has been logged."
+        if entry.status == "delivered"
+        else "The session has been logged as cancelled.",
+        "success",
+    )
+    for message in warnings:
+        flash(message, "warning")
+    return redirect(url_for("sessions.detail", session_id=session.id))
+
+
+def _attach_error(form: LogSessionForm, error: SessionError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if error.field == "materials" or field is None:
+        form.material_errors.append(error.message)  # type: ignore[attr-defined]
+    else:
+        field.errors = [*field.errors, error.message]
+
+
+# --- one occurrence: cancel and reschedule -----------------------------------------------------
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(session_id: int) -> ResponseReturnValue:
+    session = _load_for_edit(session_id)
+    form = CancelSessionForm()
+    status, conflict = 200, False
+    if request.method == "GET":
+        form.version.data = str(session.version)
+    elif form.validate():
+        try:
+            cancel_session(session, form.reason.data, expected_version=int(form.version.data))
+        except VersionConflict:
+            db.session.rollback()
+            session = _load_for_edit(session_id)
+            form.version.data = str(session.version)
+            status, conflict = 409, True
+        except SessionError as error:
+            db.session.rollback()
+            session = _load_for_edit(session_id)
+            form.reason.errors = [*form.reason.errors, error.message]
+            status = 400
+        else:
+            db.session.commit()
+            flash("The session has been cancelled.", "success")
+            return redirect(url_for("sessions.detail", session_id=session.id))
+    else:
+        status = 400
+    return (
+        render_template("sessions/cancel.html", s=session, form=form, conflict=conflict),
+        status,
+    )
+
+
+@bp.route("/sessions/<int:session_id>/reschedule", methods=["GET", "POST"])
+@login_required
+def reschedule(session_id: int) -> ResponseReturnValue:
+    session = _load_for_edit(session_id)
+    form = RescheduleSessionForm()
+    status, conflict = 200, False
+    if request.method == "GET":
+        local = session.local_start
+        form.version.data = str(session.version)
+        form.date.data = local.date()
+        form.start_time.data = local.time().replace(second=0, microsecond=0)
+        form.duration_minutes.data = session.duration_minutes
+    elif form.validate():
+        try:
+            reschedule_session(
+                session,
+                form.date.data,
+                form.start_time.data,
+                form.duration_minutes.data,
+                expected_version=int(form.version.data),
+            )
+        except VersionConflict:
+            db.session.rollback()
+            session = _load_for_edit(session_id)
+            form.version.data = str(session.version)
+            status, conflict = 409, True
+        except SessionError as error:
+            db.session.rollback()
+            session = _load_for_edit(session_id)
+            target = getattr(form, error.field or "date", form.date)
+            target.errors = [*target.errors, error.message]
+            status = 400
+        else:
+            db.session.commit()
+            flash("The session has been moved.", "success")
+            return redirect(url_for("sessions.detail", session_id=session.id))
+    else:
+        status = 400
+    return (
+        render_template("sessions/reschedule.html", s=session, form=form, conflict=conflict),
+        status,
+    )

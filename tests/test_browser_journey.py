@@ -1,0 +1,149 @@
+"""A leader's journey in a real Chromium: sign in, see the dashboard, log a delivered session
+with attendance and materials, and find it on the session and group pages — at phone and
+desktop widths, with screenshots saved in test-artifacts/.
+
+Skipped (with a plain message) when no Chromium is installed, unless READERAPP_REQUIRE_BROWSER=1
+(CI), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from readerapp.db import sqlite_read_only
+from readerapp.extensions import db
+
+from .factories import PASSWORD
+from .world import SECRET_CODE, build_world
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORTS = {"phone": (360, 740), "desktop": (1280, 800)}
+
+
+def _no_browser(reason: str) -> None:
+    if os.environ.get("READERAPP_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required but {reason}")
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+def _chromium_path() -> str | None:
+    for candidate in (*CHROMIUM_CANDIDATES, shutil.which("chromium") or ""):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _no_browser("the playwright package is not installed")
+    path = _chromium_path()
+    if path is None:
+        _no_browser("no Chromium found (install Debian's chromium package)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app served over real HTTP on a free local port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def _reads_do_not_lock() -> Iterator[None]:
+    # The server's requests write; the test's own reads must not hold SQLite's write lock.
+    token = sqlite_read_only.set(True)
+    yield
+    sqlite_read_only.reset(token)
+
+
+@pytest.mark.parametrize("width_name", list(VIEWPORTS))
+def test_leader_logs_a_session_and_sees_it(
+    app: Flask, browser, live_server: str, artifacts_dir: Path, width_name: str
+) -> None:
+    world = build_world()
+    email, group_id, due_id = world.leader.email, world.group.id, world.due_session.id
+    db.session.rollback()
+    width, height = VIEWPORTS[width_name]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    shot = artifacts_dir / f"journey-{width_name}"
+    try:
+        page.goto(f"{live_server}/sign-in")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server}/sessions")
+        assert page.get_by_role("heading", name="My sessions", level=1).is_visible()
+        assert page.get_by_role("heading", name="To log").is_visible()
+        page.screenshot(path=f"{shot}-1-dashboard.png", full_page=True)
+
+        page.locator(f'a[href="/sessions/{due_id}/log"]').first.click()
+        page.wait_for_url(f"{live_server}/sessions/{due_id}/log")
+        assert page.get_by_label("Delivered").is_checked()
+        page.get_by_label("Participants", exact=True).fill("6")
+        page.get_by_label("Of whom here for the first time").fill("1")
+        page.get_by_label("Staff and carers").fill("2")
+        page.get_by_label("Volunteers").fill("1")
+        page.locator("#materials-0-title").fill("The Dead")
+        page.locator("#materials-0-author").fill("James Joyce")
+        page.locator("#materials-1-title").fill("The Happy Prince")
+        page.locator("#materials-1-author").fill("Oscar Wilde")
+        page.get_by_label("Present (participant codes)").fill(SECRET_CODE)
+        page.get_by_label("New codes (people here for the first time)").fill("NEW-1")
+        # The page must fit a phone: nothing wider than the screen.
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        page.screenshot(path=f"{shot}-2-log-form.png", full_page=True)
+        page.get_by_role("button", name="Save the log").click()
+
+        page.wait_for_url(f"{live_server}/sessions/{due_id}")
+        body = page.locator("main").inner_text()
+        assert "The session has been logged." in body
+        assert "Delivered" in body
+        assert "The Dead" in body and "James Joyce" in body
+        assert "already read" in body  # The Happy Prince was read two weeks earlier
+        assert page.locator("#headcounts").inner_text().split() == [
+            "Participants", "6", "First", "time", "1", "Staff", "and", "carers", "2",
+            "Volunteers", "1",
+        ]  # fmt: skip
+        page.screenshot(path=f"{shot}-3-session.png", full_page=True)
+
+        # The group page belongs to the groups area; checked once it exists.
+        if "groups.detail" in app.view_functions:
+            page.goto(f"{live_server}/groups/{group_id}")
+            group_text = page.locator("main").inner_text()
+            assert "The Dead" in group_text
+            page.screenshot(path=f"{shot}-4-group.png", full_page=True)
+    finally:
+        context.close()
