@@ -1,1 +1,13 @@
 """Reading groups, their leaders and their recurrence patterns."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from ..web import register_nav
+    from . import views
+
+    app.register_blueprint(views.bp)
+    register_nav(
+        app, "Groups", "groups.index", ("admin", "manager", "reader_leader", "partner_viewer")
+    )

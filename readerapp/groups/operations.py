@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
+from ..organisations.models import PARTNERSHIP_ROLES, Organisation, Partnership, Venue
 from ..sessions.models import ReadingSession
-from ..timeutil import to_local, utcnow, zone
-from .models import ReadingGroup
-from .recurrence import Pattern, occurrences
+from ..timeutil import is_valid_zone, to_local, utcnow, zone
+from ..users.models import User
+from .models import GROUP_STATUSES, GroupExcludedDate, ReadingGroup
+from .patterns import check_meets
+from .recurrence import Pattern, PatternError, normalise_rule, occurrences
 
 
 def pattern_of(group: ReadingGroup) -> Pattern:
@@ -78,10 +81,17 @@ def generate_sessions(
             db.session.delete(session)
             taken_starts.discard(session.start_dt)
             result.removed += 1
-        elif session.duration_minutes != group.duration_minutes:
-            session.duration_minutes = group.duration_minutes
-            session.sequence += 1
-            result.updated += 1
+        else:
+            changed = False
+            if session.duration_minutes != group.duration_minutes:
+                session.duration_minutes = group.duration_minutes
+                session.sequence += 1  # the end time moved: calendar apps must take the change
+                changed = True
+            if session.leader_id != group.lead_leader_id:
+                # A new lead leader takes over the occurrences nobody has arranged by hand.
+                session.leader_id = group.lead_leader_id
+                changed = True
+            result.updated += changed
 
     for slot in sorted(wanted - by_slot.keys()):
         if slot in taken_starts:  # a moved occurrence already sits there
@@ -113,3 +123,223 @@ def generate_all(now: datetime | None = None) -> GenerationResult:
         total.removed += r.removed
         total.updated += r.updated
     return total
+
+
+# --- Creating and editing groups and their partnerships ------------------------------------------
+
+LEADER_ROLES = ("reader_leader", "manager", "admin")
+NAME_MAX = 200
+AUDIENCE_NOTES_MAX = 2000
+MAX_DURATION_MINUTES = 12 * 60
+MAX_CAPACITY = 10_000
+
+
+class GroupError(ValueError):
+    """A group or partnership cannot be saved as asked; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class GroupData:
+    """Everything the group form sets. ``rrule`` is already built from the pattern builder."""
+
+    name: str
+    venue_id: int
+    rrule: str
+    start_time: time
+    duration_minutes: int
+    first_date: date
+    tz_name: str = "Europe/London"
+    last_date: date | None = None
+    excluded: dict[date, str | None] = field(default_factory=dict)
+    lead_leader_id: int | None = None
+    coleader_ids: list[int] = field(default_factory=list)
+    status: str = "active"
+    capacity: int | None = None
+    audience_notes: str | None = None
+
+
+@dataclass
+class _Checked:
+    name: str
+    rrule: str
+    venue: Venue
+    lead: User | None
+    coleaders: list[User]
+    audience_notes: str | None
+
+
+def _leader(user_id: int, field_name: str) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.role not in LEADER_ROLES:
+        raise GroupError("choose an active reader leader, manager or admin", field_name)
+    return user
+
+
+def _check_group(data: GroupData, group: ReadingGroup | None) -> _Checked:
+    """Validate every field before anything is written, so a refusal leaves no partial change."""
+    name = (data.name or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise GroupError(f"the name must be 1 to {NAME_MAX} characters", "name")
+    clash = sa.select(ReadingGroup.id).where(sa.func.lower(ReadingGroup.name) == name.lower())
+    if group is not None:
+        clash = clash.where(ReadingGroup.id != group.id)
+    if db.session.scalar(clash) is not None:
+        raise GroupError(f"there is already a group called {name!r}", "name")
+    venue = db.session.get(Venue, data.venue_id) if isinstance(data.venue_id, int) else None
+    if venue is None:
+        raise GroupError("choose a venue from the list", "venue_id")
+    lead = _leader(data.lead_leader_id, "lead_leader_id") if data.lead_leader_id else None
+    coleaders = [
+        _leader(uid, "coleader_ids")
+        for uid in dict.fromkeys(data.coleader_ids)
+        if uid != data.lead_leader_id
+    ]
+    if data.status not in GROUP_STATUSES:
+        raise GroupError(f"choose one of {', '.join(GROUP_STATUSES)}", "status")
+    if not 1 <= data.duration_minutes <= MAX_DURATION_MINUTES:
+        raise GroupError(
+            f"the duration must be 1 to {MAX_DURATION_MINUTES} minutes", "duration_minutes"
+        )
+    if not is_valid_zone(data.tz_name):
+        raise GroupError("not a time zone we know, e.g. Europe/London", "tz_name")
+    if data.last_date is not None and data.last_date < data.first_date:
+        raise GroupError("the last date must be on or after the first date", "last_date")
+    if data.capacity is not None and not 1 <= data.capacity <= MAX_CAPACITY:
+        raise GroupError(f"the capacity must be 1 to {MAX_CAPACITY}", "capacity")
+    notes = (data.audience_notes or "").strip() or None
+    if notes is not None and len(notes) > AUDIENCE_NOTES_MAX:
+        raise GroupError(f"at most {AUDIENCE_NOTES_MAX} characters", "audience_notes")
+    try:
+        rule = normalise_rule(data.rrule)
+        check_meets(
+            Pattern(
+                rule=rule,
+                start_time=data.start_time,
+                duration_minutes=data.duration_minutes,
+                tz_name=data.tz_name,
+                first_date=data.first_date,
+                last_date=data.last_date,
+                excluded=frozenset(data.excluded),
+            )
+        )
+    except PatternError as exc:
+        raise GroupError(str(exc), "rrule") from exc
+    return _Checked(name, rule, venue, lead, coleaders, notes)
+
+
+def _apply(group: ReadingGroup, data: GroupData, checked: _Checked) -> None:
+    group.name = checked.name
+    group.venue_id = checked.venue.id
+    group.lead_leader_id = checked.lead.id if checked.lead else None
+    group.coleaders = checked.coleaders
+    group.rrule = checked.rrule
+    group.start_time = data.start_time
+    group.duration_minutes = data.duration_minutes
+    group.tz_name = data.tz_name
+    group.first_date = data.first_date
+    group.last_date = data.last_date
+    group.status = data.status
+    group.capacity = data.capacity
+    group.audience_notes = checked.audience_notes
+    # Diff rather than replace: a removed and re-added day in one flush would clash on the key.
+    wanted = dict(data.excluded)
+    for row in list(group.excluded_dates):
+        if row.day in wanted:
+            row.reason = wanted.pop(row.day)
+        else:
+            group.excluded_dates.remove(row)
+    for day, reason in sorted(wanted.items()):
+        group.excluded_dates.append(GroupExcludedDate(day=day, reason=reason))
+
+
+def create_group(data: GroupData, *, now: datetime | None = None) -> ReadingGroup:
+    """A new group with its sessions generated up to the horizon."""
+    checked = _check_group(data, None)
+    group = ReadingGroup()
+    group.excluded_dates = []
+    group.coleaders = []
+    _apply(group, data, checked)
+    db.session.add(group)
+    db.session.flush()
+    generate_sessions(group, now=now)
+    return group
+
+
+def update_group(
+    group: ReadingGroup, data: GroupData, *, now: datetime | None = None
+) -> GenerationResult:
+    """Change a group; future occurrences nobody touched follow the new pattern and leader."""
+    checked = _check_group(data, group)
+    _apply(group, data, checked)
+    db.session.flush()
+    return generate_sessions(group, now=now)
+
+
+@dataclass
+class PartnershipData:
+    organisation_id: int
+    role: str
+    start_date: date
+    end_date: date | None = None
+
+
+def _check_partnership(
+    group: ReadingGroup, data: PartnershipData, partnership: Partnership | None
+) -> Organisation:
+    organisation = (
+        db.session.get(Organisation, data.organisation_id)
+        if isinstance(data.organisation_id, int)
+        else None
+    )
+    if organisation is None:
+        raise GroupError("choose an organisation from the list", "organisation_id")
+    if data.role not in PARTNERSHIP_ROLES:
+        raise GroupError(f"choose one of {', '.join(PARTNERSHIP_ROLES)}", "role")
+    if data.end_date is not None and data.end_date < data.start_date:
+        raise GroupError("the end date must be on or after the start date", "end_date")
+    clash = sa.select(Partnership.id).where(
+        Partnership.group_id == group.id,
+        Partnership.organisation_id == organisation.id,
+        Partnership.role == data.role,
+        Partnership.start_date == data.start_date,
+    )
+    if partnership is not None:
+        clash = clash.where(Partnership.id != partnership.id)
+    if db.session.scalar(clash) is not None:
+        raise GroupError(
+            "this organisation already has that role from that date in this group", "role"
+        )
+    return organisation
+
+
+def add_partnership(group: ReadingGroup, data: PartnershipData) -> Partnership:
+    organisation = _check_partnership(group, data, None)
+    partnership = Partnership(
+        group_id=group.id,
+        organisation_id=organisation.id,
+        role=data.role,
+        start_date=data.start_date,
+        end_date=data.end_date,
+    )
+    db.session.add(partnership)
+    db.session.flush()
+    return partnership
+
+
+def update_partnership(partnership: Partnership, data: PartnershipData) -> Partnership:
+    organisation = _check_partnership(partnership.group, data, partnership)
+    partnership.organisation_id = organisation.id
+    partnership.role = data.role
+    partnership.start_date = data.start_date
+    partnership.end_date = data.end_date
+    db.session.flush()
+    return partnership
+
+
+def remove_partnership(partnership: Partnership) -> None:
+    db.session.delete(partnership)
+    db.session.flush()

@@ -42,9 +42,17 @@ class Pattern:
     excluded: frozenset[date] = frozenset()
 
 
+# The start time and duration come from the group: parts that would move or multiply the
+# occurrences within a day are refused rather than silently changing the wall-clock time.
+FORBIDDEN_PARTS = {"BYHOUR", "BYMINUTE", "BYSECOND"}
+
+
 def _parts(rule: str) -> dict[str, str]:
     parts: dict[str, str] = {}
-    for piece in rule.strip().removeprefix("RRULE:").split(";"):
+    text = rule.strip()
+    if text[:6].upper() == "RRULE:":
+        text = text[6:]
+    for piece in text.split(";"):
         if not piece:
             continue
         key, sep, value = piece.partition("=")
@@ -68,9 +76,21 @@ def normalise_rule(rule: str) -> str:
         raise PatternError("leave DTSTART out: the first date and start time set it")
     if "UNTIL" in parts and "COUNT" in parts:
         raise PatternError("use UNTIL or COUNT, not both")
+    forbidden = sorted(FORBIDDEN_PARTS & parts.keys())
+    if forbidden:
+        raise PatternError(f"leave {', '.join(forbidden)} out: the start time sets the hour")
+    for key in ("INTERVAL", "COUNT"):
+        # INTERVAL=0 would make the expansion loop for ever.
+        if key in parts and (not parts[key].isdigit() or int(parts[key]) < 1):
+            raise PatternError(f"{key} must be a whole number of at least 1")
     if "UNTIL" in parts:
         # A date or local date-time bound; a UTC ("Z") bound cannot apply to a local pattern.
-        parts["UNTIL"] = parts["UNTIL"].removesuffix("Z")
+        until = parts["UNTIL"].removesuffix("Z")
+        if len(until) == 8 and until.isdigit():
+            # A bare date means "up to and including that day": the expansion compares
+            # date-times, and the date alone would read as midnight, dropping that day's meeting.
+            until += "T235959"
+        parts["UNTIL"] = until
     text = ";".join(
         f"{k}={v}" for k, v in [("FREQ", freq)] + [(k, v) for k, v in parts.items() if k != "FREQ"]
     )

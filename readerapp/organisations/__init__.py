@@ -1,1 +1,11 @@
 """Partner organisations, their venues, and their partnerships with reading groups."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from ..web import register_nav
+    from . import views
+
+    app.register_blueprint(views.bp)
+    register_nav(app, "Partners", "organisations.index", ("admin", "manager"))

@@ -4,6 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import views
+    from ..web import register_nav
+    from . import admin_views, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(admin_views.bp)
+    register_nav(app, "Users", "users_admin.index", ("admin",))

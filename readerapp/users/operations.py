@@ -96,3 +96,58 @@ def change_password(user: User, current: str, new: str) -> bool:
     user.session_generation += 1  # signs the user out on every other device
     db.session.flush()
     return True
+
+
+def _organisation_for(role: str, organisation_id: int | None) -> Organisation | None:
+    organisation = None
+    if organisation_id is not None:
+        organisation = db.session.get(Organisation, organisation_id)
+        if organisation is None:
+            raise UserError("that organisation does not exist", "organisation")
+    if role == "partner_viewer" and organisation is None:
+        raise UserError("a partner_viewer must belong to an organisation", "organisation")
+    return organisation
+
+
+def update_user(
+    user: User,
+    *,
+    display_name: str,
+    role: str,
+    organisation_id: int | None,
+    new_password: str | None = None,
+    acting: User | None = None,
+) -> User:
+    """Change a user's name, role, organisation and (optionally) password, checking first."""
+    name = (display_name or "").strip()
+    if not name or len(name) > 120:
+        raise UserError("the display name must be 1 to 120 characters", "display_name")
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}", "role")
+    if acting is not None and acting.id == user.id and role != user.role:
+        raise UserError("you cannot change your own role", "role")
+    organisation = _organisation_for(role, organisation_id)
+    if new_password:
+        check_password(new_password)
+    user.display_name = name
+    user.role = role
+    user.organisation_id = organisation.id if organisation else None
+    if new_password:
+        user.set_password(new_password)
+        user.session_generation += 1  # a reset password signs the person out everywhere
+    db.session.flush()
+    return user
+
+
+def deactivate_user(user: User, acting: User | None = None) -> None:
+    """Stop the user signing in and sign them out at once (their sessions stop matching)."""
+    if acting is not None and acting.id == user.id:
+        raise UserError("you cannot deactivate your own account", "active")
+    user.active = False
+    user.session_generation += 1
+    db.session.flush()
+
+
+def reactivate_user(user: User) -> None:
+    user.active = True
+    db.session.flush()

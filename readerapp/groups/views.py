@@ -1,0 +1,360 @@
+"""Group pages: the list, a group's detail, and managers' forms for groups and partnerships."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from wtforms import Field
+
+from ..access import can_manage_groups, can_view_group, managers_only, require, sees_participants
+from ..extensions import db
+from ..organisations.models import SETTING_TYPES, Organisation, Partnership, Venue
+from ..timeutil import to_local, utcnow
+from ..users.models import User
+from ..web.forms import page_arg, text_arg
+from .forms import GroupForm, PartnershipForm
+from .models import GROUP_STATUSES, ReadingGroup
+from .operations import (
+    LEADER_ROLES,
+    GroupData,
+    GroupError,
+    PartnershipData,
+    add_partnership,
+    create_group,
+    remove_partnership,
+    update_group,
+    update_partnership,
+)
+from .patterns import (
+    PatternChoice,
+    build_rule,
+    choice_from_rule,
+    format_excluded_dates,
+    parse_excluded_dates,
+)
+from .queries import (
+    headcount_chart,
+    list_groups,
+    monthly_headcounts,
+    pattern_words,
+    reading_history,
+    recent_sessions,
+    upcoming_sessions,
+)
+from .recurrence import PatternError
+
+bp = Blueprint("groups", __name__, template_folder="templates")
+
+
+def _load_group(group_id: int) -> ReadingGroup:
+    group = db.session.get(ReadingGroup, group_id)
+    if group is None:
+        abort(404)
+    return group
+
+
+def _status(form: object) -> int:
+    return 400 if getattr(form, "errors", None) else 200
+
+
+def _add_error(field: Field, message: str) -> None:
+    field.errors = [*field.errors, message]
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+
+@bp.get("/groups")
+@login_required
+def index() -> ResponseReturnValue:
+    status = request.args.get("status", "")
+    setting = request.args.get("setting", "")
+    name = text_arg(request.args.get("q"))
+    result = list_groups(
+        current_user,
+        utcnow(),
+        status=status if status in GROUP_STATUSES else None,
+        setting=setting if setting in SETTING_TYPES else None,
+        name=name or None,
+        page=page_arg(request.args.get("page")),
+    )
+    return render_template(
+        "groups/index.html",
+        result=result,
+        statuses=GROUP_STATUSES,
+        settings=SETTING_TYPES,
+        chosen={"status": status, "setting": setting, "q": name},
+        can_manage=can_manage_groups(current_user),
+    )
+
+
+@bp.get("/groups/<int:group_id>")
+@login_required
+def detail(group_id: int) -> ResponseReturnValue:
+    group = _load_group(group_id)
+    require(can_view_group(current_user, group))
+    now = utcnow()
+    counts = monthly_headcounts(group, now)
+    staff_or_leader = sees_participants(current_user)
+    return render_template(
+        "groups/detail.html",
+        group=group,
+        pattern=pattern_words(group),
+        upcoming=upcoming_sessions(group, now),
+        recent=recent_sessions(group, now),
+        counts=counts,
+        chart=headcount_chart(counts),
+        reading=reading_history(group),
+        partnerships=sorted(group.partnerships, key=lambda p: (p.start_date, p.organisation.name)),
+        today=to_local(now, group.tz_name).date(),
+        # Partners see neither the ward or wing nor notes about who the group is for.
+        show_detail=staff_or_leader,
+        link_sessions=staff_or_leader,
+        can_manage=can_manage_groups(current_user),
+    )
+
+
+# --- Creating and editing groups -----------------------------------------------------------------
+
+
+def _fill_choices(form: GroupForm) -> None:
+    venues = db.session.execute(
+        sa.select(Venue.id, Venue.name, Organisation.name)
+        .join(Organisation, Organisation.id == Venue.organisation_id)
+        .order_by(Organisation.name, Venue.name)
+    ).all()
+    form.venue_id.choices = [("", "Choose a venue")] + [
+        (str(vid), f"{vname} — {oname}") for vid, vname, oname in venues
+    ]
+    leaders = db.session.execute(
+        sa.select(User.id, User.display_name, User.email)
+        .where(User.active.is_(True), User.role.in_(LEADER_ROLES))
+        .order_by(User.display_name, User.id)
+    ).all()
+    people = [(str(uid), f"{name} ({email})") for uid, name, email in leaders]
+    form.lead_leader_id.choices = [("", "No lead leader yet"), *people]
+    form.coleader_ids.choices = [(int(uid), label) for uid, label in people]
+
+
+def _prefill(form: GroupForm, group: ReadingGroup) -> None:
+    form.name.data = group.name
+    form.venue_id.data = group.venue_id
+    form.lead_leader_id.data = group.lead_leader_id
+    form.coleader_ids.data = [u.id for u in group.coleaders]
+    form.status.data = group.status
+    form.capacity.data = group.capacity
+    form.audience_notes.data = group.audience_notes
+    choice = choice_from_rule(group.rrule)
+    form.frequency.data = choice.frequency
+    form.interval.data = choice.interval
+    form.weekdays.data = choice.weekdays
+    form.month_ordinal.data = choice.month_ordinal
+    form.month_day.data = choice.month_day or ""
+    form.custom_rule.data = choice.custom_rule
+    form.start_time.data = group.start_time
+    form.duration_minutes.data = group.duration_minutes
+    form.tz_name.data = group.tz_name
+    form.first_date.data = group.first_date
+    form.last_date.data = group.last_date
+    form.count.data = choice.count
+    form.end.data = "count" if choice.count else "last_date" if group.last_date else "none"
+    form.excluded_dates.data = format_excluded_dates(
+        {row.day: row.reason for row in group.excluded_dates}
+    )
+
+
+def _group_data(form: GroupForm) -> GroupData | None:
+    """The form's data for the operations, or None after putting pattern errors on the form."""
+    choice = PatternChoice(
+        frequency=form.frequency.data,
+        interval=form.interval.data,
+        weekdays=list(form.weekdays.data or []),
+        month_ordinal=form.month_ordinal.data,
+        month_day=form.month_day.data or None,
+        custom_rule=form.custom_rule.data,
+        count=form.count.data if form.end.data == "count" else None,
+    )
+    rule = excluded = None
+    try:
+        rule = build_rule(choice)
+    except PatternError as exc:
+        _add_error(_pattern_field(form), str(exc))
+    try:
+        excluded = parse_excluded_dates(form.excluded_dates.data or "")
+    except PatternError as exc:
+        _add_error(form.excluded_dates, str(exc))
+    if rule is None or excluded is None:
+        return None
+    return GroupData(
+        name=form.name.data,
+        venue_id=form.venue_id.data,
+        rrule=rule,
+        start_time=form.start_time.data,
+        duration_minutes=form.duration_minutes.data,
+        first_date=form.first_date.data,
+        tz_name=form.tz_name.data.strip(),
+        last_date=form.last_date.data if form.end.data == "last_date" else None,
+        excluded=excluded,
+        lead_leader_id=form.lead_leader_id.data,
+        coleader_ids=list(form.coleader_ids.data or []),
+        status=form.status.data,
+        capacity=form.capacity.data,
+        audience_notes=form.audience_notes.data,
+    )
+
+
+def _pattern_field(form: GroupForm) -> Field:
+    if form.frequency.data == "custom":
+        return form.custom_rule
+    if form.frequency.data == "monthly":
+        return form.month_ordinal
+    return form.weekdays
+
+
+def _error_field(form: GroupForm, exc: GroupError) -> Field:
+    if exc.field == "rrule":
+        return _pattern_field(form)
+    return getattr(form, exc.field or "", None) or form.name
+
+
+def _render_group_form(form: GroupForm, group: ReadingGroup | None) -> ResponseReturnValue:
+    return render_template("groups/form.html", form=form, group=group), _status(form)
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@managers_only
+def create() -> ResponseReturnValue:
+    form = GroupForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        form.first_date.data = to_local(utcnow()).date()
+    if form.validate_on_submit():
+        data = _group_data(form)
+        if data is not None:
+            try:
+                group = create_group(data)
+            except GroupError as exc:
+                db.session.rollback()
+                _add_error(_error_field(form, exc), str(exc))
+            else:
+                db.session.commit()
+                flash(f"Group “{group.name}” created and its sessions scheduled.", "success")
+                return redirect(url_for("groups.detail", group_id=group.id))
+    return _render_group_form(form, None)
+
+
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@managers_only
+def edit(group_id: int) -> ResponseReturnValue:
+    group = _load_group(group_id)
+    form = GroupForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        _prefill(form, group)
+    if form.validate_on_submit():
+        data = _group_data(form)
+        if data is not None:
+            try:
+                result = update_group(group, data)
+            except GroupError as exc:
+                db.session.rollback()
+                _add_error(_error_field(form, exc), str(exc))
+                group = _load_group(group_id)
+            else:
+                db.session.commit()
+                flash(
+                    f"Group saved: {result.created} sessions added, {result.removed} removed, "
+                    f"{result.updated} changed.",
+                    "success",
+                )
+                return redirect(url_for("groups.detail", group_id=group.id))
+    return _render_group_form(form, group)
+
+
+# --- Partnerships --------------------------------------------------------------------------------
+
+
+def _organisation_choices(form: PartnershipForm) -> None:
+    organisations = db.session.execute(
+        sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    ).all()
+    form.organisation_id.choices = [("", "Choose an organisation")] + [
+        (str(oid), name) for oid, name in organisations
+    ]
+
+
+def _partnership_data(form: PartnershipForm) -> PartnershipData:
+    return PartnershipData(
+        organisation_id=form.organisation_id.data,
+        role=form.role.data,
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+    )
+
+
+def _load_partnership(group: ReadingGroup, partnership_id: int) -> Partnership:
+    partnership = db.session.get(Partnership, partnership_id)
+    if partnership is None or partnership.group_id != group.id:
+        abort(404)
+    return partnership
+
+
+@bp.route("/groups/<int:group_id>/partnerships/new", methods=["GET", "POST"])
+@managers_only
+def partnership_new(group_id: int) -> ResponseReturnValue:
+    group = _load_group(group_id)
+    form = PartnershipForm()
+    _organisation_choices(form)
+    if request.method == "GET":
+        form.start_date.data = to_local(utcnow()).date()
+    if form.validate_on_submit():
+        try:
+            add_partnership(group, _partnership_data(form))
+        except GroupError as exc:
+            db.session.rollback()
+            _add_error(getattr(form, exc.field or "", form.organisation_id), str(exc))
+        else:
+            db.session.commit()
+            flash("Partner added.", "success")
+            return redirect(url_for("groups.detail", group_id=group.id, _anchor="partners"))
+    return render_template(
+        "groups/partnership_form.html", form=form, group=group, partnership=None
+    ), _status(form)
+
+
+@bp.route("/groups/<int:group_id>/partnerships/<int:partnership_id>/edit", methods=["GET", "POST"])
+@managers_only
+def partnership_edit(group_id: int, partnership_id: int) -> ResponseReturnValue:
+    group = _load_group(group_id)
+    partnership = _load_partnership(group, partnership_id)
+    form = PartnershipForm(obj=partnership if request.method == "GET" else None)
+    _organisation_choices(form)
+    if form.validate_on_submit():
+        try:
+            update_partnership(partnership, _partnership_data(form))
+        except GroupError as exc:
+            db.session.rollback()
+            _add_error(getattr(form, exc.field or "", form.organisation_id), str(exc))
+            group = _load_group(group_id)
+            partnership = _load_partnership(group, partnership_id)
+        else:
+            db.session.commit()
+            flash("Partnership saved.", "success")
+            return redirect(url_for("groups.detail", group_id=group.id, _anchor="partners"))
+    return render_template(
+        "groups/partnership_form.html", form=form, group=group, partnership=partnership
+    ), _status(form)
+
+
+@bp.post("/groups/<int:group_id>/partnerships/<int:partnership_id>/remove")
+@managers_only
+def partnership_remove(group_id: int, partnership_id: int) -> ResponseReturnValue:
+    group = _load_group(group_id)
+    partnership = _load_partnership(group, partnership_id)
+    name = partnership.organisation.name
+    remove_partnership(partnership)
+    db.session.commit()
+    flash(f"{name} is no longer a partner of this group.", "success")
+    return redirect(url_for("groups.detail", group_id=group.id, _anchor="partners"))

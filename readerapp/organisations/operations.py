@@ -1,0 +1,124 @@
+"""Writes to organisations and venues. Operations flush; the request commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from ..extensions import db
+from .models import ORGANISATION_KINDS, SETTING_TYPES, Organisation, Venue
+
+NAME_MAX = 200
+MAX_PRISONS = 10_000
+
+
+class OrganisationError(ValueError):
+    """An organisation or venue cannot be saved as asked; ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class OrganisationData:
+    name: str
+    kind: str
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    share_location_detail: bool = False
+    prisons_reached: int | None = None
+
+
+@dataclass
+class VenueData:
+    organisation_id: int
+    name: str
+    setting_type: str
+    address: str | None = None
+    unit: str | None = None
+
+
+def _text(value: str | None, limit: int, field: str, label: str) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and len(value) > limit:
+        raise OrganisationError(f"the {label} must be at most {limit} characters", field)
+    return value
+
+
+def save_organisation(organisation: Organisation | None, data: OrganisationData) -> Organisation:
+    """Create (``organisation`` None) or change an organisation, checking every field first."""
+    name = _text(data.name, NAME_MAX, "name", "name")
+    if name is None:
+        raise OrganisationError("enter a name", "name")
+    clash = sa.select(Organisation.id).where(sa.func.lower(Organisation.name) == name.lower())
+    if organisation is not None:
+        clash = clash.where(Organisation.id != organisation.id)
+    if db.session.scalar(clash) is not None:
+        raise OrganisationError(f"there is already an organisation called {name!r}", "name")
+    if data.kind not in ORGANISATION_KINDS:
+        raise OrganisationError("choose a kind from the list", "kind")
+    contact_name = _text(data.contact_name, 200, "contact_name", "contact name")
+    email = _text(data.contact_email, 254, "contact_email", "email")
+    if email is not None:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise OrganisationError(f"not a valid email address: {exc}", "contact_email") from exc
+    phone = _text(data.contact_phone, 40, "contact_phone", "phone number")
+    prisons = data.prisons_reached
+    if prisons is not None:
+        if data.kind != "radio_station":
+            raise OrganisationError("only radio stations reach prisons", "prisons_reached")
+        if not 0 <= prisons <= MAX_PRISONS:
+            raise OrganisationError(f"enter 0 to {MAX_PRISONS}", "prisons_reached")
+    if organisation is None:
+        organisation = Organisation()
+        db.session.add(organisation)
+    organisation.name = name
+    organisation.kind = data.kind
+    organisation.contact_name = contact_name
+    organisation.contact_email = email
+    organisation.contact_phone = phone
+    organisation.share_location_detail = bool(data.share_location_detail)
+    organisation.prisons_reached = prisons
+    db.session.flush()
+    return organisation
+
+
+def save_venue(venue: Venue | None, data: VenueData) -> Venue:
+    """Create (``venue`` None) or change a venue of an organisation."""
+    organisation = (
+        db.session.get(Organisation, data.organisation_id)
+        if isinstance(data.organisation_id, int)
+        else None
+    )
+    if organisation is None:
+        raise OrganisationError("choose an organisation from the list", "organisation_id")
+    name = _text(data.name, NAME_MAX, "name", "name")
+    if name is None:
+        raise OrganisationError("enter a name", "name")
+    clash = sa.select(Venue.id).where(
+        Venue.organisation_id == organisation.id, sa.func.lower(Venue.name) == name.lower()
+    )
+    if venue is not None:
+        clash = clash.where(Venue.id != venue.id)
+    if db.session.scalar(clash) is not None:
+        raise OrganisationError(f"{organisation.name} already has a venue called {name!r}", "name")
+    if data.setting_type not in SETTING_TYPES:
+        raise OrganisationError("choose a setting from the list", "setting_type")
+    address = _text(data.address, 500, "address", "address")
+    unit = _text(data.unit, 200, "unit", "ward, wing or unit")
+    if venue is None:
+        venue = Venue()
+        db.session.add(venue)
+    venue.organisation_id = organisation.id
+    venue.name = name
+    venue.setting_type = data.setting_type
+    venue.address = address
+    venue.unit = unit
+    db.session.flush()
+    return venue

@@ -1,0 +1,202 @@
+"""Managers' pages for partner organisations and their venues."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import selectinload
+
+from ..access import managers_only
+from ..extensions import db
+from ..groups.models import ReadingGroup
+from .forms import KIND_LABELS, SETTING_LABELS, OrganisationForm, VenueForm
+from .models import ORGANISATION_KINDS, Organisation, Partnership, Venue
+from .operations import (
+    OrganisationData,
+    OrganisationError,
+    VenueData,
+    save_organisation,
+    save_venue,
+)
+
+bp = Blueprint("organisations", __name__, template_folder="templates")
+
+
+def _load(organisation_id: int) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        abort(404)
+    return organisation
+
+
+def _status(form: object) -> int:
+    return 400 if getattr(form, "errors", None) else 200
+
+
+def _fail(form: object, exc: OrganisationError, fallback: str = "name") -> None:
+    db.session.rollback()
+    field = getattr(form, exc.field or "", None) or getattr(form, fallback)
+    field.errors = [*field.errors, str(exc)]
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, object]:
+    return {"kind_labels": KIND_LABELS, "setting_labels": SETTING_LABELS}
+
+
+@bp.get("/organisations")
+@managers_only
+def index() -> ResponseReturnValue:
+    kind = request.args.get("kind", "")
+    venue_counts = (
+        sa.select(Venue.organisation_id, sa.func.count().label("n"))
+        .group_by(Venue.organisation_id)
+        .subquery()
+    )
+    group_counts = (
+        sa.select(
+            Partnership.organisation_id,
+            sa.func.count(sa.distinct(Partnership.group_id)).label("n"),
+        )
+        .group_by(Partnership.organisation_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Organisation, venue_counts.c.n, group_counts.c.n)
+        .outerjoin(venue_counts, venue_counts.c.organisation_id == Organisation.id)
+        .outerjoin(group_counts, group_counts.c.organisation_id == Organisation.id)
+        .order_by(sa.func.lower(Organisation.name))
+    )
+    if kind in ORGANISATION_KINDS:
+        query = query.where(Organisation.kind == kind)
+    rows = db.session.execute(query).all()
+    return render_template(
+        "organisations/index.html", rows=rows, kinds=ORGANISATION_KINDS, chosen_kind=kind
+    )
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@managers_only
+def create() -> ResponseReturnValue:
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = save_organisation(None, _organisation_data(form))
+        except OrganisationError as exc:
+            _fail(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{organisation.name} added.", "success")
+            return redirect(url_for("organisations.detail", organisation_id=organisation.id))
+    return render_template("organisations/form.html", form=form, organisation=None), _status(form)
+
+
+@bp.get("/organisations/<int:organisation_id>")
+@managers_only
+def detail(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    venues = db.session.scalars(
+        sa.select(Venue).where(Venue.organisation_id == organisation.id).order_by(Venue.name)
+    ).all()
+    partnerships = db.session.scalars(
+        sa.select(Partnership)
+        .join(ReadingGroup, ReadingGroup.id == Partnership.group_id)
+        .where(Partnership.organisation_id == organisation.id)
+        .options(selectinload(Partnership.group))
+        .order_by(ReadingGroup.name, Partnership.start_date)
+    ).all()
+    return render_template(
+        "organisations/detail.html",
+        organisation=organisation,
+        venues=venues,
+        partnerships=partnerships,
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@managers_only
+def edit(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    form = OrganisationForm(obj=organisation if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            save_organisation(organisation, _organisation_data(form))
+        except OrganisationError as exc:
+            _fail(form, exc)
+            organisation = _load(organisation_id)
+        else:
+            db.session.commit()
+            flash("Organisation saved.", "success")
+            return redirect(url_for("organisations.detail", organisation_id=organisation.id))
+    return render_template(
+        "organisations/form.html", form=form, organisation=organisation
+    ), _status(form)
+
+
+@bp.route("/organisations/<int:organisation_id>/venues/new", methods=["GET", "POST"])
+@managers_only
+def venue_new(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    form = VenueForm()
+    if form.validate_on_submit():
+        try:
+            save_venue(None, _venue_data(form, organisation))
+        except OrganisationError as exc:
+            _fail(form, exc)
+            organisation = _load(organisation_id)
+        else:
+            db.session.commit()
+            flash("Venue added.", "success")
+            return redirect(url_for("organisations.detail", organisation_id=organisation.id))
+    return render_template(
+        "organisations/venue_form.html", form=form, organisation=organisation, venue=None
+    ), _status(form)
+
+
+@bp.route(
+    "/organisations/<int:organisation_id>/venues/<int:venue_id>/edit", methods=["GET", "POST"]
+)
+@managers_only
+def venue_edit(organisation_id: int, venue_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    venue = db.session.get(Venue, venue_id)
+    if venue is None or venue.organisation_id != organisation.id:
+        abort(404)
+    form = VenueForm(obj=venue if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            save_venue(venue, _venue_data(form, organisation))
+        except OrganisationError as exc:
+            _fail(form, exc)
+            organisation = _load(organisation_id)
+            venue = db.session.get(Venue, venue_id)
+        else:
+            db.session.commit()
+            flash("Venue saved.", "success")
+            return redirect(url_for("organisations.detail", organisation_id=organisation.id))
+    return render_template(
+        "organisations/venue_form.html", form=form, organisation=organisation, venue=venue
+    ), _status(form)
+
+
+def _organisation_data(form: OrganisationForm) -> OrganisationData:
+    return OrganisationData(
+        name=form.name.data,
+        kind=form.kind.data,
+        contact_name=form.contact_name.data,
+        contact_email=form.contact_email.data,
+        contact_phone=form.contact_phone.data,
+        share_location_detail=bool(form.share_location_detail.data),
+        prisons_reached=form.prisons_reached.data,
+    )
+
+
+def _venue_data(form: VenueForm, organisation: Organisation) -> VenueData:
+    return VenueData(
+        organisation_id=organisation.id,
+        name=form.name.data,
+        setting_type=form.setting_type.data,
+        address=form.address.data,
+        unit=form.unit.data,
+    )

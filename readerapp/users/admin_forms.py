@@ -1,0 +1,45 @@
+"""Forms admins use to create and change user accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..web.forms import CleanForm
+from .models import ROLES
+from .operations import MIN_PASSWORD_LENGTH
+
+ROLE_LABELS = {
+    "admin": "Admin",
+    "manager": "Manager",
+    "reader_leader": "Reader leader",
+    "partner_viewer": "Partner viewer",
+}
+
+
+def optional_int(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+class _UserFields(CleanForm):
+    display_name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    role = SelectField("Role", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    organisation_id = SelectField("Organisation", coerce=optional_int)
+
+
+class CreateUserForm(_UserFields):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+    )
+
+
+class EditUserForm(_UserFields):
+    new_password = PasswordField(
+        "New password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
