@@ -1,1 +1,15 @@
 """Partner iCalendar feeds and their access tokens."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from ..web import register_nav
+    from .cli import feeds_cli
+    from .views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(feeds_cli)
+    register_nav(app, "Calendar feeds", "feeds.index", ("admin", "manager", "reader_leader"))

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from .models import FEED_SCOPES
+
+SCOPE_LABELS = {
+    "organisation": "A partner organisation (every group it partners)",
+    "group": "One reading group",
+    "leader": "One reader leader's sessions",
+    "station": "A radio station's broadcasts",
+}
+# Which target field each scope reads.
+TARGET_FIELDS = {
+    "organisation": "organisation_id",
+    "group": "group_id",
+    "leader": "leader_id",
+    "station": "station_id",
+}
+
+
+def _optional_int(value: object) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return -1  # not among the choices: the field reports it
+
+
+class FeedTokenForm(FlaskForm):
+    scope = SelectField(
+        "What the feed shows",
+        choices=[(s, SCOPE_LABELS[s]) for s in FEED_SCOPES],
+        validators=[DataRequired()],
+    )
+    organisation_id = SelectField("Partner organisation", coerce=_optional_int)
+    group_id = SelectField("Reading group", coerce=_optional_int)
+    leader_id = SelectField("Reader leader", coerce=_optional_int)
+    station_id = SelectField("Radio station", coerce=_optional_int)
+    label = StringField("Label (optional)", validators=[Optional(), Length(max=200)])
+
+    def validate(self, extra_validators: dict | None = None) -> bool:  # type: ignore[override]
+        # Only the chosen scope's target is required; the others are ignored.
+        for name in TARGET_FIELDS.values():
+            self[name].validate_choice = False
+        if not super().validate(extra_validators):
+            return False
+        field = self[TARGET_FIELDS[self.scope.data]]
+        valid = {value for value, _ in field.choices if value is not None}
+        if field.data not in valid:
+            field.errors.append("Choose one from the list.")
+            return False
+        return True

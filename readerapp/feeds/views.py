@@ -1,0 +1,186 @@
+"""Feed pages: the feed itself (no sign-in: the token is the credential) and token management.
+
+Admins and managers manage feeds for any target. A reader leader may make, rotate and revoke
+feeds of their own sessions only (leader scope, themselves): the feed shows no more than their
+own pages do. Partner viewers manage nothing here; staff send them their address.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ..access import roles_required
+from ..extensions import db
+from ..groups.models import ReadingGroup
+from ..organisations.models import Organisation
+from ..users.models import User
+from .forms import TARGET_FIELDS, FeedTokenForm
+from .models import FeedToken
+from .operations import (
+    FeedError,
+    create_token,
+    feed_url,
+    revoke_token,
+    rotate_token,
+    target_name,
+    webcal_url,
+)
+from .serve import serve_feed
+
+bp = Blueprint("feeds", __name__, template_folder="templates")
+
+MANAGERS = ("admin", "manager")
+MANAGE_ROLES = ("admin", "manager", "reader_leader")
+
+
+@bp.get("/feeds/<token>.ics")
+def feed(token: str) -> ResponseReturnValue:
+    return serve_feed(token)
+
+
+def _is_staff() -> bool:
+    return current_user.role in MANAGERS
+
+
+def _may_manage(token: FeedToken) -> bool:
+    if _is_staff():
+        return True
+    return token.scope == "leader" and token.user_id == current_user.id
+
+
+def _form() -> FeedTokenForm:
+    form = FeedTokenForm()
+    blank = [(None, "Choose…")]
+    if _is_staff():
+        orgs = db.session.execute(
+            sa.select(Organisation.id, Organisation.name, Organisation.kind).order_by(
+                Organisation.name
+            )
+        ).all()
+        form.organisation_id.choices = blank + [(o.id, o.name) for o in orgs]
+        form.station_id.choices = blank + [
+            (o.id, o.name) for o in orgs if o.kind == "radio_station"
+        ]
+        form.group_id.choices = blank + [
+            (g.id, g.name)
+            for g in db.session.execute(
+                sa.select(ReadingGroup.id, ReadingGroup.name).order_by(ReadingGroup.name)
+            )
+        ]
+        leaders = db.session.execute(
+            sa.select(User.id, User.display_name, User.email)
+            .where(User.role == "reader_leader", User.active.is_(True))
+            .order_by(User.display_name)
+        ).all()
+        form.leader_id.choices = blank + [(u.id, f"{u.display_name} ({u.email})") for u in leaders]
+    else:
+        form.scope.choices = [("leader", "My sessions")]
+        form.organisation_id.choices = form.group_id.choices = form.station_id.choices = blank
+        form.leader_id.choices = [(current_user.id, current_user.display_name)]
+    return form
+
+
+def _visible_tokens() -> list[FeedToken]:
+    query = sa.select(FeedToken).where(FeedToken.revoked_at.is_(None))
+    if not _is_staff():
+        query = query.where(FeedToken.scope == "leader", FeedToken.user_id == current_user.id)
+    return list(db.session.scalars(query.order_by(FeedToken.scope, FeedToken.id)))
+
+
+def _index(form: FeedTokenForm, status: int = 200) -> ResponseReturnValue:
+    tokens = [(t, target_name(t)) for t in _visible_tokens()]
+    return (
+        render_template("feeds/index.html", form=form, tokens=tokens, staff=_is_staff()),
+        status,
+    )
+
+
+def _show_once(token: FeedToken, raw: str, heading: str) -> ResponseReturnValue:
+    url = feed_url(raw)
+    html = render_template(
+        "feeds/created.html",
+        heading=heading,
+        token=token,
+        target=target_name(token),
+        https_url=url,
+        webcal=webcal_url(url),
+    )
+    # The secret is on this page only: keep it out of every cache.
+    return html, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/calendar-feeds/")
+@roles_required(*MANAGE_ROLES)
+def index() -> ResponseReturnValue:
+    form = _form()
+    if not _is_staff():
+        form.scope.data = "leader"
+    return _index(form)
+
+
+@bp.post("/calendar-feeds/")
+@roles_required(*MANAGE_ROLES)
+def create() -> ResponseReturnValue:
+    form = _form()
+    if not _is_staff():
+        # A leader's own feed only: anything else is not theirs to give out.
+        if form.scope.data not in (None, "", "leader"):
+            abort(403)
+        if form.leader_id.data not in (None, current_user.id):
+            abort(403)
+        form.scope.data = "leader"
+        form.leader_id.data = current_user.id
+    if not form.validate_on_submit():
+        return _index(form, 400)
+    scope = form.scope.data
+    target_id = form[TARGET_FIELDS[scope]].data
+    model = {"organisation": Organisation, "station": Organisation, "group": ReadingGroup}.get(
+        scope, User
+    )
+    target = db.session.get(model, target_id)
+    if target is None:
+        abort(400)
+    try:
+        token, raw = create_token(scope, target, created_by=current_user, label=form.label.data)
+    except FeedError as exc:
+        form[TARGET_FIELDS[scope]].errors.append(str(exc))
+        db.session.rollback()
+        return _index(form, 400)
+    db.session.commit()
+    return _show_once(token, raw, "Feed created")
+
+
+def _load(token_id: int) -> FeedToken:
+    token = db.session.get(FeedToken, token_id)
+    if token is None or token.revoked_at is not None:
+        abort(404)
+    if not _may_manage(token):
+        abort(403)
+    return token
+
+
+@bp.post("/calendar-feeds/<int:token_id>/rotate")
+@roles_required(*MANAGE_ROLES)
+def rotate(token_id: int) -> ResponseReturnValue:
+    token = _load(token_id)
+    try:
+        new, raw = rotate_token(token, by=current_user)
+    except FeedError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("feeds.index"))
+    db.session.commit()
+    return _show_once(new, raw, "New feed address")
+
+
+@bp.post("/calendar-feeds/<int:token_id>/revoke")
+@roles_required(*MANAGE_ROLES)
+def revoke(token_id: int) -> ResponseReturnValue:
+    token = _load(token_id)
+    revoke_token(token)
+    db.session.commit()
+    flash("The feed address was revoked: it no longer works.", "success")
+    return redirect(url_for("feeds.index"))
