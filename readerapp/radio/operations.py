@@ -1,0 +1,269 @@
+"""Writes to the broadcast grid. Operations flush; the request, command or job commits.
+
+Rules kept here for every caller (pages, the schedule-file loader, the scheduler):
+- two broadcasts on one station never overlap (cancelled ones free their time);
+- a repeat links to its first airing;
+- moving bumps ``sequence`` (the feed's SEQUENCE) and, through SQLAlchemy, ``version``;
+- cancelling keeps the row, with its reason, so reports show it as cancelled.
+Air times are wall-clock times in the slot's zone, stored as UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..timeutil import is_valid_zone, local_to_utc, to_local, utcnow
+from .models import Broadcast, Episode
+
+# Longer than any real programme; it bounds the window searched for overlaps.
+MAX_DURATION_MINUTES = 24 * 60
+
+
+class RadioError(ValueError):
+    """A change the rules refuse; ``field`` names the form field it concerns, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConflictError(RadioError):
+    def __init__(self, message: str, existing: Broadcast | None = None) -> None:
+        super().__init__(message, field="air_time")
+        self.existing = existing
+
+
+def describe(b: Broadcast) -> str:
+    """ "Episode 2 “Title” on Tue 7 Jul 2026 20:00–20:55 Europe/London" (no personal data)."""
+    start = to_local(b.air_dt, b.tz_name)
+    end = to_local(b.end_dt, b.tz_name)
+    episode = b.episode or db.session.get(Episode, b.episode_id)
+    return (
+        f"episode {episode.number} “{episode.title}” on {start:%a %-d %b %Y %H:%M}–{end:%H:%M} "
+        f"{b.tz_name}"
+    )
+
+
+def describe_slot(episode: Episode, air_dt: datetime, minutes: int, tz_name: str) -> str:
+    start = to_local(air_dt, tz_name)
+    end = to_local(air_dt + timedelta(minutes=minutes), tz_name)
+    return (
+        f"episode {episode.number} “{episode.title}” on {start:%a %-d %b %Y %H:%M}–{end:%H:%M} "
+        f"{tz_name}"
+    )
+
+
+def find_conflict(
+    station_id: int,
+    air_dt: datetime,
+    duration_minutes: int,
+    exclude_ids: set[int] | frozenset[int] = frozenset(),
+) -> Broadcast | None:
+    """The first live broadcast on the station that overlaps [air_dt, air_dt + duration)."""
+    end = air_dt + timedelta(minutes=duration_minutes)
+    candidates = db.session.scalars(
+        sa.select(Broadcast)
+        .where(
+            Broadcast.station_id == station_id,
+            Broadcast.status != "cancelled",
+            Broadcast.air_dt < end,
+            Broadcast.air_dt > air_dt - timedelta(minutes=MAX_DURATION_MINUTES),
+        )
+        .order_by(Broadcast.air_dt)
+    ).all()
+    for other in candidates:
+        if other.id in exclude_ids:
+            continue
+        if other.air_dt < end and air_dt < other.end_dt:
+            return other
+    return None
+
+
+def _blocking_cancelled(
+    station_id: int, air_dt: datetime, exclude_id: int | None
+) -> Broadcast | None:
+    # The (station, air time) unique key also covers cancelled rows, which are kept for reports.
+    return db.session.scalar(
+        sa.select(Broadcast).where(
+            Broadcast.station_id == station_id,
+            Broadcast.air_dt == air_dt,
+            Broadcast.status == "cancelled",
+            Broadcast.id != (exclude_id or -1),
+        )
+    )
+
+
+def check_slot(
+    station_id: int,
+    episode: Episode,
+    air_dt: datetime,
+    duration_minutes: int,
+    tz_name: str,
+    *,
+    exclude_ids: set[int] | frozenset[int] = frozenset(),
+    moving_id: int | None = None,
+) -> None:
+    """Refuse a slot that overlaps another broadcast, naming both."""
+    other = find_conflict(station_id, air_dt, duration_minutes, exclude_ids)
+    if other is not None:
+        raise ConflictError(
+            f"{describe_slot(episode, air_dt, duration_minutes, tz_name)} overlaps "
+            f"{describe(other)} on the same station.",
+            other,
+        )
+    cancelled = _blocking_cancelled(station_id, air_dt, moving_id)
+    if cancelled is not None:
+        raise ConflictError(
+            f"{describe_slot(episode, air_dt, duration_minutes, tz_name)} starts at the same "
+            f"time as the cancelled {describe(cancelled)}, which is kept for reports; "
+            "choose another start time.",
+            cancelled,
+        )
+
+
+def _validate(tz_name: str, duration_minutes: int) -> None:
+    if not is_valid_zone(tz_name):
+        raise RadioError(f"Unknown time zone {tz_name!r} (e.g. Europe/London).", field="tz_name")
+    if not 0 < duration_minutes <= MAX_DURATION_MINUTES:
+        raise RadioError(
+            f"Duration must be between 1 and {MAX_DURATION_MINUTES} minutes.",
+            field="duration_minutes",
+        )
+
+
+def create_broadcast(
+    *,
+    episode: Episode,
+    day: date,
+    at: time,
+    tz_name: str,
+    duration_minutes: int | None = None,
+    repeat_of: Broadcast | None = None,
+    source_key: str | None = None,
+) -> Broadcast:
+    """A broadcast of ``episode`` at a local wall-clock time on its programme's station."""
+    duration = duration_minutes or episode.duration_minutes
+    _validate(tz_name, duration)
+    station_id = episode.programme.station_id
+    if repeat_of is not None:
+        if repeat_of.episode_id != episode.id or repeat_of.station_id != station_id:
+            raise RadioError(
+                "A repeat must be of the same episode on the same station.", "repeat_of"
+            )
+        # Always link to the first airing, never to another repeat.
+        while repeat_of.repeat_of is not None:
+            repeat_of = repeat_of.repeat_of
+    air_dt = local_to_utc(day, at, tz_name)
+    if repeat_of is not None and air_dt <= repeat_of.air_dt:
+        raise RadioError("A repeat must air after the first airing.", field="air_date")
+    check_slot(station_id, episode, air_dt, duration, tz_name)
+    broadcast = Broadcast(
+        station_id=station_id,
+        episode_id=episode.id,
+        air_dt=air_dt,
+        tz_name=tz_name,
+        duration_minutes=duration,
+        status="scheduled",
+        repeat_of_id=repeat_of.id if repeat_of else None,
+        source_key=source_key,
+    )
+    broadcast.episode = episode
+    db.session.add(broadcast)
+    db.session.flush()
+    return broadcast
+
+
+def move_broadcast(
+    broadcast: Broadcast,
+    *,
+    day: date,
+    at: time,
+    tz_name: str | None = None,
+    duration_minutes: int | None = None,
+    exclude_ids: set[int] | frozenset[int] = frozenset(),
+) -> bool:
+    """Move a scheduled broadcast; returns False when nothing changed."""
+    if broadcast.status != "scheduled":
+        raise RadioError(
+            f"Only a scheduled broadcast can be moved; this one is {broadcast.status}."
+        )
+    tz_name = tz_name or broadcast.tz_name
+    duration = duration_minutes or broadcast.duration_minutes
+    _validate(tz_name, duration)
+    air_dt = local_to_utc(day, at, tz_name)
+    if (air_dt, tz_name, duration) == (
+        broadcast.air_dt,
+        broadcast.tz_name,
+        broadcast.duration_minutes,
+    ):
+        return False
+    if broadcast.repeat_of is not None and air_dt <= broadcast.repeat_of.air_dt:
+        raise RadioError("A repeat must air after its first airing.", field="air_date")
+    check_slot(
+        broadcast.station_id,
+        broadcast.episode,
+        air_dt,
+        duration,
+        tz_name,
+        exclude_ids=set(exclude_ids) | {broadcast.id},
+        moving_id=broadcast.id,
+    )
+    time_changed = air_dt != broadcast.air_dt
+    broadcast.air_dt = air_dt
+    broadcast.tz_name = tz_name
+    broadcast.duration_minutes = duration
+    broadcast.sequence += 1
+    if time_changed:
+        # The station is reminded again about the new time (a new dedupe key: see jobs).
+        broadcast.reminder_sent_at = None
+    db.session.flush()
+    return True
+
+
+def cancel_broadcast(broadcast: Broadcast, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise RadioError("Say why the broadcast is cancelled.", field="reason")
+    if broadcast.status == "aired":
+        raise RadioError("This broadcast has already aired; it cannot be cancelled.")
+    if broadcast.status == "cancelled":
+        raise RadioError("This broadcast is already cancelled.")
+    broadcast.status = "cancelled"
+    broadcast.cancellation_reason = reason[:500]
+    broadcast.sequence += 1
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class AsRunRow:
+    broadcast: Broadcast
+    state: str  # aired | cancelled | unconfirmed (ended, not yet marked) | scheduled
+
+
+def as_run(
+    station_id: int, start: datetime, end: datetime, now: datetime | None = None
+) -> list[AsRunRow]:
+    """What aired (and what was cancelled) on a station between two instants."""
+    now = now or utcnow()
+    rows = db.session.scalars(
+        sa.select(Broadcast)
+        .where(
+            Broadcast.station_id == station_id,
+            Broadcast.air_dt >= start,
+            Broadcast.air_dt < end,
+        )
+        .options(sa.orm.selectinload(Broadcast.episode).selectinload(Episode.programme))
+        .order_by(Broadcast.air_dt)
+    ).all()
+    result = []
+    for b in rows:
+        if b.status == "scheduled":
+            state = "unconfirmed" if b.end_dt <= now else "scheduled"
+        else:
+            state = b.status
+        result.append(AsRunRow(b, state))
+    return result

@@ -1,0 +1,400 @@
+"""Pages for the broadcast grid: a station's week, create/move/cancel, the episode library and
+the as-run list.
+
+Managers and admins see and change everything. A partner_viewer whose organisation is the
+station may see that station's week and as-run list, read-only (they are the broadcaster; the
+pages show no personal data). Everyone else gets 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from ..access import managers_only, require
+from ..extensions import db
+from ..organisations.models import Organisation
+from ..sessions.models import ReadingMaterial
+from ..timeutil import local_zone, to_local, utcnow
+from .forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
+from .models import Broadcast, Episode, Programme
+from .operations import (
+    ConflictError,
+    RadioError,
+    as_run,
+    cancel_broadcast,
+    create_broadcast,
+    describe,
+    move_broadcast,
+)
+
+bp = Blueprint("radio", __name__, url_prefix="/radio", template_folder="templates")
+
+AS_RUN_DEFAULT_DAYS = 28
+AS_RUN_MAX_DAYS = 400
+
+
+def _station_or_404(station_id: int) -> Organisation:
+    station = db.session.get(Organisation, station_id)
+    if station is None or not station.is_station:
+        abort(404)
+    return station
+
+
+def _may_view_station(station: Organisation) -> bool:
+    if current_user.role in {"admin", "manager"}:
+        return True
+    return current_user.role == "partner_viewer" and current_user.organisation_id == station.id
+
+
+def _parse_day(name: str, default: date) -> date:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description=f"{name}: expected a date like 2026-11-30")
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=local_zone())
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    if current_user.role not in {"admin", "manager", "partner_viewer"}:
+        abort(403)
+    query = sa.select(Organisation).where(Organisation.kind == "radio_station")
+    if current_user.role == "partner_viewer":
+        query = query.where(Organisation.id == current_user.organisation_id)
+    stations = db.session.scalars(query.order_by(Organisation.name)).all()
+    return render_template("radio/index.html", stations=stations)
+
+
+@bp.get("/stations/<int:station_id>/week")
+@login_required
+def week(station_id: int) -> ResponseReturnValue:
+    station = _station_or_404(station_id)
+    require(_may_view_station(station))
+    today = to_local(utcnow()).date()
+    start = _parse_day("start", today)
+    monday = start - timedelta(days=start.weekday())
+    days = [monday + timedelta(days=i) for i in range(7)]
+    broadcasts = db.session.scalars(
+        sa.select(Broadcast)
+        .where(
+            Broadcast.station_id == station.id,
+            Broadcast.air_dt >= _local_midnight_utc(monday),
+            Broadcast.air_dt < _local_midnight_utc(monday + timedelta(days=7)),
+        )
+        .options(
+            sa.orm.selectinload(Broadcast.episode).selectinload(Episode.programme),
+            sa.orm.selectinload(Broadcast.repeat_of),
+        )
+        .order_by(Broadcast.air_dt)
+    ).all()
+    by_day: dict[date, list[Broadcast]] = {d: [] for d in days}
+    for b in broadcasts:
+        by_day.setdefault(to_local(b.air_dt).date(), []).append(b)
+    return render_template(
+        "radio/week.html",
+        station=station,
+        days=days,
+        by_day=by_day,
+        previous=monday - timedelta(days=7),
+        following=monday + timedelta(days=7),
+        can_edit=current_user.role in {"admin", "manager"},
+    )
+
+
+def _episode_choices(station: Organisation) -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        sa.select(Episode.id, Programme.title, Episode.number, Episode.title)
+        .join(Programme)
+        .where(Programme.station_id == station.id)
+        .order_by(Programme.title, Episode.number)
+    ).all()
+    return [(eid, f"{p} {n}: {t}") for eid, p, n, t in rows]
+
+
+def _first_airing_choices(station: Organisation) -> list[tuple[int, str]]:
+    firsts = db.session.scalars(
+        sa.select(Broadcast)
+        .where(
+            Broadcast.station_id == station.id,
+            Broadcast.repeat_of_id.is_(None),
+            Broadcast.status != "cancelled",
+            Broadcast.air_dt >= utcnow() - timedelta(days=60),
+        )
+        .options(sa.orm.selectinload(Broadcast.episode))
+        .order_by(Broadcast.air_dt)
+    ).all()
+    return [(0, "Not a repeat")] + [(b.id, describe(b)) for b in firsts]
+
+
+@bp.route("/stations/<int:station_id>/broadcasts/new", methods=["GET", "POST"])
+@managers_only
+def new_broadcast(station_id: int) -> ResponseReturnValue:
+    station = _station_or_404(station_id)
+    form = BroadcastForm()
+    form.episode_id.choices = _episode_choices(station)
+    form.repeat_of_id.choices = _first_airing_choices(station)
+    status = 200
+    if request.method == "GET" and request.args.get("date"):
+        form.air_date.data = _parse_day("date", to_local(utcnow()).date())
+    if form.validate_on_submit():
+        episode = db.session.get(Episode, form.episode_id.data)
+        repeat_of = db.session.get(Broadcast, form.repeat_of_id.data or 0)
+        try:
+            broadcast = create_broadcast(
+                episode=episode,
+                day=form.air_date.data,
+                at=form.air_time.data,
+                tz_name=form.tz_name.data,
+                duration_minutes=form.duration_minutes.data,
+                repeat_of=repeat_of,
+            )
+        except RadioError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+            status = 409 if isinstance(exc, ConflictError) else 400
+        else:
+            db.session.commit()
+            flash(f"Scheduled {describe(broadcast)}.", "success")
+            return redirect(_week_url(broadcast))
+    elif request.method == "POST":
+        status = 400
+    return render_template("radio/broadcast_form.html", form=form, station=station), status
+
+
+def _field_error(form: FlaskForm, exc: RadioError) -> None:
+    name = exc.field if exc.field in form else "air_time" if "air_time" in form else None
+    if name is None:
+        form.form_errors.append(str(exc))
+    else:
+        form[name].errors = [*form[name].errors, str(exc)]
+
+
+def _week_url(b: Broadcast) -> str:
+    return url_for("radio.week", station_id=b.station_id, start=to_local(b.air_dt).date())
+
+
+def _broadcast_or_404(broadcast_id: int) -> Broadcast:
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        abort(404)
+    return broadcast
+
+
+@bp.route("/broadcasts/<int:broadcast_id>/move", methods=["GET", "POST"])
+@managers_only
+def move(broadcast_id: int) -> ResponseReturnValue:
+    broadcast = _broadcast_or_404(broadcast_id)
+    form = MoveForm()
+    status = 200
+    if request.method == "GET":
+        local = to_local(broadcast.air_dt, broadcast.tz_name)
+        form.air_date.data, form.air_time.data = local.date(), local.time()
+        form.duration_minutes.data = broadcast.duration_minutes
+    elif form.validate_on_submit():
+        try:
+            move_broadcast(
+                broadcast,
+                day=form.air_date.data,
+                at=form.air_time.data,
+                duration_minutes=form.duration_minutes.data,
+            )
+        except RadioError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+            status = 409 if isinstance(exc, ConflictError) else 400
+        else:
+            db.session.commit()
+            flash(f"Moved: now {describe(broadcast)}.", "success")
+            return redirect(_week_url(broadcast))
+    else:
+        status = 400
+    return render_template("radio/move.html", form=form, broadcast=broadcast), status
+
+
+@bp.route("/broadcasts/<int:broadcast_id>/cancel", methods=["GET", "POST"])
+@managers_only
+def cancel(broadcast_id: int) -> ResponseReturnValue:
+    broadcast = _broadcast_or_404(broadcast_id)
+    form = CancelForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            cancel_broadcast(broadcast, form.reason.data)
+        except RadioError as exc:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, str(exc)]
+            status = 409
+        else:
+            db.session.commit()
+            flash(f"Cancelled {describe(broadcast)}.", "success")
+            return redirect(_week_url(broadcast))
+    elif request.method == "POST":
+        status = 400
+    return render_template("radio/cancel.html", form=form, broadcast=broadcast), status
+
+
+@bp.get("/stations/<int:station_id>/as-run")
+@login_required
+def as_run_list(station_id: int) -> ResponseReturnValue:
+    station = _station_or_404(station_id)
+    require(_may_view_station(station))
+    today = to_local(utcnow()).date()
+    end_day = _parse_day("to", today)
+    start_day = _parse_day("from", end_day - timedelta(days=AS_RUN_DEFAULT_DAYS))
+    if start_day > end_day or (end_day - start_day).days > AS_RUN_MAX_DAYS:
+        abort(400, description=f"from must be before to, at most {AS_RUN_MAX_DAYS} days apart")
+    rows = as_run(
+        station.id,
+        _local_midnight_utc(start_day),
+        _local_midnight_utc(end_day + timedelta(days=1)),
+    )
+    counts = {
+        s: sum(1 for r in rows if r.state == s) for s in ("aired", "cancelled", "unconfirmed")
+    }
+    return render_template(
+        "radio/as_run.html",
+        station=station,
+        rows=rows,
+        counts=counts,
+        start_day=start_day,
+        end_day=end_day,
+    )
+
+
+@bp.get("/programmes")
+@managers_only
+def library() -> ResponseReturnValue:
+    programmes = db.session.scalars(
+        sa.select(Programme)
+        .options(
+            sa.orm.selectinload(Programme.station),
+            sa.orm.selectinload(Programme.episodes).selectinload(Episode.materials),
+        )
+        .order_by(Programme.title)
+    ).all()
+    return render_template("radio/library.html", programmes=programmes)
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@managers_only
+def new_programme() -> ResponseReturnValue:
+    form = ProgrammeForm()
+    form.station_id.choices = [
+        (s.id, s.name)
+        for s in db.session.scalars(
+            sa.select(Organisation)
+            .where(Organisation.kind == "radio_station")
+            .order_by(Organisation.name)
+        )
+    ]
+    status = 200
+    if form.validate_on_submit():
+        title = form.title.data.strip()
+        taken = db.session.scalar(
+            sa.select(Programme.id).filter_by(station_id=form.station_id.data, title=title)
+        )
+        if taken:
+            form.title.errors = ["This station already has a programme with that title."]
+            status = 409
+        else:
+            db.session.add(
+                Programme(
+                    station_id=form.station_id.data,
+                    title=title,
+                    description=form.description.data or None,
+                )
+            )
+            db.session.commit()
+            flash(f"Programme “{title}” created.", "success")
+            return redirect(url_for("radio.library"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("radio/programme_form.html", form=form), status
+
+
+def _material_choices() -> list[tuple[int, str]]:
+    return [
+        (m.id, str(m))
+        for m in db.session.scalars(sa.select(ReadingMaterial).order_by(ReadingMaterial.title))
+    ]
+
+
+def _save_episode(
+    form: EpisodeForm, programme: Programme, episode: Episode | None
+) -> tuple[Episode | None, int]:
+    clash = db.session.scalar(
+        sa.select(Episode.id).where(
+            Episode.programme_id == programme.id,
+            Episode.number == form.number.data,
+            Episode.id != (episode.id if episode else -1),
+        )
+    )
+    if clash:
+        form.number.errors = [f"“{programme.title}” already has an episode {form.number.data}."]
+        return None, 409
+    if episode is None:
+        episode = Episode(programme_id=programme.id)
+        db.session.add(episode)
+    episode.number = form.number.data
+    episode.title = form.title.data.strip()
+    episode.duration_minutes = form.duration_minutes.data
+    ids = form.material_ids.data or []
+    episode.materials = list(
+        db.session.scalars(sa.select(ReadingMaterial).where(ReadingMaterial.id.in_(ids)))
+    )
+    db.session.commit()
+    return episode, 302
+
+
+@bp.route("/programmes/<int:programme_id>/episodes/new", methods=["GET", "POST"])
+@managers_only
+def new_episode(programme_id: int) -> ResponseReturnValue:
+    programme = db.session.get(Programme, programme_id) or abort(404)
+    form = EpisodeForm()
+    form.material_ids.choices = _material_choices()
+    if request.method == "GET":
+        form.number.data = max((e.number for e in programme.episodes), default=0) + 1
+        form.duration_minutes.data = 55
+        return render_template("radio/episode_form.html", form=form, programme=programme)
+    status = 400
+    if form.validate_on_submit():
+        episode, status = _save_episode(form, programme, None)
+        if episode is not None:
+            flash(f"Episode {episode.number} added.", "success")
+            return redirect(url_for("radio.library"))
+    return render_template("radio/episode_form.html", form=form, programme=programme), status
+
+
+@bp.route("/episodes/<int:episode_id>/edit", methods=["GET", "POST"])
+@managers_only
+def edit_episode(episode_id: int) -> ResponseReturnValue:
+    episode = db.session.get(Episode, episode_id) or abort(404)
+    form = EpisodeForm(obj=episode)
+    form.material_ids.choices = _material_choices()
+    if request.method == "GET":
+        form.material_ids.data = [m.id for m in episode.materials]
+        return render_template(
+            "radio/episode_form.html", form=form, programme=episode.programme, episode=episode
+        )
+    status = 400
+    if form.validate_on_submit():
+        saved, status = _save_episode(form, episode.programme, episode)
+        if saved is not None:
+            flash(f"Episode {saved.number} saved.", "success")
+            return redirect(url_for("radio.library"))
+    return render_template(
+        "radio/episode_form.html", form=form, programme=episode.programme, episode=episode
+    ), status

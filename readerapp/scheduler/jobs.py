@@ -1,0 +1,498 @@
+"""The scheduler's job functions. APScheduler stores them as "readerapp.scheduler.jobs:NAME".
+
+Every function takes ids (never ORM objects) and an optional ``now`` (tests pass a fixed
+clock). Each claims its work in the database before doing it — an UPDATE … WHERE the work is
+still undone, checking the row count, or the outbox's unique dedupe key — and commits once, so a
+job that runs twice, late, or in two processes at once still has its effect exactly once.
+
+Messages name groups, venues, stations, episodes and times; never a participant.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app, has_app_context
+
+from ..attendance.models import Attendance
+from ..audit.trail import acting_as
+from ..extensions import db
+from ..groups.models import ReadingGroup
+from ..notifications.models import OutboxMessage
+from ..notifications.outbox import deliver_queued, queue_message
+from ..organisations.models import Organisation, Partnership
+from ..radio.models import Broadcast, Episode
+from ..sessions.models import ReadingSession
+from ..timeutil import local_zone, to_local, utcnow
+from ..users.models import User
+
+log = logging.getLogger("readerapp.scheduler")
+
+BROADCAST_REMINDER_BEFORE = timedelta(hours=48)
+SESSION_REMINDER_BEFORE = timedelta(hours=24)
+NUDGE_AFTER = timedelta(hours=48)
+# Sessions older than this are not nudged about (a first start must not mail years of history).
+NUDGE_LOOKBACK = timedelta(days=30)
+
+_app: Flask | None = None
+
+
+def bind_app(app: Flask) -> None:
+    """The scheduler process binds its app once, so jobs in pool threads can push a context."""
+    global _app
+    _app = app
+
+
+@contextmanager
+def job_context() -> Iterator[None]:
+    """An app context for one job; the job's session is committed by the job or rolled back.
+
+    Every change a job makes is audited as the scheduler's.
+    """
+    with acting_as("system:scheduler"):
+        if has_app_context():
+            try:
+                yield
+            except BaseException:
+                db.session.rollback()
+                raise
+            return
+        if _app is None:
+            raise RuntimeError("readerapp.scheduler.jobs: no app bound (bind_app was not called)")
+        with _app.app_context():
+            try:
+                yield
+            except BaseException:
+                db.session.rollback()
+                raise
+            finally:
+                db.session.remove()
+
+
+def claimed(kind: str, key: object) -> None:
+    """One log line per claimed piece of work (the multi-process tests count these)."""
+    log.info("claimed %s:%s", kind, key)
+
+
+def _local(dt: datetime, tz_name: str) -> str:
+    return f"{to_local(dt, tz_name):%A %-d %B %Y at %H:%M} ({tz_name})"
+
+
+# --- broadcasts ----------------------------------------------------------------------------
+
+
+def broadcast_reminder(broadcast_id: int, now: datetime | None = None) -> bool:
+    """Remind the station contact of a broadcast, once, from 48 h before it until it airs."""
+    with job_context():
+        now = now or utcnow()
+        row = db.session.execute(
+            sa.select(Broadcast.air_dt, Broadcast.sequence).where(Broadcast.id == broadcast_id)
+        ).first()
+        if row is None or row.air_dt - BROADCAST_REMINDER_BEFORE > now:
+            db.session.rollback()
+            return False  # gone, or moved later since this job was planned
+        result = db.session.execute(
+            sa.update(Broadcast)
+            .where(
+                Broadcast.id == broadcast_id,
+                Broadcast.reminder_sent_at.is_(None),
+                Broadcast.status == "scheduled",
+                Broadcast.air_dt == row.air_dt,
+                Broadcast.air_dt > now,
+            )
+            # A reminder is not a change to the broadcast: feeds must not see one.
+            .values(reminder_sent_at=now, updated_at=Broadcast.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            return False
+        b = db.session.get(Broadcast, broadcast_id)
+        episode = b.episode
+        station = b.station
+        materials = "; ".join(str(m) for m in episode.materials) or "—"
+        queue_message(
+            dedupe_key=f"broadcast-reminder:{b.id}:{b.sequence}",
+            kind="broadcast_reminder",
+            recipient=station.contact_email,
+            subject=f"Reminder: {episode.programme.title} {episode.number} airs "
+            f"{to_local(b.air_dt, b.tz_name):%a %-d %b %H:%M}",
+            body=(
+                f"Hello{' ' + station.contact_name if station.contact_name else ''},\n\n"
+                f"{episode.programme.title}, episode {episode.number} “{episode.title}”, is "
+                f"scheduled on {station.name} on {_local(b.air_dt, b.tz_name)}, for "
+                f"{b.duration_minutes} minutes"
+                f"{' (a repeat)' if b.repeat_of_id else ''}.\n\n"
+                f"Read in this episode: {materials}\n\n"
+                "If this is no longer right, please tell the Shared Reading team.\n"
+            ),
+        )
+        db.session.commit()
+        claimed("broadcast-reminder", broadcast_id)
+        return True
+
+
+def mark_aired(broadcast_id: int, now: datetime | None = None) -> bool:
+    """At the end of a broadcast, record it as aired, unless it was cancelled or moved."""
+    with job_context():
+        now = now or utcnow()
+        row = db.session.execute(
+            sa.select(Broadcast.air_dt, Broadcast.duration_minutes).where(
+                Broadcast.id == broadcast_id
+            )
+        ).first()
+        if row is None:
+            return False
+        end = row.air_dt + timedelta(minutes=row.duration_minutes)
+        if end > now:
+            db.session.rollback()
+            return False
+        result = db.session.execute(
+            sa.update(Broadcast)
+            .where(
+                Broadcast.id == broadcast_id,
+                Broadcast.status == "scheduled",
+                Broadcast.air_dt == row.air_dt,
+                Broadcast.duration_minutes == row.duration_minutes,
+            )
+            .values(status="aired", aired_at=end, updated_at=Broadcast.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            return False
+        db.session.commit()
+        claimed("broadcast-aired", broadcast_id)
+        return True
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def _leaders(session: ReadingSession) -> list[User]:
+    group = session.group
+    people = [session.leader or group.lead_leader, *group.coleaders]
+    seen: dict[int, User] = {}
+    for person in people:
+        if person is not None and person.active and person.id not in seen:
+            seen[person.id] = person
+    return list(seen.values())
+
+
+def session_reminder(session_id: int, now: datetime | None = None) -> bool:
+    """Remind a session's reader leaders, once, from 24 h before it starts."""
+    with job_context():
+        now = now or utcnow()
+        row = db.session.execute(
+            sa.select(ReadingSession.start_dt).where(ReadingSession.id == session_id)
+        ).first()
+        if row is None or row.start_dt - SESSION_REMINDER_BEFORE > now:
+            db.session.rollback()
+            return False
+        result = db.session.execute(
+            sa.update(ReadingSession)
+            .where(
+                ReadingSession.id == session_id,
+                ReadingSession.reminder_sent_at.is_(None),
+                ReadingSession.status == "scheduled",
+                ReadingSession.start_dt == row.start_dt,
+                ReadingSession.start_dt > now,
+            )
+            .values(reminder_sent_at=now, updated_at=ReadingSession.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            return False
+        s = db.session.get(ReadingSession, session_id)
+        group = s.group
+        materials = "; ".join(str(m) for m in s.materials) or "not chosen yet"
+        for leader in _leaders(s):
+            queue_message(
+                dedupe_key=f"session-reminder:{s.id}:{s.sequence}:{leader.id}",
+                kind="session_reminder",
+                recipient=leader.email,
+                subject=f"Reminder: {group.name} on {s.local_start:%a %-d %b %H:%M}",
+                body=(
+                    f"Hello {leader.first_name},\n\n"
+                    f"{group.name} meets at {group.venue.name} on "
+                    f"{_local(s.start_dt, s.tz_name)} for {s.duration_minutes} minutes.\n"
+                    f"Reading: {materials}\n\n"
+                    "Thank you for reading with the group.\n"
+                ),
+            )
+        db.session.commit()
+        claimed("session-reminder", session_id)
+        return True
+
+
+def nudge_unlogged(now: datetime | None = None) -> int:
+    """Daily: nudge leaders whose sessions ended 48 h ago with no attendance logged."""
+    with job_context():
+        now = now or utcnow()
+        candidates = db.session.scalars(
+            sa.select(ReadingSession)
+            .outerjoin(Attendance, Attendance.session_id == ReadingSession.id)
+            .where(
+                ReadingSession.status == "scheduled",
+                ReadingSession.nudge_sent_at.is_(None),
+                Attendance.id.is_(None),
+                ReadingSession.start_dt <= now - NUDGE_AFTER,
+                ReadingSession.start_dt >= now - NUDGE_LOOKBACK,
+            )
+            .order_by(ReadingSession.start_dt)
+        ).all()
+        by_leader: dict[int, list[ReadingSession]] = defaultdict(list)
+        leaders: dict[int, User] = {}
+        for s in candidates:
+            if s.end_dt + NUDGE_AFTER > now:
+                continue
+            result = db.session.execute(
+                sa.update(ReadingSession)
+                .where(ReadingSession.id == s.id, ReadingSession.nudge_sent_at.is_(None))
+                .values(nudge_sent_at=now, updated_at=ReadingSession.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                continue
+            claimed("session-nudge", s.id)
+            for leader in _leaders(s):
+                leaders[leader.id] = leader
+                by_leader[leader.id].append(s)
+        for leader_id, sessions in by_leader.items():
+            leader = leaders[leader_id]
+            lines = "\n".join(
+                f"- {s.group.name}, {_local(s.start_dt, s.tz_name)}" for s in sessions
+            )
+            queue_message(
+                dedupe_key=f"session-nudge:{leader_id}:{sessions[0].id}",
+                kind="session_nudge",
+                recipient=leader.email,
+                subject="Attendance not logged yet",
+                body=(
+                    f"Hello {leader.first_name},\n\n"
+                    "These sessions have no attendance logged yet:\n"
+                    f"{lines}\n\n"
+                    "Please log them (a headcount is enough), or mark them cancelled if they "
+                    "did not take place.\n"
+                ),
+            )
+        db.session.commit()
+        return sum(len(v) for v in by_leader.values())
+
+
+# --- partners ------------------------------------------------------------------------------
+
+
+def _week_start(now: datetime) -> date:
+    today = to_local(now).date()
+    return today - timedelta(days=today.weekday())
+
+
+def weekly_digest(now: datetime | None = None) -> int:
+    """Weekly: to each partner contact, what is on in the coming week (this Monday to Sunday)."""
+    with job_context():
+        now = now or utcnow()
+        monday = _week_start(now)
+        tz = local_zone()
+        start = datetime.combine(monday, time.min, tzinfo=tz)
+        end = start + timedelta(days=7)
+        organisations = db.session.scalars(
+            sa.select(Organisation)
+            .where(Organisation.contact_email.is_not(None), Organisation.contact_email != "")
+            .order_by(Organisation.id)
+        ).all()
+        written = 0
+        for org in organisations:
+            lines = _digest_lines(org, start, end, monday)
+            if not lines:
+                continue
+            message = queue_message(
+                dedupe_key=f"weekly-digest:{org.id}:{monday.isoformat()}",
+                kind="weekly_digest",
+                recipient=org.contact_email,
+                subject=f"Shared Reading: the week of {monday:%-d %B %Y}",
+                body=(
+                    f"Hello{' ' + org.contact_name if org.contact_name else ''},\n\n"
+                    f"What is planned with {org.name} in the week of {monday:%-d %B %Y}:\n\n"
+                    + "\n".join(lines)
+                    + "\n"
+                ),
+            )
+            if message is not None:
+                claimed("weekly-digest", f"{org.id}:{monday.isoformat()}")
+                written += 1
+        db.session.commit()
+        return written
+
+
+def _digest_lines(org: Organisation, start: datetime, end: datetime, monday: date) -> list[str]:
+    lines: list[str] = []
+    if org.is_station:
+        broadcasts = db.session.scalars(
+            sa.select(Broadcast)
+            .join(Episode)
+            .where(
+                Broadcast.station_id == org.id, Broadcast.air_dt >= start, Broadcast.air_dt < end
+            )
+            .order_by(Broadcast.air_dt)
+        ).all()
+        for b in broadcasts:
+            state = " — cancelled" if b.status == "cancelled" else ""
+            lines.append(
+                f"- {_local(b.air_dt, b.tz_name)}: {b.episode.programme.title} "
+                f"{b.episode.number}, “{b.episode.title}”{state}"
+            )
+    sunday = monday + timedelta(days=6)
+    group_ids = sa.select(Partnership.group_id).where(
+        Partnership.organisation_id == org.id,
+        Partnership.start_date <= sunday,
+        sa.or_(Partnership.end_date.is_(None), Partnership.end_date >= monday),
+    )
+    sessions = db.session.scalars(
+        sa.select(ReadingSession)
+        .join(ReadingGroup)
+        .where(
+            ReadingSession.group_id.in_(group_ids),
+            ReadingSession.start_dt >= start,
+            ReadingSession.start_dt < end,
+        )
+        .order_by(ReadingSession.start_dt)
+    ).all()
+    for s in sessions:
+        state = " — cancelled" if s.status == "cancelled" else ""
+        lines.append(f"- {_local(s.start_dt, s.tz_name)}: {s.group.name}{state}")
+    return lines
+
+
+# --- housekeeping --------------------------------------------------------------------------
+
+
+def extend_sessions(now: datetime | None = None) -> int:
+    """Daily: extend every group's generated sessions to the rolling horizon."""
+    from ..groups.operations import generate_all
+
+    with job_context():
+        result = generate_all(now=now)
+        db.session.commit()
+        log.info("sessions extended: %s created, %s removed", result.created, result.removed)
+        return result.created
+
+
+def apply_retention(now: datetime | None = None) -> int:
+    """Daily: remove display names and notes of people unseen for RETENTION_MONTHS."""
+    from ..privacy import apply_retention as clear_expired
+
+    with job_context():
+        result = clear_expired(now=now)
+        db.session.commit()
+        log.info("retention: %s participants cleared", result.cleared)
+        return result.cleared
+
+
+def deliver_outbox(now: datetime | None = None) -> int:
+    with job_context():
+        return deliver_queued(now=now).sent
+
+
+@dataclass
+class SweepResult:
+    broadcast_reminders: int = 0
+    session_reminders: int = 0
+    aired: int = 0
+    sent: int = 0
+
+
+def send_due(now: datetime | None = None) -> SweepResult:
+    """Everything due and not done yet: the catch-up after downtime, and a safety net.
+
+    Reminders whose time has come (and whose event is still ahead), broadcasts that have
+    ended, then the outbox. Each piece is claimed on its own, so this may overlap freely with
+    the per-row jobs.
+    """
+    with job_context():
+        now = now or utcnow()
+        result = SweepResult()
+        reminder_ids = db.session.scalars(
+            sa.select(Broadcast.id).where(
+                Broadcast.status == "scheduled",
+                Broadcast.reminder_sent_at.is_(None),
+                Broadcast.air_dt > now,
+                Broadcast.air_dt <= now + BROADCAST_REMINDER_BEFORE,
+            )
+        ).all()
+        ended_ids = db.session.scalars(
+            sa.select(Broadcast.id).where(
+                Broadcast.status == "scheduled",
+                Broadcast.air_dt <= now,
+            )
+        ).all()
+        session_ids = db.session.scalars(
+            sa.select(ReadingSession.id).where(
+                ReadingSession.status == "scheduled",
+                ReadingSession.reminder_sent_at.is_(None),
+                ReadingSession.start_dt > now,
+                ReadingSession.start_dt <= now + SESSION_REMINDER_BEFORE,
+            )
+        ).all()
+        db.session.rollback()
+        result.broadcast_reminders = sum(broadcast_reminder(i, now) for i in reminder_ids)
+        result.aired = sum(mark_aired(i, now) for i in ended_ids)
+        result.session_reminders = sum(session_reminder(i, now) for i in session_ids)
+        result.sent = deliver_queued(now=now).sent
+        return result
+
+
+def heartbeat(now: datetime | None = None) -> None:
+    """Written every few seconds by the active scheduler; /healthz reads it."""
+    import os
+    import socket
+
+    from ..notifications.models import SchedulerHeartbeat
+    from . import runner
+
+    if runner.leadership_lost():
+        runner.lost_leadership()
+        return
+    with job_context():
+        beat = db.session.get(SchedulerHeartbeat, "active")
+        if beat is None:
+            beat = SchedulerHeartbeat(name="active")
+            db.session.add(beat)
+        beat.beat_at = now or utcnow()
+        beat.host = socket.gethostname()[:200]
+        beat.pid = os.getpid()
+        db.session.commit()
+
+
+def reconcile(now: datetime | None = None) -> None:
+    from . import reconcile as reconciliation
+
+    with job_context():
+        reconciliation.reconcile_jobs(now=now)
+
+
+def check_changes(now: datetime | None = None) -> None:
+    from . import reconcile as reconciliation
+
+    with job_context():
+        reconciliation.reconcile_if_changed(now=now)
+
+
+def outbox_counts() -> dict[str, int]:
+    """For the command line: how many messages in each state."""
+    return dict(
+        db.session.execute(
+            sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+
+
+def configured_seconds(name: str) -> int:
+    return int(current_app.config[name])

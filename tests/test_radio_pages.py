@@ -1,0 +1,203 @@
+"""The radio pages: week view, create/move/cancel with inline errors, library, as-run, and the
+station's own partner_viewer reading (not changing) its schedule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from readerapp.extensions import db
+from readerapp.models import Broadcast, Episode
+from readerapp.radio.operations import ConflictError, create_broadcast
+from readerapp.timeutil import to_local
+
+from .factories import Factory
+from .radio_support import Series, shared_reading_series
+from .world import sign_in_as
+
+
+@pytest.fixture
+def no_csrf(app: Flask):  # type: ignore[no-untyped-def]
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield
+    app.config["WTF_CSRF_ENABLED"] = True
+
+
+@pytest.fixture
+def series(factory: Factory) -> Series:
+    return shared_reading_series(factory)
+
+
+def _manager(factory: Factory, client: FlaskClient) -> None:
+    user = factory.user("manager")
+    db.session.commit()
+    sign_in_as(client, user)
+
+
+def _post(client: FlaskClient, url: str, data: dict[str, str]):  # type: ignore[no-untyped-def]
+    db.session.commit()  # release the test's SQLite lock before a write request
+    return client.post(url, data=data)
+
+
+def test_create_refuses_an_overlap_inline_naming_both(
+    factory: Factory, client: FlaskClient, series: Series, no_csrf: None
+) -> None:
+    first = create_broadcast(
+        episode=series.episodes[0],
+        day=datetime(2027, 3, 9).date(),
+        at=datetime(2027, 3, 9, 20, 0).time(),
+        tz_name="Europe/London",
+    )
+    _manager(factory, client)
+    url = f"/radio/stations/{series.station.id}/broadcasts/new"
+    data = {
+        "episode_id": str(series.episodes[1].id),
+        "air_date": "2027-03-09",
+        "air_time": "20:30",
+        "tz_name": "Europe/London",
+    }
+    response = _post(client, url, data)
+    assert response.status_code == 409
+    assert "overlaps" in response.text
+    assert "Where We Begin" in response.text and "Roads" in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Broadcast)) == 1
+    bad = _post(client, url, {**data, "air_date": "31/02/2027"})
+    assert bad.status_code == 400 and "error-summary" in bad.text
+    zone = _post(client, url, {**data, "tz_name": "Mars/Olympus"})
+    assert zone.status_code == 400
+    ok = _post(client, url, {**data, "air_time": "21:00", "repeat_of_id": "0"})
+    assert ok.status_code == 302
+    repeat = _post(
+        client,
+        url,
+        {
+            **data,
+            "episode_id": str(series.episodes[0].id),
+            "air_date": "2027-03-13",
+            "air_time": "21:00",
+            "repeat_of_id": str(first.id),
+        },
+    )
+    assert repeat.status_code == 302
+    made = db.session.scalar(sa.select(Broadcast).where(Broadcast.repeat_of_id == first.id))
+    assert made is not None and to_local(made.air_dt, "Europe/London").hour == 21
+
+
+def test_move_bumps_sequence_and_cancel_keeps_it_in_the_as_run_list(
+    factory: Factory, client: FlaskClient, series: Series, no_csrf: None
+) -> None:
+    past = factory.broadcast(series.episodes[0], air_dt=datetime.now(UTC) - timedelta(days=2))
+    b = factory.broadcast(series.episodes[1], air_dt=datetime.now(UTC) + timedelta(days=2))
+    past_id, b_id = past.id, b.id
+    _manager(factory, client)
+    target = to_local(b.air_dt, "Europe/London") + timedelta(hours=3)
+    moved = _post(
+        client,
+        f"/radio/broadcasts/{b_id}/move",
+        {"air_date": target.date().isoformat(), "air_time": target.strftime("%H:%M")},
+    )
+    assert moved.status_code == 302
+    db.session.rollback()
+    b = db.session.get(Broadcast, b_id)
+    assert b.sequence == 1 and b.version == 2
+    assert _post(client, f"/radio/broadcasts/{past_id}/cancel", {"reason": ""}).status_code == 400
+    cancelled = _post(client, f"/radio/broadcasts/{past_id}/cancel", {"reason": "News special"})
+    assert cancelled.status_code == 302
+    page = client.get(f"/radio/stations/{series.station.id}/as-run")
+    assert page.status_code == 200
+    assert "Cancelled" in page.text and "News special" in page.text
+    week = client.get(f"/radio/stations/{series.station.id}/week")
+    assert week.status_code == 200 and "Previous week" in week.text
+    assert client.get(f"/radio/stations/{series.station.id}/week?start=nope").status_code == 400
+
+
+def test_the_stations_own_partner_reads_but_cannot_change(
+    factory: Factory, client: FlaskClient, series: Series
+) -> None:
+    b = factory.broadcast(series.episodes[0], air_dt=datetime.now(UTC) + timedelta(hours=1))
+    partner = factory.user("partner_viewer", organisation_id=series.station.id)
+    other = factory.user("partner_viewer")
+    db.session.commit()
+    sign_in_as(client, partner)
+    week = client.get(f"/radio/stations/{series.station.id}/week")
+    assert week.status_code == 200 and "Where We Begin" in week.text
+    assert "/move" not in week.text and "Schedule a broadcast" not in week.text
+    assert client.get(f"/radio/stations/{series.station.id}/as-run").status_code == 200
+    assert client.get(f"/radio/broadcasts/{b.id}/move").status_code == 403
+    assert client.get("/radio/programmes").status_code == 403
+    sign_in_as(client, other)
+    assert client.get(f"/radio/stations/{series.station.id}/week").status_code == 403
+
+
+def test_episode_library_create_and_edit_with_materials(
+    factory: Factory, client: FlaskClient, series: Series, no_csrf: None
+) -> None:
+    story = factory.material(title="The Happy Prince", author="Oscar Wilde")
+    poem = factory.material(title="Everyone Sang", author="Siegfried Sassoon", kind="poem")
+    _manager(factory, client)
+    url = f"/radio/programmes/{series.programme.id}/episodes/new"
+    clash = _post(client, url, {"number": "1", "title": "Again", "duration_minutes": "55"})
+    assert clash.status_code == 409 and "already has an episode 1" in clash.text
+    made = _post(
+        client,
+        url,
+        {
+            "number": "7",
+            "title": "Bonus",
+            "duration_minutes": "50",
+            "material_ids": [str(story.id), str(poem.id)],
+        },
+    )
+    assert made.status_code == 302
+    episode = db.session.scalar(sa.select(Episode).where(Episode.number == 7))
+    assert {m.title for m in episode.materials} == {"The Happy Prince", "Everyone Sang"}
+    edited = _post(
+        client,
+        f"/radio/episodes/{episode.id}/edit",
+        {
+            "number": "7",
+            "title": "Bonus track",
+            "duration_minutes": "50",
+            "material_ids": [str(poem.id)],
+        },
+    )
+    assert edited.status_code == 302
+    db.session.rollback()
+    episode = db.session.get(Episode, episode.id)
+    assert episode.title == "Bonus track" and [m.title for m in episode.materials] == [
+        "Everyone Sang"
+    ]
+    library = client.get("/radio/programmes")
+    assert "Bonus track" in library.text and "Siegfried Sassoon" in library.text
+
+
+def test_conflict_error_names_both_broadcasts(series: Series) -> None:
+    day = datetime(2027, 3, 9).date()
+    create_broadcast(
+        episode=series.episodes[0],
+        day=day,
+        at=datetime(2027, 1, 1, 20).time(),
+        tz_name="Europe/London",
+    )
+    with pytest.raises(ConflictError) as caught:
+        create_broadcast(
+            episode=series.episodes[1],
+            day=day,
+            at=datetime(2027, 1, 1, 20, 54).time(),
+            tz_name="Europe/London",
+        )
+    message = str(caught.value)
+    assert "episode 2 “Roads” on Tue 9 Mar 2027 20:54" in message
+    assert "episode 1 “Where We Begin” on Tue 9 Mar 2027 20:00–20:55" in message
+    # Back to back is fine; a cancelled broadcast frees its time.
+    create_broadcast(
+        episode=series.episodes[1],
+        day=day,
+        at=datetime(2027, 1, 1, 20, 55).time(),
+        tz_name="Europe/London",
+    )
