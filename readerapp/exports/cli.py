@@ -1,0 +1,100 @@
+"""``flask --app wsgi export attendance …`` and ``flask --app wsgi bench generate …``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+
+import click
+from flask.cli import AppGroup
+
+from ..extensions import db
+from ..organisations.models import SETTING_TYPES
+from . import operations
+from .operations import record_participant_export
+
+export_cli = AppGroup("export", help="Export attendance for spreadsheets and reports.")
+bench_cli = AppGroup("bench", help="Synthetic data for benchmarks.")
+
+
+def _day(ctx: click.Context, param: click.Parameter, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+@export_cli.command("attendance")
+@click.option("--from", "date_from", required=True, callback=_day, help="First local date.")
+@click.option("--to", "date_to", required=True, callback=_day, help="Last local date.")
+@click.option("--organisation", help="Partner organisation name.")
+@click.option("--setting", type=click.Choice(SETTING_TYPES), help="Setting type of the venue.")
+@click.option("--group", help="Reading group name.")
+@click.option("--leader", help="Reader leader's email.")
+@click.option("--per-participant", is_flag=True, help="One row per participant attendance.")
+@click.option("--format", "fmt", type=click.Choice(operations.FORMATS), default="csv")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def export_attendance(
+    date_from: date,
+    date_to: date,
+    organisation: str | None,
+    setting: str | None,
+    group: str | None,
+    leader: str | None,
+    per_participant: bool,
+    fmt: str,
+    output: str,
+    quiet: bool,
+) -> None:
+    """Write attendance between two local dates (inclusive) to a file."""
+    try:
+        filters = operations.resolve_names(
+            date_from, date_to, organisation, setting, group, leader, per_participant
+        )
+    except operations.ExportError as exc:
+        raise click.UsageError(str(exc)) from exc
+    total = operations.total_rows(filters)
+    started = time.perf_counter()
+    with open(output, "wb") as out:
+        if quiet:
+            operations.write_export(filters, fmt, out)
+        else:
+            with click.progressbar(
+                length=total, label=f"Exporting {total} rows", file=sys.stderr
+            ) as bar:
+                operations.write_export(filters, fmt, out, bar.update)
+    if filters.per_participant:
+        record_participant_export(filters, fmt, "command line")
+    db.session.commit()
+    elapsed = time.perf_counter() - started
+    click.echo(f"Wrote {total} rows to {output} in {elapsed:.1f} s", err=True)
+
+
+@bench_cli.command("generate")
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 50),
+    default=1,
+    show_default=True,
+    help="Years of history for 600 weekly groups.",
+)
+@click.option("--seed", type=int, default=20261129, show_default=True)
+def bench_generate(scale: int, seed: int) -> None:
+    """Fill an empty database with synthetic groups, sessions and attendance."""
+    from .synthetic import generate
+
+    started = time.perf_counter()
+    try:
+        result = generate(scale, seed=seed)
+    except ValueError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(
+        f"Generated {result.groups} groups, {result.sessions} sessions, "
+        f"{result.attendances} attendance records, {result.participant_attendances} "
+        f"participant attendances, {result.broadcasts} broadcasts "
+        f"in {time.perf_counter() - started:.1f} s"
+    )

@@ -1,0 +1,598 @@
+"""Attendance exports (CSV, XLSX, JSON) and the partnership report.
+
+Exports stream: rows are read in chunks or through a server-side cursor and written as they come,
+so memory stays flat however many rows there are. CSV takes the fastest path each database
+offers: on PostgreSQL ``COPY (query) TO STDOUT``; on SQLite, lines built inside SQLite over key
+ranges read by two threads (the sqlite3 module releases the GIL while SQLite works) and written
+in order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import sqlite3
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..timeutil import local_zone
+from .queries import (
+    NUMBER_COLUMNS,
+    Dialect,
+    ExportFilters,
+    ReportScope,
+    Statement,
+    columns_for,
+    count_rows,
+    csv_chunk,
+    export_rows,
+    neutralise,
+    report_statements,
+    to_pyformat,
+    utc_bounds,
+)
+
+FORMATS = ("csv", "xlsx", "json")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+BOM = "\ufeff"
+# Sessions per chunk of a parallel SQLite export (about 8 attendance rows each).
+SESSIONS_PER_CHUNK = 4000
+EXPORT_THREADS = 1
+COPY_BLOCK_BYTES = 256 * 1024
+BATCH_ROWS = 2000
+
+T = TypeVar("T")
+R = TypeVar("R")
+Progress = Callable[[int], None]
+
+
+def dialect() -> Dialect:
+    return Dialect(db.engine.dialect.name, local_zone())
+
+
+class Source:
+    """A database connection of the export's own, straight from the pool.
+
+    Exports read through the driver (tuples, server-side cursors, COPY) and outlive the view
+    that starts them: the body is sent after the view returns, maybe from another context. So
+    they use no Flask context and no ORM session, just the engine and the zone, captured in the
+    view, and a connection opened on first use and closed at the end. On SQLite the driver
+    connection runs in autocommit mode, so a long export takes no write lock.
+    """
+
+    def __init__(self, engine: sa.Engine, tz: ZoneInfo) -> None:
+        self.engine = engine
+        self.dialect = Dialect(engine.dialect.name, tz)
+        database = engine.url.database
+        self.sqlite_path = (
+            database if self.dialect.sqlite and database and database != ":memory:" else None
+        )
+        self._pooled: Any = None
+
+    @classmethod
+    def current(cls) -> Source:
+        """For the app's database, in the app's zone (call inside an app context)."""
+        return cls(db.engine, local_zone())
+
+    @property
+    def raw(self) -> Any:
+        if self._pooled is None:
+            self._pooled = self.engine.raw_connection()
+        return self._pooled.driver_connection
+
+    def sql(self, statement: Statement) -> str:
+        return statement.sql if self.dialect.sqlite else to_pyformat(statement.sql)
+
+    def scalar(self, statement: Statement) -> Any:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(self.sql(statement), statement.params)
+            return cursor.fetchone()[0]
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        if self._pooled is not None:
+            self._pooled.close()  # back to the pool, rolled back
+            self._pooled = None
+
+
+def total_rows(filters: ExportFilters, source: Source | None = None) -> int:
+    src = source or Source.current()
+    try:
+        return int(src.scalar(count_rows(src.dialect, filters)))
+    finally:
+        if source is None:
+            src.close()
+
+
+def filename(filters: ExportFilters, fmt: str) -> str:
+    kind = "attendance-by-participant" if filters.per_participant else "attendance"
+    return f"{kind}-{filters.date_from.isoformat()}-to-{filters.date_to.isoformat()}.{fmt}"
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def csv_header(filters: ExportFilters) -> str:
+    return BOM + ",".join(columns_for(filters)) + "\n"
+
+
+def csv_stream(
+    filters: ExportFilters, source: Source, progress: Progress | None = None
+) -> Iterator[bytes]:
+    """The export as CSV (UTF-8 with a BOM), in pieces."""
+    yield csv_header(filters).encode()
+    if source.dialect.sqlite:
+        yield from _sqlite_csv(source, filters, progress)
+    else:
+        yield from _postgres_csv(source, filters, progress)
+
+
+def _postgres_csv(
+    source: Source, filters: ExportFilters, progress: Progress | None
+) -> Iterator[bytes]:
+    statement = export_rows(source.dialect, filters)
+    copy_sql = f"COPY ({source.sql(statement)}) TO STDOUT WITH (FORMAT csv)"
+    # COPY hands over one row at a time: gather them into blocks before they go anywhere.
+    block = bytearray()
+    with source.raw.cursor() as cursor, cursor.copy(copy_sql, statement.params) as copy:
+        for data in copy:
+            block += data
+            if len(block) >= COPY_BLOCK_BYTES:
+                if progress is not None:
+                    progress(block.count(b"\n"))
+                yield bytes(block)
+                block.clear()
+    if block:
+        if progress is not None:
+            progress(block.count(b"\n"))
+        yield bytes(block)
+
+
+def _chunks(source: Source, filters: ExportFilters) -> list[tuple[datetime, datetime]]:
+    """UTC sub-ranges with about SESSIONS_PER_CHUNK sessions each (by an even split of time)."""
+    d = source.dialect
+    lo, hi = utc_bounds(filters.date_from, filters.date_to, d.tz)
+    sessions = source.scalar(
+        Statement(
+            "SELECT count(*) FROM reading_session WHERE start_dt >= :lo AND start_dt < :hi",
+            {"lo": d.instant(lo), "hi": d.instant(hi)},
+        )
+    )
+    n = max(1, math.ceil(sessions / SESSIONS_PER_CHUNK))
+    step = (hi - lo) / n
+    edges = [lo + step * i for i in range(n)] + [hi]
+    return list(itertools.pairwise(edges))
+
+
+def _sqlite_csv(
+    source: Source, filters: ExportFilters, progress: Progress | None
+) -> Iterator[bytes]:
+    chunks = _chunks(source, filters)
+    path = source.sqlite_path
+    d = source.dialect
+
+    def emit(text: str | None) -> Iterator[bytes]:
+        if text:
+            if progress is not None:
+                progress(text.count("\n") + 1)
+            yield (text + "\n").encode()
+
+    if path is None or len(chunks) == 1 or EXPORT_THREADS == 1:
+        for lo, hi in chunks:
+            yield from emit(source.scalar(csv_chunk(d, filters, lo, hi)))
+        return
+
+    local = threading.local()
+    opened: list[sqlite3.Connection] = []
+    lock = threading.Lock()
+
+    def run(bounds: tuple[datetime, datetime]) -> str | None:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 60000")
+            local.conn = conn
+            with lock:
+                opened.append(conn)
+        st = csv_chunk(d, filters, *bounds)
+        return conn.execute(st.sql, st.params).fetchone()[0]
+
+    try:
+        for text in ordered_parallel(run, chunks, EXPORT_THREADS):
+            yield from emit(text)
+    finally:
+        for conn in opened:
+            conn.close()
+
+
+def ordered_parallel(
+    func: Callable[[T], R], items: Iterable[T], workers: int, ahead: int | None = None
+) -> Iterator[R]:
+    """``map(func, items)`` on ``workers`` threads, in order, at most ``ahead`` results queued.
+
+    Bounding the look-ahead keeps memory flat: a slow reader never lets results pile up.
+    """
+    ahead = ahead or workers * 2
+    iterator = iter(items)
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in iterator:
+            pending.append(executor.submit(func, item))
+            if len(pending) >= ahead:
+                break
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(iterator, _DONE)
+            if nxt is not _DONE:
+                pending.append(executor.submit(func, nxt))
+            yield result
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+_DONE: Any = object()
+
+
+# --- Rows as Python tuples (JSON, XLSX) ------------------------------------------------------
+
+
+def iter_rows(
+    filters: ExportFilters, source: Source, progress: Progress | None = None
+) -> Iterator[tuple]:
+    """The export's rows as tuples, in batches; a server-side cursor on PostgreSQL."""
+    statement = export_rows(source.dialect, filters)
+    if source.dialect.sqlite:
+        cursor = source.raw.cursor()  # SQLite steps through the result as it is fetched
+    else:
+        cursor = source.raw.cursor(name="readerapp_export")
+    try:
+        cursor.execute(source.sql(statement), statement.params)
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            if progress is not None:
+                progress(len(batch))
+            yield from batch
+    finally:
+        cursor.close()
+
+
+def json_stream(
+    filters: ExportFilters, source: Source, progress: Progress | None = None
+) -> Iterator[bytes]:
+    """A JSON array of objects, one per row, written as the rows arrive."""
+    names = columns_for(filters)
+    yield b"[\n"
+    first = True
+    buffer: list[str] = []
+    for row in iter_rows(filters, source, progress):
+        # Text was neutralised in SQL already; neutralise() again is a cheap second guard.
+        item = json.dumps(dict(zip(names, map(neutralise, row), strict=True)), ensure_ascii=False)
+        buffer.append(item if first else ",\n" + item)
+        first = False
+        if len(buffer) >= BATCH_ROWS:
+            yield "".join(buffer).encode()
+            buffer.clear()
+    buffer.append("\n]\n")
+    yield "".join(buffer).encode()
+
+
+def write_xlsx(
+    filters: ExportFilters, out: IO[bytes], source: Source, progress: Progress | None = None
+) -> None:
+    """One typed sheet: dates as dates, counts as numbers, the header row frozen.
+
+    constant_memory writes each row to a temporary file as soon as the next one starts.
+    """
+    import xlsxwriter
+
+    names = columns_for(filters)
+    workbook = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "default_date_format": "yyyy-mm-dd",
+        },
+    )
+    sheet = workbook.add_worksheet("Attendance")
+    bold = workbook.add_format({"bold": True})
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.freeze_panes(1, 0)
+    for col, name in enumerate(names):
+        sheet.write_string(0, col, name, bold)
+        sheet.set_column(col, col, 12 if name in NUMBER_COLUMNS else 20)
+    kinds = ["date" if n == "date" else "number" if n in NUMBER_COLUMNS else "text" for n in names]
+    for r, row in enumerate(iter_rows(filters, source, progress), start=1):
+        for col, (kind, value) in enumerate(zip(kinds, row, strict=True)):
+            if value is None:
+                continue
+            if kind == "date":
+                sheet.write_datetime(r, col, datetime.fromisoformat(value), date_format)
+            elif kind == "number":
+                sheet.write_number(r, col, int(value))
+            else:
+                sheet.write_string(r, col, neutralise(str(value)))
+    workbook.close()
+
+
+def write_export(
+    filters: ExportFilters,
+    fmt: str,
+    out: IO[bytes],
+    progress: Progress | None = None,
+    source: Source | None = None,
+) -> None:
+    """Write the whole export to ``out`` (the command line, tests and benchmarks)."""
+    src = source or Source.current()
+    try:
+        if fmt == "xlsx":
+            write_xlsx(filters, out, src, progress)
+            return
+        if fmt == "csv":
+            stream = csv_stream(filters, src, progress)
+        else:
+            stream = json_stream(filters, src, progress)
+        for piece in stream:
+            out.write(piece)
+    finally:
+        if source is None:
+            src.close()
+
+
+# --- Partnership report --------------------------------------------------------------------
+
+
+@dataclass
+class Month:
+    month: str  # YYYY-MM
+    planned: int
+    delivered: int
+    attendances: int
+
+    @property
+    def label(self) -> str:
+        return date.fromisoformat(self.month + "-01").strftime("%b %Y")
+
+
+@dataclass
+class Report:
+    scope: ReportScope
+    organisation_name: str | None
+    planned: int = 0
+    delivered: int = 0
+    cancelled: int = 0
+    attendances: int = 0
+    first_time: int = 0
+    mean_group_size: float | None = None
+    unique_participants: int = 0
+    retained: int = 0
+    reasons: list[tuple[str, int]] = field(default_factory=list)
+    months: list[Month] = field(default_factory=list)
+    texts: list[tuple[str, str, int]] = field(default_factory=list)
+    authors: list[tuple[str, int]] = field(default_factory=list)
+    stations: list[tuple[str, int, int]] = field(default_factory=list)  # name, prisons, aired
+
+    @property
+    def retention(self) -> float | None:
+        """Share of registered participants who came to 4 or more sessions in the period."""
+        if not self.unique_participants:
+            return None
+        return self.retained / self.unique_participants
+
+    @property
+    def has_sessions(self) -> bool:
+        return self.planned > 0
+
+    def summary_rows(self) -> list[tuple[str, Any]]:
+        """The headline figures as (label, value) pairs, for the page and the downloads."""
+        rows: list[tuple[str, Any]] = [
+            ("Sessions planned", self.planned),
+            ("Sessions delivered", self.delivered),
+            ("Sessions cancelled", self.cancelled),
+            ("Total attendances", self.attendances),
+            ("Unique participants (registered by code)", self.unique_participants),
+            ("First-time attendances", self.first_time),
+            (
+                "Mean group size",
+                round(self.mean_group_size, 1) if self.mean_group_size is not None else None,
+            ),
+            ("Participants with 4+ sessions", self.retained),
+            (
+                "Retention (share with 4+ sessions)",
+                round(self.retention, 3) if self.retention is not None else None,
+            ),
+        ]
+        for name, prisons, aired in self.stations:
+            rows.append((f"Broadcasts aired: {name}", aired))
+            rows.append((f"Prisons reached: {name}", prisons))
+        return rows
+
+
+def build_report(scope: ReportScope, organisation_name: str | None = None) -> Report:
+    """Every figure by one SQL aggregate each; Python only reshapes the few result rows."""
+    statements = report_statements(dialect(), scope)
+
+    def run(name: str) -> list[sa.Row]:
+        st: Statement = statements[name]
+        return list(db.session.execute(sa.text(st.sql), st.params))
+
+    report = Report(scope=scope, organisation_name=organisation_name)
+    planned, delivered, cancelled, attendances, first_time, mean = run("summary")[0]
+    report.planned, report.delivered, report.cancelled = (
+        int(planned),
+        int(delivered),
+        int(cancelled),
+    )
+    report.attendances, report.first_time = int(attendances), int(first_time)
+    report.mean_group_size = float(mean) if mean is not None else None
+    unique, retained = run("participants")[0]
+    report.unique_participants, report.retained = int(unique), int(retained)
+    report.reasons = [(str(reason), int(n)) for reason, n in run("reasons")]
+    report.months = [Month(str(m), int(p), int(d), int(a)) for m, p, d, a in run("monthly")]
+    report.texts = [(str(t), str(a), int(n)) for t, a, n in run("texts")]
+    report.authors = [(str(a), int(n)) for a, n in run("authors")]
+    report.stations = [(str(n), int(p), int(a)) for n, p, a in run("radio")]
+    return report
+
+
+def report_tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The report as titled tables (for CSV and XLSX downloads)."""
+    return [
+        ("Summary", ["measure", "value"], [list(r) for r in report.summary_rows()]),
+        (
+            "By month",
+            ["month", "sessions_planned", "sessions_delivered", "attendances"],
+            [[m.month, m.planned, m.delivered, m.attendances] for m in report.months],
+        ),
+        ("Cancellations", ["reason", "sessions"], [list(r) for r in report.reasons]),
+        ("Top texts", ["title", "author", "sessions"], [list(r) for r in report.texts]),
+        ("Top authors", ["author", "sessions"], [list(r) for r in report.authors]),
+    ]
+
+
+def report_csv(report: Report) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    scope = report.scope
+    writer.writerow(["Partnership report", neutralise(report.organisation_name or "All partners")])
+    writer.writerow(["From", scope.date_from.isoformat(), "To", scope.date_to.isoformat()])
+    for title, header, rows in report_tables(report):
+        writer.writerow([])
+        writer.writerow([title])
+        writer.writerow(header)
+        writer.writerows([[neutralise(v) for v in row] for row in rows])
+    return out.getvalue()
+
+
+def report_xlsx(report: Report, out: IO[bytes]) -> None:
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(
+        out, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
+    bold = workbook.add_format({"bold": True})
+    for title, header, rows in report_tables(report):
+        sheet = workbook.add_worksheet(title)
+        sheet.freeze_panes(1, 0)
+        sheet.set_column(0, len(header) - 1, 24)
+        for col, name in enumerate(header):
+            sheet.write_string(0, col, name, bold)
+        for r, row in enumerate(rows, start=1):
+            for col, value in enumerate(row):
+                if value is None:
+                    continue
+                if isinstance(value, int | float):
+                    sheet.write_number(r, col, value)
+                else:
+                    sheet.write_string(r, col, neutralise(str(value)))
+    workbook.close()
+
+
+def current_quarter(today: date) -> tuple[date, date]:
+    first_month = 3 * ((today.month - 1) // 3) + 1
+    start = date(today.year, first_month, 1)
+    end_month = first_month + 3
+    end = (
+        date(today.year + 1, 1, 1) if end_month > 12 else date(today.year, end_month, 1)
+    ).toordinal() - 1
+    return start, date.fromordinal(end)
+
+
+def zone_today(tz: ZoneInfo) -> date:
+    from ..timeutil import utcnow
+
+    return utcnow().astimezone(tz).date()
+
+
+def record_participant_export(filters: ExportFilters, fmt: str, via: str) -> None:
+    """Per-participant rows are personal data leaving the service: the audit trail says so."""
+    try:
+        from ..audit.trail import record
+    except ImportError:  # a deployment without the audit trail
+        return
+    record(
+        "export",
+        "export",
+        None,
+        {
+            "kind": "attendance_per_participant",
+            "format": fmt,
+            "via": via,
+            "from": filters.date_from.isoformat(),
+            "to": filters.date_to.isoformat(),
+        },
+    )
+
+
+class ExportError(ValueError):
+    """Filter input that names nothing known, or dates that make no range."""
+
+
+def resolve_names(
+    date_from: date,
+    date_to: date,
+    organisation: str | None = None,
+    setting_type: str | None = None,
+    group: str | None = None,
+    leader_email: str | None = None,
+    per_participant: bool = False,
+) -> ExportFilters:
+    """Filters from the names people type (the command line), checked against the database."""
+    from ..groups.models import ReadingGroup
+    from ..organisations.models import SETTING_TYPES, Organisation
+    from ..users.models import User
+
+    if date_from > date_to:
+        raise ExportError("the start date is after the end date")
+    org_id = group_id = leader_id = None
+    if organisation:
+        org_id = db.session.scalar(
+            sa.select(Organisation.id).where(Organisation.name == organisation)
+        )
+        if org_id is None:
+            raise ExportError(f"no organisation is called {organisation!r}")
+    if setting_type and setting_type not in SETTING_TYPES:
+        raise ExportError(
+            f"unknown setting type {setting_type!r}: one of {', '.join(SETTING_TYPES)}"
+        )
+    if group:
+        group_id = db.session.scalar(sa.select(ReadingGroup.id).where(ReadingGroup.name == group))
+        if group_id is None:
+            raise ExportError(f"no group is called {group!r}")
+    if leader_email:
+        leader_id = db.session.scalar(
+            sa.select(User.id).where(User.email == User.normalise_email(leader_email))
+        )
+        if leader_id is None:
+            raise ExportError(f"no user has the email {leader_email!r}")
+    return ExportFilters(
+        date_from=date_from,
+        date_to=date_to,
+        organisation_id=org_id,
+        setting_type=setting_type or None,
+        group_id=group_id,
+        leader_id=leader_id,
+        per_participant=per_participant,
+    )

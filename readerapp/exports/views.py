@@ -1,0 +1,200 @@
+"""Export and report pages: load, check who may see what, delegate to operations, stream."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable, Iterator
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from ..access import roles_required, sees_participants
+from ..extensions import db
+from ..organisations.models import Organisation
+from ..timeutil import local_zone
+from . import operations
+from .charts import Series, bar_chart
+from .forms import ExportForm, ReportForm, default_period
+
+bp = Blueprint("exports", __name__, template_folder="templates")
+
+VIEWERS = ("admin", "manager", "partner_viewer")
+CHUNK_BYTES = 64 * 1024
+
+
+def _own_organisation() -> Organisation | None:
+    """A partner's own organisation (they see nothing else); None for staff (they see all)."""
+    if current_user.role != "partner_viewer":
+        return None
+    organisation = db.session.get(Organisation, current_user.organisation_id)
+    if organisation is None:
+        abort(403)
+    return organisation
+
+
+def _args_for(own: Organisation | None) -> MultiDict[str, str]:
+    """The query string, with the period defaulted and a partner held to their organisation."""
+    args = MultiDict(request.args)
+    if own is not None:
+        asked = args.get("organisation", "")
+        if asked and asked != str(own.id):
+            abort(403)
+        args["organisation"] = str(own.id)
+    today = operations.zone_today(local_zone())
+    for name, value in default_period(today).items():
+        if name not in args:
+            args[name] = value.isoformat()
+    return args
+
+
+def _streamed(make_body: Callable[[operations.Source], Iterator[bytes]]) -> Iterator[bytes]:
+    """The body, read through a connection of its own while the server sends it.
+
+    It needs no Flask context: servers (and test clients) may send the body from another
+    context than the view's.
+    """
+    source = operations.Source.current()
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from make_body(source)
+        finally:
+            source.close()
+
+    return body()
+
+
+def _download(body: Iterator[bytes], fmt: str, name: str) -> Response:
+    response = Response(body, mimetype=operations.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _file_chunks(handle: io.BufferedIOBase) -> Iterator[bytes]:
+    handle.seek(0)
+    while piece := handle.read(CHUNK_BYTES):
+        yield piece
+
+
+@bp.get("/exports/")
+@roles_required(*VIEWERS)
+def index() -> ResponseReturnValue:
+    own = _own_organisation()
+    form = ExportForm(formdata=_args_for(own))
+    form.set_choices(own, sees_participants(current_user))
+    return render_template("exports/index.html", form=form, own=own)
+
+
+@bp.get("/exports/attendance")
+@roles_required(*VIEWERS)
+def attendance() -> ResponseReturnValue:
+    own = _own_organisation()
+    if request.args.get("per_participant") and not sees_participants(current_user):
+        abort(403)
+    form = ExportForm(formdata=_args_for(own))
+    form.set_choices(own, sees_participants(current_user))
+    if not form.validate():
+        return render_template("exports/index.html", form=form, own=own), 400
+    filters = form.filters()
+    fmt = form.format.data
+    if filters.per_participant:
+        operations.record_participant_export(filters, fmt, "web")
+    name = operations.filename(filters, fmt)
+    if fmt == "csv":
+        return _download(_streamed(lambda src: operations.csv_stream(filters, src)), fmt, name)
+    if fmt == "json":
+        return _download(_streamed(lambda src: operations.json_stream(filters, src)), fmt, name)
+
+    def xlsx(source: operations.Source) -> Iterator[bytes]:
+        # XlsxWriter finishes the zip only at close: build it in a temporary file, then stream.
+        with tempfile.TemporaryFile() as handle:
+            operations.write_xlsx(filters, handle, source)
+            yield from _file_chunks(handle)
+
+    return _download(_streamed(xlsx), fmt, name)
+
+
+def _report_form(own: Organisation | None) -> ReportForm:
+    form = ReportForm(formdata=_args_for(own))
+    form.set_organisations(own)
+    return form
+
+
+def _organisation_name(form: ReportForm) -> str | None:
+    return (
+        dict(form.organisation.choices).get(form.organisation.data)
+        if form.organisation.data
+        else None
+    )
+
+
+@bp.get("/reports/partnership")
+@roles_required(*VIEWERS)
+def report() -> ResponseReturnValue:
+    own = _own_organisation()
+    form = _report_form(own)
+    if not form.validate():
+        return render_template("exports/report.html", form=form, report=None), 400
+    result = operations.build_report(form.scope(), _organisation_name(form))
+    labels = [m.label for m in result.months]
+    charts = None
+    if result.has_sessions:
+        charts = {
+            "attendance": bar_chart(
+                "chart-attendance",
+                "Attendances per month",
+                "Bar chart of the total headcount at delivered sessions in each month: "
+                + "; ".join(f"{m.label} {m.attendances}" for m in result.months),
+                labels,
+                [Series("Attendances", [m.attendances for m in result.months], "#1f4e79")],
+            ),
+            "delivery": bar_chart(
+                "chart-delivery",
+                "Sessions delivered against planned, per month",
+                "Bar chart pairing sessions planned with sessions delivered in each month: "
+                + "; ".join(f"{m.label} {m.delivered} of {m.planned}" for m in result.months),
+                labels,
+                [
+                    Series("Planned", [m.planned for m in result.months], "#c9d1db"),
+                    Series("Delivered", [m.delivered for m in result.months], "#0b6e4f"),
+                ],
+            ),
+        }
+    query = {k: v for k, v in form.data.items() if k in ("date_from", "date_to", "organisation")}
+    return render_template(
+        "exports/report.html", form=form, report=result, charts=charts, query=query
+    )
+
+
+def _report_download(fmt: str) -> ResponseReturnValue:
+    own = _own_organisation()
+    form = _report_form(own)
+    if not form.validate():
+        return render_template("exports/report.html", form=form, report=None), 400
+    result = operations.build_report(form.scope(), _organisation_name(form))
+    scope = result.scope
+    name = f"partnership-report-{scope.date_from.isoformat()}-to-{scope.date_to.isoformat()}.{fmt}"
+    if fmt == "csv":
+        body = iter([operations.report_csv(result).encode()])
+    else:
+        buffer = io.BytesIO()
+        operations.report_xlsx(result, buffer)
+        body = iter([buffer.getvalue()])
+    return _download(body, fmt, name)
+
+
+@bp.get("/reports/partnership.csv")
+@roles_required(*VIEWERS)
+def report_csv() -> ResponseReturnValue:
+    return _report_download("csv")
+
+
+@bp.get("/reports/partnership.xlsx")
+@roles_required(*VIEWERS)
+def report_xlsx() -> ResponseReturnValue:
+    return _report_download("xlsx")
