@@ -1,0 +1,158 @@
+"""Benchmark: listing sessions through the JSON API at the charity's scale.
+
+Run: ``.venv/bin/python bench/api_sessions.py`` (SQLite in a temporary directory).
+
+Seeds 600 weekly groups with 78 sessions each (a year back, six months ahead: 46,800 sessions),
+each group partnered with one of 60 host organisations, then times, through the test client
+with Bearer tokens: the first and the last page of /api/v1/sessions (per_page=100) as an admin,
+one month filtered by date, the same list as a partner viewer (who sees 10 groups), and one
+session. Medians of several runs; wall-clock time around the request, after one warm-up each.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+GROUPS = 600
+SESSIONS_PER_GROUP = 78
+HOSTS = 60
+RUNS = 9
+
+
+def main() -> None:
+    from flask_migrate import upgrade
+
+    from readerapp import create_app
+    from readerapp.api.tokens import create_token
+    from readerapp.extensions import db
+    from readerapp.models import Partnership, ReadingGroup, ReadingSession, Venue
+    from tests.factories import Factory
+
+    workdir = tempfile.mkdtemp()
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/bench.sqlite3",
+            "ENVIRONMENT": "testing",
+            "RATELIMIT_ENABLED": False,
+        },
+        instance_path=workdir,
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        f = Factory()
+        admin = f.user("admin")
+        hosts = [f.organisation(name=f"Host {i}") for i in range(HOSTS)]
+        partner = f.user("partner_viewer", organisation_id=hosts[0].id)
+        venue_rows = [
+            {
+                "name": f"Venue {i}",
+                "setting_type": "library",
+                "organisation_id": hosts[i % HOSTS].id,
+            }
+            for i in range(GROUPS)
+        ]
+        now = datetime.now(UTC)
+        stamps = {"created_at": now, "updated_at": now}
+        db.session.execute(sa.insert(Venue), [r | stamps for r in venue_rows])
+        venue_ids = db.session.scalars(sa.select(Venue.id).order_by(Venue.id)).all()
+        db.session.execute(
+            sa.insert(ReadingGroup),
+            [
+                {
+                    "name": f"Group {i}",
+                    "venue_id": venue_ids[i],
+                    "rrule": "FREQ=WEEKLY;BYDAY=TU",
+                    "start_time": datetime(2026, 1, 1, 10, 30).time(),
+                    "duration_minutes": 90,
+                    "tz_name": "Europe/London",
+                    "first_date": date(2025, 1, 1),
+                    "status": "active",
+                }
+                | stamps
+                for i in range(GROUPS)
+            ],
+        )
+        group_ids = db.session.scalars(sa.select(ReadingGroup.id).order_by(ReadingGroup.id)).all()
+        db.session.execute(
+            sa.insert(Partnership),
+            [
+                {
+                    "organisation_id": hosts[i % HOSTS].id,
+                    "group_id": gid,
+                    "role": "host",
+                    "start_date": date(2025, 1, 1),
+                }
+                | stamps
+                for i, gid in enumerate(group_ids)
+            ],
+        )
+        first = now.replace(minute=30, second=0, microsecond=0) - timedelta(weeks=52)
+        rows = []
+        for i, gid in enumerate(group_ids):
+            for week in range(SESSIONS_PER_GROUP):
+                start = first + timedelta(weeks=week, minutes=i)
+                rows.append(
+                    {
+                        "group_id": gid,
+                        "start_dt": start,
+                        "tz_name": "Europe/London",
+                        "duration_minutes": 90,
+                        "status": "delivered" if start < now else "scheduled",
+                    }
+                    | stamps
+                )
+        db.session.execute(sa.insert(ReadingSession), rows)
+        admin_token = create_token(admin).secret
+        partner_token = create_token(partner).secret
+        db.session.commit()
+        some_session = db.session.scalar(sa.select(ReadingSession.id).limit(1))
+
+    client = app.test_client()
+    total = GROUPS * SESSIONS_PER_GROUP
+    last_page = (total + 99) // 100
+    month = (now - timedelta(days=40)).date()
+    cases = [
+        ("admin", admin_token, "/api/v1/sessions?per_page=100"),
+        ("admin", admin_token, f"/api/v1/sessions?per_page=100&page={last_page}"),
+        (
+            "admin",
+            admin_token,
+            f"/api/v1/sessions?per_page=100&from={month}&to={month + timedelta(days=30)}",
+        ),
+        ("partner", partner_token, "/api/v1/sessions?per_page=100"),
+        ("admin", admin_token, f"/api/v1/sessions/{some_session}"),
+    ]
+    print(f"readerapp API bench · {total} sessions · {platform.processor() or platform.machine()}")
+    for role, token, url in cases:
+        headers = {"Authorization": f"Bearer {token}"}
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        timings = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            response = client.get(url, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        meta = json.loads(response.headers.get("X-Pagination", "{}"))
+        print(
+            f"{role:8} {url:72} median {statistics.median(timings):7.1f} ms"
+            f"  (min {min(timings):.1f}, total {meta.get('total', 1)})"
+        )
+
+
+if __name__ == "__main__":
+    main()

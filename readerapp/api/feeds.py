@@ -1,0 +1,103 @@
+"""Feed tokens: the secret addresses of calendar feeds. Admins only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g
+from flask.views import MethodView
+
+from ..extensions import db
+from ..feeds.models import FeedToken
+from ..feeds.operations import create_token, feed_url, revoke_token, rotate_token, webcal_url
+from ..groups.models import ReadingGroup
+from ..organisations.models import Organisation
+from ..users.models import User
+from .core import Blueprint, api_user, field_error, forbid, get_or_404, paginate_query
+from .schemas import (
+    FEED_TARGET_FIELD,
+    FeedTokenCreatedSchema,
+    FeedTokenInputSchema,
+    FeedTokenQuerySchema,
+    FeedTokenSchema,
+)
+
+blp = Blueprint(
+    "api_feed_tokens",
+    __name__,
+    url_prefix="/api/v1/feed-tokens",
+    description="Calendar feed tokens (admins only). A token's secret is shown only once.",
+)
+
+
+@blp.before_request
+def _admins_only() -> None:
+    # Runs after authentication, which answers 401 itself when there is no user.
+    user = g.get("api_user")
+    if user is not None and user.role != "admin":
+        forbid("Only admins may manage feed tokens.")
+
+
+@blp.route("")
+class FeedTokens(MethodView):
+    @blp.etag
+    @blp.arguments(FeedTokenQuerySchema, location="query")
+    @blp.response(200, FeedTokenSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[FeedToken]:
+        """List feed tokens (live ones unless `include_revoked`)."""
+        query = sa.select(FeedToken).order_by(FeedToken.created_at.desc(), FeedToken.id)
+        if "scope" in args:
+            query = query.where(FeedToken.scope == args["scope"])
+        if not args["include_revoked"]:
+            query = query.where(FeedToken.revoked_at.is_(None))
+        return paginate_query(query, pagination_parameters)
+
+    @blp.arguments(FeedTokenInputSchema)
+    @blp.response(201, FeedTokenCreatedSchema)
+    def post(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Create a feed token; the answer holds its secret and addresses, shown only once."""
+        target_model = {"group_id": ReadingGroup, "user_id": User}.get(
+            FEED_TARGET_FIELD[values["scope"]], Organisation
+        )
+        field = FEED_TARGET_FIELD[values["scope"]]
+        target = db.session.get(target_model, values[field])
+        if target is None:
+            field_error(422, field, "Nothing with this id.")
+        token, secret = create_token(
+            values["scope"], target, created_by=api_user(), label=values.get("label")
+        )
+        db.session.commit()
+        return _created(token, secret)
+
+
+def _created(token: FeedToken, secret: str) -> dict[str, Any]:
+    data = {name: getattr(token, name) for name in FeedTokenSchema().fields}
+    url = feed_url(secret)
+    return data | {"token": secret, "url": url, "webcal_url": webcal_url(url)}
+
+
+@blp.route("/<int:token_id>")
+class FeedTokenItem(MethodView):
+    @blp.etag
+    @blp.response(200, FeedTokenSchema)
+    def get(self, token_id: int) -> FeedToken:
+        """One feed token (never its secret)."""
+        return get_or_404(FeedToken, token_id)
+
+    @blp.response(204)
+    def delete(self, token_id: int) -> None:
+        """Revoke a feed token: its address answers 404 from now on. Revoking twice is fine."""
+        revoke_token(get_or_404(FeedToken, token_id))
+        db.session.commit()
+
+
+@blp.route("/<int:token_id>/rotate")
+class FeedTokenRotation(MethodView):
+    @blp.response(201, FeedTokenCreatedSchema)
+    def post(self, token_id: int) -> dict[str, Any]:
+        """Revoke a token and create a new one for the same feed (its address leaked)."""
+        token, secret = rotate_token(get_or_404(FeedToken, token_id), by=api_user())
+        db.session.commit()
+        return _created(token, secret)

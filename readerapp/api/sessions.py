@@ -1,0 +1,214 @@
+"""Sessions (one meeting of a group), their attendance, and reading materials."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from sqlalchemy.orm import selectinload
+
+from ..access import can_edit_group_sessions
+from ..extensions import db
+from ..organisations.models import Partnership
+from ..sessions.models import ReadingMaterial, ReadingSession
+from ..sessions.operations import (
+    Headcounts,
+    NewMaterial,
+    RegisterInput,
+    SessionLog,
+    cancel_session,
+    log_session,
+    reschedule_session,
+)
+from ..timeutil import local_to_utc, local_zone, to_local
+from .core import Blueprint, api_user, forbid, get_or_404, paginate_query
+from .schemas import (
+    AttendanceInputSchema,
+    AttendanceSchema,
+    MaterialQuerySchema,
+    MaterialSchema,
+    SessionQuerySchema,
+    SessionSchema,
+    SessionUpdateSchema,
+    attendance_view,
+    bounded_day,
+)
+from .visibility import restrict, visible_group_ids, visible_session_or_404
+
+blp = Blueprint(
+    "api_sessions",
+    __name__,
+    url_prefix="/api/v1/sessions",
+    description="Sessions: each meeting of a group, and its attendance.",
+)
+materials = Blueprint(
+    "api_materials",
+    __name__,
+    url_prefix="/api/v1/materials",
+    description="What was read: stories, poems, extracts.",
+)
+
+
+def session_query(args: dict[str, Any]) -> sa.Select:
+    query = (
+        sa.select(ReadingSession)
+        .options(selectinload(ReadingSession.materials))
+        .order_by(ReadingSession.start_dt, ReadingSession.id)
+    )
+    tz = local_zone()
+    if "start_from" in args:
+        start = local_to_utc(bounded_day(args["start_from"]), time(), tz)
+        query = query.where(ReadingSession.start_dt >= start)
+    if "start_to" in args:
+        end = local_to_utc(bounded_day(args["start_to"]) + timedelta(days=1), time(), tz)
+        query = query.where(ReadingSession.start_dt < end)
+    if "group_id" in args:
+        query = query.where(ReadingSession.group_id == args["group_id"])
+    if "organisation_id" in args:
+        partnered = sa.select(Partnership.group_id).where(
+            Partnership.organisation_id == args["organisation_id"]
+        )
+        query = query.where(ReadingSession.group_id.in_(partnered))
+    if "status" in args:
+        query = query.where(ReadingSession.status == args["status"])
+    if "leader_id" in args:
+        query = query.where(ReadingSession.leader_id == args["leader_id"])
+    return restrict(query, ReadingSession.group_id, visible_group_ids(api_user()))
+
+
+@blp.route("")
+class Sessions(MethodView):
+    @blp.etag
+    @blp.arguments(SessionQuerySchema, location="query")
+    @blp.response(200, SessionSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[ReadingSession]:
+        """List the sessions you may see, oldest first.
+
+        `from` and `to` are local dates in the service's time zone, both included.
+        """
+        return paginate_query(session_query(args), pagination_parameters)
+
+
+def editable_session(session_id: int) -> ReadingSession:
+    """A session the caller may change: 404 if they cannot see it, 403 if they only see it."""
+    user = api_user()
+    session = visible_session_or_404(user, session_id)
+    if not can_edit_group_sessions(user, session.group):
+        forbid("Only the group's leaders, managers and admins may change its sessions.")
+    return session
+
+
+@blp.route("/<int:session_id>")
+class SessionItem(MethodView):
+    @blp.etag
+    @blp.response(200, SessionSchema)
+    def get(self, session_id: int) -> ReadingSession:
+        """One session."""
+        return visible_session_or_404(api_user(), session_id)
+
+    @blp.etag
+    @blp.arguments(SessionUpdateSchema)
+    @blp.response(200, SessionSchema)
+    def patch(self, changes: dict[str, Any], session_id: int) -> ReadingSession:
+        """Cancel a session, or move it to a new start and/or length.
+
+        To cancel: `{"status": "cancelled", "cancellation_reason": "..."}`. To move:
+        `{"start_dt": "...", "duration_minutes": 90}`; the start keeps its instant and is
+        stored as the wall-clock time in the session's zone. Needs If-Match.
+        """
+        session = editable_session(session_id)
+        blp.check_etag(session, SessionSchema)
+        version = session.version
+        if changes.get("status") == "cancelled":
+            cancel_session(session, changes["cancellation_reason"], expected_version=version)
+        else:
+            start = to_local(changes.get("start_dt", session.start_dt), session.tz_name)
+            reschedule_session(
+                session,
+                start.date(),
+                start.time().replace(tzinfo=None),
+                changes.get("duration_minutes", session.duration_minutes),
+                expected_version=version,
+            )
+        db.session.commit()
+        return session
+
+
+@blp.route("/<int:session_id>/attendance")
+class SessionAttendance(MethodView):
+    @blp.etag
+    @blp.response(200, AttendanceSchema)
+    def get(self, session_id: int) -> dict[str, Any]:
+        """A session's attendance: headcounts, and the register (not for partners)."""
+        return attendance_view(visible_session_or_404(api_user(), session_id))
+
+    @blp.etag
+    @blp.arguments(AttendanceInputSchema)
+    @blp.response(200, AttendanceSchema)
+    def put(self, entry: dict[str, Any], session_id: int) -> dict[str, Any]:
+        """Log a session as delivered with its headcounts, or change its log.
+
+        Send the ETag of the attendance you read (GET) as If-Match. Omitted notes, materials
+        and register keep their current value. A session that has not started yet cannot be
+        logged as delivered.
+        """
+        session = editable_session(session_id)
+        blp.check_etag(attendance_view(session), AttendanceSchema)
+        register = entry.get("register")
+        log = SessionLog(
+            status="delivered",
+            headcounts=Headcounts(
+                participants=entry["participants"],
+                first_time=entry["first_time"],
+                staff_carers=entry["staff_carers"],
+                volunteers=entry["volunteers"],
+            ),
+            material_ids=entry.get("material_ids", [m.id for m in session.materials]),
+            new_materials=[NewMaterial(**m) for m in entry.get("new_materials", [])],
+            register=None
+            if register is None
+            else RegisterInput(
+                codes=tuple(register["codes"]), new_codes=tuple(register["new_codes"])
+            ),
+            notes=entry.get("notes", session.notes),
+            leader_id=session.leader_id,
+        )
+        log_session(session, log, expected_version=session.version, actor=api_user())
+        db.session.commit()
+        return attendance_view(session)
+
+
+@materials.route("")
+class Materials(MethodView):
+    @materials.etag
+    @materials.arguments(MaterialQuerySchema, location="query")
+    @materials.response(200, MaterialSchema(many=True))
+    @materials.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[ReadingMaterial]:
+        """List reading materials."""
+        query = sa.select(ReadingMaterial).order_by(ReadingMaterial.title, ReadingMaterial.id)
+        if "kind" in args:
+            query = query.where(ReadingMaterial.kind == args["kind"])
+        if "q" in args:
+            like = (
+                "%" + args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            query = query.where(
+                sa.or_(
+                    ReadingMaterial.title.ilike(like, escape="\\"),
+                    ReadingMaterial.author.ilike(like, escape="\\"),
+                )
+            )
+        return paginate_query(query, pagination_parameters)
+
+
+@materials.route("/<int:material_id>")
+class MaterialItem(MethodView):
+    @materials.etag
+    @materials.response(200, MaterialSchema)
+    def get(self, material_id: int) -> ReadingMaterial:
+        """One reading material."""
+        return get_or_404(ReadingMaterial, material_id)

@@ -1,0 +1,320 @@
+"""The API's common behaviour: authentication, problem+json errors, validation, pagination,
+ETag / If-Match, the OpenAPI document and the docs page."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from readerapp.extensions import db
+from readerapp.sessions.models import ReadingSession
+from readerapp.users.models import ApiToken
+
+from .api_helpers import ApiWorld, build_api_world, etag_of, is_problem
+from .world import sign_in_as
+
+
+@pytest.fixture
+def aw() -> ApiWorld:
+    return build_api_world()
+
+
+# --- Authentication -------------------------------------------------------------------------------
+
+
+def test_without_a_token_every_resource_answers_401_problem(client: FlaskClient) -> None:
+    response = client.get("/api/v1/sessions")
+    assert response.status_code == 401
+    assert is_problem(response)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer rdr_not-a-real-token", "Bearer ", "Basic YWRtaW46YWRtaW4=", "rdr_x"]
+)
+def test_a_wrong_token_or_scheme_answers_401(
+    client: FlaskClient, aw: ApiWorld, header: str
+) -> None:
+    response = client.get("/api/v1/groups", headers={"Authorization": header})
+    assert response.status_code == 401 and is_problem(response)
+
+
+def test_a_revoked_token_or_inactive_user_stops_working(client: FlaskClient, aw: ApiWorld) -> None:
+    headers = aw.headers("manager")
+    assert client.get("/api/v1/groups", headers=headers).status_code == 200
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.user_id == aw.ids["manager"]))
+    assert token is not None and token.last_used_at is not None
+    token.revoked_at = token.last_used_at + timedelta(seconds=1)
+    db.session.commit()
+    assert client.get("/api/v1/groups", headers=headers).status_code == 401
+
+    leader_headers = aw.headers("leader")
+    aw.world.leader.active = False
+    db.session.commit()
+    assert client.get("/api/v1/groups", headers=leader_headers).status_code == 401
+
+
+def test_a_session_cookie_never_authorises_the_api(
+    app: Flask, client: FlaskClient, aw: ApiWorld
+) -> None:
+    sign_in_as(client, aw.world.admin)
+    assert client.get("/api/v1/groups").status_code == 401
+    url = f"/api/v1/sessions/{aw.ids['future_session']}"
+    response = client.patch(
+        url,
+        json={"status": "cancelled", "cancellation_reason": "Cookie says so"},
+        headers={"If-Match": "*"},
+    )
+    assert response.status_code == 401
+    assert db.session.get(ReadingSession, aw.ids["future_session"]).status == "scheduled"
+
+
+def test_the_token_is_the_user_even_with_another_users_cookie(
+    client: FlaskClient, aw: ApiWorld
+) -> None:
+    sign_in_as(client, aw.world.admin)  # the cookie is the admin's; the token a partner's
+    response = client.get("/api/v1/feed-tokens", headers=aw.headers("partner"))
+    assert response.status_code == 403
+
+
+# --- Errors ---------------------------------------------------------------------------------------
+
+
+def test_unknown_urls_and_methods_under_the_api_are_problems(
+    client: FlaskClient, aw: ApiWorld
+) -> None:
+    headers = aw.headers("admin")
+    for url in ("/api/v1/nothing-here", "/api/v2/sessions", "/api/"):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 404 and is_problem(response), url
+    response = client.delete("/api/v1/sessions", headers=headers)
+    assert response.status_code == 405 and is_problem(response)
+    assert "GET" in response.headers["Allow"]
+    assert client.get("/api/v1/sessions/99999", headers=headers).status_code == 404
+
+
+def test_a_server_error_is_a_problem_without_details(
+    client: FlaskClient, aw: ApiWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readerapp.api import sessions
+
+    def broken(args: dict) -> None:
+        raise RuntimeError("secret internals: /srv/readerapp/db.py line 12")
+
+    monkeypatch.setattr(sessions, "session_query", broken)
+    response = client.get("/api/v1/sessions", headers=aw.headers("admin"))
+    assert response.status_code == 500 and is_problem(response)
+    text = response.get_data(as_text=True)
+    assert "secret internals" not in text and "Traceback" not in text
+
+
+def test_site_pages_keep_their_html_error_pages(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.content_type.startswith("text/html")
+
+
+def test_validation_errors_name_each_field(client: FlaskClient, aw: ApiWorld) -> None:
+    headers = aw.headers("admin")
+    response = client.get("/api/v1/sessions?status=maybe&from=2026-02-30", headers=headers)
+    assert response.status_code == 422 and is_problem(response)
+    errors = response.get_json()["errors"]["query"]
+    assert set(errors) == {"status", "from"}
+
+    response = client.post(
+        "/api/v1/groups",
+        headers=headers,
+        json={"name": "", "venue_id": "one", "colour": "blue", "duration_minutes": 0},
+    )
+    assert response.status_code == 422 and is_problem(response)
+    fields = response.get_json()["errors"]["json"]
+    assert fields["colour"] == ["Unknown field."]  # unknown fields are refused
+    assert {"name", "venue_id", "duration_minutes", "rrule", "start_time"} <= fields.keys()
+
+
+def test_a_body_that_is_not_json_is_a_400_problem(client: FlaskClient, aw: ApiWorld) -> None:
+    response = client.post(
+        "/api/v1/groups", headers=aw.headers("admin"), data="{oops", content_type="application/json"
+    )
+    assert response.status_code == 400 and is_problem(response)
+    assert response.get_json()["errors"] == {"json": {"_schema": ["Invalid JSON body."]}}
+
+
+def test_datetimes_need_an_offset(client: FlaskClient, aw: ApiWorld) -> None:
+    url = f"/api/v1/sessions/{aw.ids['future_session']}"
+    headers = aw.headers("admin", **{"If-Match": etag_of(client, url, aw.headers("admin"))})
+    for naive in ("2026-12-30T10:00:00", "2026-12-30"):
+        response = client.patch(url, headers=headers, json={"start_dt": naive})
+        assert response.status_code == 422, naive
+        assert "start_dt" in response.get_json()["errors"]["json"]
+
+
+def test_a_rule_the_operation_refuses_is_a_422_on_its_field(
+    client: FlaskClient, aw: ApiWorld
+) -> None:
+    # The future session has not started: it cannot be logged as delivered.
+    url = f"/api/v1/sessions/{aw.ids['future_session']}/attendance"
+    headers = aw.headers("leader", **{"If-Match": etag_of(client, url, aw.headers("leader"))})
+    response = client.put(url, headers=headers, json={"participants": 3})
+    assert response.status_code == 422 and is_problem(response)
+    assert "status" in response.get_json()["errors"]["json"]
+    # Nothing half-written.
+    assert client.get(url, headers=aw.headers("leader")).get_json()["logged"] is False
+
+
+def test_an_overlapping_broadcast_is_a_409(client: FlaskClient, aw: ApiWorld) -> None:
+    headers = aw.headers("manager")
+    existing = client.get(f"/api/v1/broadcasts/{aw.ids['broadcast']}", headers=headers).get_json()
+    response = client.post(
+        "/api/v1/broadcasts",
+        headers=headers,
+        json={"episode_id": aw.ids["episode"], "air_dt": existing["air_dt"]},
+    )
+    assert response.status_code == 409 and is_problem(response)
+    assert "overlaps" in response.get_json()["detail"]
+
+
+# --- Pagination -----------------------------------------------------------------------------------
+
+
+def test_lists_are_paginated_with_page_and_per_page(client: FlaskClient, aw: ApiWorld) -> None:
+    headers = aw.headers("admin")
+    first = client.get("/api/v1/sessions?per_page=3", headers=headers)
+    second = client.get("/api/v1/sessions?per_page=3&page=2", headers=headers)
+    assert len(first.get_json()) == 3 and len(second.get_json()) == 1
+    meta = json.loads(first.headers["X-Pagination"])
+    assert meta == {
+        "total": 4,
+        "total_pages": 2,
+        "first_page": 1,
+        "last_page": 2,
+        "page": 1,
+        "next_page": 2,
+    }
+    assert json.loads(second.headers["X-Pagination"])["previous_page"] == 1
+    ids = [s["id"] for s in first.get_json() + second.get_json()]
+    assert len(set(ids)) == 4
+    starts = [s["start_dt"] for s in first.get_json() + second.get_json()]
+    assert starts == sorted(starts)
+    for bad in ("per_page=0", "per_page=101", "page=0", "page=x"):
+        response = client.get(f"/api/v1/sessions?{bad}", headers=headers)
+        assert response.status_code == 422 and is_problem(response), bad
+
+
+def test_session_filters(client: FlaskClient, aw: ApiWorld) -> None:
+    i = aw.ids
+    headers = aw.headers("admin")
+
+    def ids(query: str) -> set[int]:
+        response = client.get(f"/api/v1/sessions?{query}", headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return {s["id"] for s in response.get_json()}
+
+    assert ids(f"group_id={i['other_group']}") == {i["other_session"]}
+    assert ids(f"organisation_id={i['host']}") == {
+        i["past_session"],
+        i["due_session"],
+        i["future_session"],
+    }
+    assert ids("status=delivered") == {i["past_session"]}
+    assert ids(f"leader_id={i['other_leader']}") == {i["other_session"]}
+    future = client.get(f"/api/v1/sessions/{i['future_session']}", headers=headers).get_json()
+    day = future["start_dt"][:10]
+    assert i["future_session"] in ids(f"from={day}&to={day}")
+    assert ids(f"from={day}&to={day}") <= {i["future_session"], i["other_session"]}
+    assert ids("from=2026-02-02&to=2026-02-01") == set()
+    assert ids("from=0001-01-01&to=9999-12-31") == set(i[k] for k in i if k.endswith("session"))
+
+
+def test_datetimes_are_iso_8601_with_an_offset(client: FlaskClient, aw: ApiWorld) -> None:
+    body = client.get(
+        f"/api/v1/sessions/{aw.ids['past_session']}", headers=aw.headers("admin")
+    ).get_json()
+    assert body["start_dt"].endswith("+00:00") and body["updated_at"].endswith("+00:00")
+
+
+# --- ETag and If-Match -------------------------------------------------------------------------
+
+
+def test_reads_answer_an_etag_and_304_when_unchanged(client: FlaskClient, aw: ApiWorld) -> None:
+    headers = aw.headers("admin")
+    url = f"/api/v1/groups/{aw.ids['group']}"
+    etag = etag_of(client, url, headers)
+    response = client.get(url, headers={**headers, "If-None-Match": etag})
+    assert response.status_code == 304 and response.data == b""
+    fresh = client.get(url, headers=headers)
+    assert "Authorization" in fresh.headers["Vary"]
+    assert fresh.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_updates_need_if_match_and_refuse_a_stale_one(client: FlaskClient, aw: ApiWorld) -> None:
+    headers = aw.headers("manager")
+    url = f"/api/v1/sessions/{aw.ids['future_session']}"
+    body = {"start_dt": "2026-12-30T10:00:00+00:00"}
+    missing = client.patch(url, headers=headers, json=body)
+    assert missing.status_code == 428 and is_problem(missing)
+
+    etag = etag_of(client, url, headers)
+    first = client.patch(url, headers={**headers, "If-Match": etag}, json=body)
+    assert first.status_code == 200
+    assert first.headers["ETag"] != etag and first.get_json()["version"] == 2
+    # A second client still holding the old ETag is refused, and nothing changes.
+    stale = client.patch(url, headers={**headers, "If-Match": etag}, json={"duration_minutes": 60})
+    assert stale.status_code == 412 and is_problem(stale)
+    assert client.get(url, headers=headers).get_json()["duration_minutes"] == 90
+
+
+def test_attendance_logged_by_someone_else_meanwhile_is_a_412(
+    client: FlaskClient, aw: ApiWorld
+) -> None:
+    url = f"/api/v1/sessions/{aw.ids['due_session']}/attendance"
+    leader, manager = aw.headers("leader"), aw.headers("manager")
+    etag = etag_of(client, url, leader)
+    assert (
+        client.put(
+            url,
+            headers={**manager, "If-Match": etag_of(client, url, manager)},
+            json={"participants": 4},
+        ).status_code
+        == 200
+    )
+    response = client.put(url, headers={**leader, "If-Match": etag}, json={"participants": 9})
+    assert response.status_code == 412
+    assert client.get(url, headers=leader).get_json()["participants"] == 4
+
+
+# --- The document and the docs page -----------------------------------------------------------
+
+
+def test_the_openapi_document_describes_every_api_route(app: Flask, client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api_") or rule.endpoint.startswith("api_tokens"):
+            continue
+        if rule.endpoint.startswith("api_reference"):
+            continue
+        path = rule.rule.replace("<int:", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, (path, method)
+    error = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]
+    assert "application/problem+json" in error
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_the_docs_page_is_rendered_from_the_same_document(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and page.content_type.startswith("text/html")
+    html = page.get_data(as_text=True)
+    for path in spec["paths"]:
+        assert path in html
+    for name in spec["components"]["schemas"]:
+        assert f'id="schema-{name}"' in html
+    assert "<script" not in html  # nothing loaded from elsewhere
