@@ -1,0 +1,115 @@
+"""Removing personal data: on schedule (retention) and on request (erasure). Operations flush;
+the caller commits. Attendance rows always stay, so every count and report adds up as before."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from flask import current_app
+
+from ..attendance.models import Participant, ParticipantAttendance
+from ..audit import record
+from ..extensions import db
+from ..sessions.models import ReadingSession
+from ..timeutil import as_utc, utcnow
+
+ERASED_CODE_PREFIX = "ERASED-"
+
+
+class PrivacyError(ValueError):
+    """The operation cannot be done as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    cutoff: datetime
+    cleared: int
+
+
+def last_attended() -> sa.Subquery:
+    """participant_id -> the start of the last session they attended."""
+    return (
+        sa.select(
+            ParticipantAttendance.participant_id.label("participant_id"),
+            sa.func.max(ReadingSession.start_dt).label("last_dt"),
+        )
+        .join(ReadingSession, ReadingSession.id == ParticipantAttendance.session_id)
+        .group_by(ParticipantAttendance.participant_id)
+        .subquery("last_attended")
+    )
+
+
+def retention_cutoff(now: datetime, months: int) -> datetime:
+    return as_utc(now) - relativedelta(months=months)
+
+
+def apply_retention(now: datetime | None = None, months: int | None = None) -> RetentionResult:
+    """Clear the display name and notes of everyone not seen for RETENTION_MONTHS.
+
+    "Not seen" is measured from their last attended session (or from when the record was made,
+    if they never attended). The code, the attendance rows and so every count stay. Idempotent:
+    a second run the same day clears nothing more. Each cleared participant gets an audit entry
+    (display_name and notes [hidden] -> None), and the run one summary entry.
+    """
+    now = utcnow() if now is None else as_utc(now)
+    months = current_app.config["RETENTION_MONTHS"] if months is None else months
+    cutoff = retention_cutoff(now, months)
+    last = last_attended()
+    seen = sa.func.coalesce(last.c.last_dt, Participant.created_at)
+    due = (
+        sa.select(Participant)
+        .outerjoin(last, last.c.participant_id == Participant.id)
+        .where(
+            sa.or_(Participant.display_name.is_not(None), Participant.notes.is_not(None)),
+            seen < cutoff,
+        )
+        .order_by(Participant.id)
+    )
+    cleared = 0
+    for participant in db.session.scalars(due).all():
+        participant.display_name = None
+        participant.notes = None
+        cleared += 1
+    db.session.flush()
+    record(
+        "retention",
+        "participant",
+        None,
+        {"cleared": cleared, "months": months, "cutoff": cutoff.isoformat()},
+    )
+    return RetentionResult(cutoff=cutoff, cleared=cleared)
+
+
+def _unused_erased_code(organisation_id: int) -> str:
+    # Random, so the new code says nothing about the person or when they were erased.
+    while True:
+        code = ERASED_CODE_PREFIX + secrets.token_hex(5).upper()
+        taken = db.session.scalar(
+            sa.select(Participant.id).where(
+                Participant.organisation_id == organisation_id, Participant.code == code
+            )
+        )
+        if taken is None:
+            return code
+
+
+def erase_participant(participant: Participant, now: datetime | None = None) -> None:
+    """Remove a person's identifying data at once, on their request.
+
+    The display name and notes are cleared and the code is replaced by a random one, because an
+    organisation's code may itself identify someone (a prison number, initials). Attendance rows
+    stay, linked to the same (now anonymous) participant, so unique-people and attendance counts
+    are unchanged.
+    """
+    if participant.erased_at is not None:
+        raise PrivacyError("this participant's data has already been erased")
+    participant.display_name = None
+    participant.notes = None
+    participant.code = _unused_erased_code(participant.organisation_id)
+    participant.erased_at = utcnow() if now is None else as_utc(now)
+    db.session.flush()
+    record("erase", "participant", participant.id)

@@ -1,0 +1,139 @@
+"""Participants: codes for staff and leaders; names only for those allowed, every view audited;
+erasure on request for admins."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..access import admins_only, can_see_participant_name, require, roles_required
+from ..attendance.models import Participant
+from ..audit import record, recordmany
+from ..extensions import db
+from .operations import PrivacyError, erase_participant
+from .queries import (
+    can_list_participant,
+    groups_attended,
+    organisations_with_participants,
+    participants_for,
+)
+
+bp = Blueprint("privacy", __name__, template_folder="templates")
+
+# Who may open the participants pages at all (codes and counts; names are decided per person).
+PARTICIPANT_ROLES = ("admin", "manager", "reader_leader")
+
+
+class ParticipantFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    code = StringField("Code starts with", validators=[Optional(), Length(max=40)])
+    organisation = SelectField("Organisation", coerce=str, validators=[Optional()])
+    names = BooleanField("Show names (each one shown is recorded in the audit trail)")
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class EraseForm(FlaskForm):
+    confirm = BooleanField(
+        "I confirm this person asked for their data to be erased",
+        validators=[DataRequired("Tick the box to confirm the request.")],
+    )
+
+
+def _may_see_names() -> bool:
+    return current_user.role in {"admin", "reader_leader"}
+
+
+@bp.get("/participants")
+@roles_required(*PARTICIPANT_ROLES)
+def participants() -> ResponseReturnValue:
+    form = ParticipantFilterForm(formdata=request.args)
+    form.organisation.choices = [("", "All")] + [
+        (str(oid), name) for oid, name in organisations_with_participants()
+    ]
+    if not _may_see_names():
+        del form.names
+    if request.args and not form.validate():
+        return render_template(
+            "privacy/participants.html", form=form, rows=[], page=1, show_names=False
+        ), 400
+    page = form.page.data or 1
+    organisation_id = int(form.organisation.data) if form.organisation.data else None
+    rows, more = participants_for(current_user, page, form.code.data, organisation_id)
+    show_names = _may_see_names() and bool(form.names.data)
+    if show_names:
+        # Every row listed is in the viewer's own groups (or the viewer is an admin).
+        shown = [r.participant.id for r in rows if r.participant.display_name]
+        recordmany("view_name", "participant", shown, {"page": "participants"})
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "privacy/participants.html",
+        form=form,
+        rows=rows,
+        page=page,
+        show_names=show_names,
+        previous_url=url_for("privacy.participants", **args, page=page - 1) if page > 1 else None,
+        next_url=url_for("privacy.participants", **args, page=page + 1) if more else None,
+    )
+
+
+def _load(participant_id: int) -> Participant:
+    participant = db.session.get(Participant, participant_id)
+    if participant is None:
+        abort(404)
+    require(can_list_participant(current_user, participant))
+    return participant
+
+
+@bp.get("/participants/<int:participant_id>")
+@roles_required(*PARTICIPANT_ROLES)
+def participant(participant_id: int) -> ResponseReturnValue:
+    person = _load(participant_id)
+    may_see_name = can_see_participant_name(current_user, person)
+    has_personal_data = bool(person.display_name or person.notes)
+    # Names are shown on request only, and each showing is recorded.
+    show_name = may_see_name and has_personal_data and request.args.get("show") == "name"
+    if show_name:
+        record("view_name", "participant", person.id, {"page": "participant"})
+    return render_template(
+        "privacy/participant.html",
+        person=person,
+        show_name=show_name,
+        may_see_name=may_see_name and has_personal_data,
+        groups=groups_attended(current_user, person),
+        erase_form=EraseForm() if current_user.role == "admin" else None,
+    )
+
+
+@bp.post("/participants/<int:participant_id>/erase")
+@admins_only
+def erase(participant_id: int) -> ResponseReturnValue:
+    person = _load(participant_id)
+    form = EraseForm()
+    if form.validate_on_submit():
+        try:
+            erase_participant(person)
+        except PrivacyError as exc:
+            form.confirm.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(
+                f"Erased. The participant is now known only as {person.code}; "
+                "their attendance still counts.",
+                "success",
+            )
+            return redirect(url_for("privacy.participant", participant_id=person.id))
+    db.session.rollback()
+    return render_template(
+        "privacy/participant.html",
+        person=person,
+        show_name=False,
+        may_see_name=False,
+        groups=groups_attended(current_user, person),
+        erase_form=form,
+    ), 400

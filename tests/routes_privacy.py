@@ -1,0 +1,35 @@
+from readerapp.extensions import db
+
+from .route_table import SIGN_IN, Route
+from .world import World
+
+PARTICIPANT_STAFF = {"admin": 200, "manager": 200, "leader": 200, "anonymous": SIGN_IN}
+
+
+def _unconfirmed(w: World) -> dict[str, object]:
+    # Reading w began a transaction in the test's session; on SQLite it would hold the write
+    # lock the request needs.
+    db.session.commit()
+    return {}
+
+
+ROUTES = [
+    Route(
+        "privacy.participants",
+        lambda w: "/participants",
+        PARTICIPANT_STAFF | {"other_leader": 200},  # lists only their own groups' participants
+    ),
+    Route(
+        "privacy.participant",
+        lambda w: f"/participants/{w.participant.id}",
+        PARTICIPANT_STAFF,  # other_leader: not one of their groups' participants
+    ),
+    Route(
+        "privacy.erase",
+        lambda w: f"/participants/{w.participant.id}/erase",
+        # Not confirmed: the form is refused and nothing is written.
+        {"admin": 400, "anonymous": SIGN_IN},
+        method="POST",
+        data=_unconfirmed,
+    ),
+]
