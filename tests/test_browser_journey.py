@@ -2,7 +2,7 @@
 with attendance and materials, and find it on the session and group pages — at phone and
 desktop widths, with screenshots saved in test-artifacts/.
 
-Skipped (with a plain message) when no Chromium is installed, unless READERAPP_REQUIRE_BROWSER=1
+Skipped (with a plain message) when no Chromium is installed, unless REQUIRE_BROWSER_TESTS=1
 (CI), where a missing browser is a failure.
 """
 
@@ -39,7 +39,7 @@ VIEWPORTS = {"phone": (360, 740), "desktop": (1280, 800)}
 
 
 def _no_browser(reason: str) -> None:
-    if os.environ.get("READERAPP_REQUIRE_BROWSER") == "1":
+    if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
         pytest.fail(f"browser tests required but {reason}")
     pytest.skip(f"browser tests skipped: {reason}")
 

@@ -60,10 +60,11 @@ def sign_out() -> ResponseReturnValue:
 def account() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if change_password(current_user, form.current_password.data, form.new_password.data):
+        user = current_user._get_current_object()
+        if change_password(user, form.current_password.data, form.new_password.data):
             db.session.commit()
             # The change signs out other devices; keep this one signed in.
-            login_user(current_user)
+            login_user(user)
             flash("Your password has been changed.", "success")
             return redirect(url_for("auth.account"))
         form.current_password.errors.append("That is not your current password.")
