@@ -301,9 +301,7 @@ def test_sixteen_threads_writing_through_the_web_app_all_succeed(app: Flask) -> 
     manager = factory.user("manager")
     group = factory.group()
     start = utcnow().replace(second=0, microsecond=0) + timedelta(days=3)
-    sessions = [
-        factory.session(group, start_dt=start + timedelta(hours=n)) for n in range(16 * 4)
-    ]
+    sessions = [factory.session(group, start_dt=start + timedelta(hours=n)) for n in range(16 * 4)]
     ids = [s.id for s in sessions]
     manager_id = manager.id
     db.session.commit()

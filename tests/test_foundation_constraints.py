@@ -160,3 +160,30 @@ def test_timestamps_are_set_at_write_time(factory: Factory) -> None:
     first.display_name = "Changed Name"
     db.session.commit()
     assert db.session.get(User, first.id).updated_at >= before
+
+
+def test_a_cancelled_broadcast_frees_its_start(factory: Factory) -> None:
+    episode = factory.episode()
+    when = datetime(2026, 6, 2, 19, 0, tzinfo=UTC)
+    factory.broadcast(episode, air_dt=when, status="cancelled", cancellation_reason="Pre-empted")
+    replacement = factory.broadcast(episode, air_dt=when)
+    db.session.commit()
+    assert replacement.id is not None
+
+
+def test_a_new_broadcast_may_take_a_cancelled_ones_slot(factory: Factory) -> None:
+    from datetime import time
+
+    from readerapp.radio.operations import cancel_broadcast, create_broadcast
+
+    episode = factory.episode()
+    first = create_broadcast(
+        episode=episode, day=date(2026, 6, 2), at=time(20, 0), tz_name="Europe/London"
+    )
+    cancel_broadcast(first, "Pre-empted by a news special")
+    second = create_broadcast(
+        episode=episode, day=date(2026, 6, 2), at=time(20, 0), tz_name="Europe/London"
+    )
+    db.session.commit()
+    assert (first.status, second.status) == ("cancelled", "scheduled")
+    assert first.air_dt == second.air_dt

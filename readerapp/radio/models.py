@@ -79,7 +79,15 @@ class Broadcast(TimestampMixin, db.Model):
     __tablename__ = "broadcast"
     __table_args__ = (
         enum_check("status", BROADCAST_STATUSES, "status"),
-        sa.UniqueConstraint("station_id", "air_dt"),
+        # Cancelled broadcasts stay for reports, so only live ones hold their start time.
+        sa.Index(
+            "uq_broadcast_live_station_id_air_dt",
+            "station_id",
+            "air_dt",
+            unique=True,
+            sqlite_where=sa.text("status <> 'cancelled'"),
+            postgresql_where=sa.text("status <> 'cancelled'"),
+        ),
         sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
         sa.Index("ix_broadcast_air_dt_station_id", "air_dt", "station_id"),
     )

@@ -83,20 +83,6 @@ def find_conflict(
     return None
 
 
-def _blocking_cancelled(
-    station_id: int, air_dt: datetime, exclude_id: int | None
-) -> Broadcast | None:
-    # The (station, air time) unique key also covers cancelled rows, which are kept for reports.
-    return db.session.scalar(
-        sa.select(Broadcast).where(
-            Broadcast.station_id == station_id,
-            Broadcast.air_dt == air_dt,
-            Broadcast.status == "cancelled",
-            Broadcast.id != (exclude_id or -1),
-        )
-    )
-
-
 def check_slot(
     station_id: int,
     episode: Episode,
@@ -105,7 +91,6 @@ def check_slot(
     tz_name: str,
     *,
     exclude_ids: set[int] | frozenset[int] = frozenset(),
-    moving_id: int | None = None,
 ) -> None:
     """Refuse a slot that overlaps another broadcast, naming both."""
     other = find_conflict(station_id, air_dt, duration_minutes, exclude_ids)
@@ -114,14 +99,6 @@ def check_slot(
             f"{describe_slot(episode, air_dt, duration_minutes, tz_name)} overlaps "
             f"{describe(other)} on the same station.",
             other,
-        )
-    cancelled = _blocking_cancelled(station_id, air_dt, moving_id)
-    if cancelled is not None:
-        raise ConflictError(
-            f"{describe_slot(episode, air_dt, duration_minutes, tz_name)} starts at the same "
-            f"time as the cancelled {describe(cancelled)}, which is kept for reports; "
-            "choose another start time.",
-            cancelled,
         )
 
 
@@ -210,7 +187,6 @@ def move_broadcast(
         duration,
         tz_name,
         exclude_ids=set(exclude_ids) | {broadcast.id},
-        moving_id=broadcast.id,
     )
     time_changed = air_dt != broadcast.air_dt
     broadcast.air_dt = air_dt
