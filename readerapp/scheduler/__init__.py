@@ -6,6 +6,8 @@ Run it with ``flask --app wsgi scheduler run`` — its own process, never inside
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 import click
 from flask import Flask, current_app
@@ -26,7 +28,14 @@ def run_command() -> None:
     # Our lines go to stderr through the app's logger; APScheduler's own only when they matter.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    raise SystemExit(run(app))
+    status = run(app)
+    # run() returns only after the executor has finished every running job, the lock is
+    # released and the heartbeat cleared. Exit now rather than wait at interpreter shutdown on
+    # threads that libraries leave behind, which kept a stopped scheduler alive after SIGTERM.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 @scheduler_cli.command("sweep")
