@@ -64,6 +64,17 @@ class TimestampMixin:
     )
 
 
+def touch_on_change(collection: Any) -> None:
+    """Move the owner's ``updated_at`` whenever ``collection`` (a many-to-many) gains or loses
+    a member: only the association table changes, and feeds and ETags watch ``updated_at``."""
+
+    def touch(target: Any, value: Any, initiator: Any) -> None:
+        target.updated_at = utcnow()
+
+    event.listen(collection, "append", touch)
+    event.listen(collection, "remove", touch)
+
+
 def enum_check(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
     """A CHECK constraint listing a column's allowed values (portable, unlike native enums)."""
     allowed = ", ".join(f"'{v}'" for v in values)

@@ -16,7 +16,7 @@ from readerapp.db import sqlite_read_only
 from readerapp.extensions import db
 from readerapp.feeds.models import FeedEventCache, FeedToken
 from readerapp.feeds.operations import create_token, revoke_token, rotate_token
-from readerapp.models import ReadingSession
+from readerapp.models import ReadingMaterial, ReadingSession
 from readerapp.timeutil import utcnow
 
 from .factories import Factory
@@ -297,3 +297,66 @@ def test_concurrent_requests_while_data_changes(app: Flask) -> None:
     assert statuses and set(statuses) == {200}
     final = fetch(app.test_client(), paths[1])
     assert b"SEQUENCE:3" in final.data
+
+
+def _edit_group(w) -> str:
+    w.group.name = "Willow Ward Readers"
+    return "Willow Ward Readers"
+
+
+def _edit_venue(w) -> str:
+    w.venue.name = "Northmoor General Hospital"
+    return "Northmoor General Hospital"
+
+
+def _edit_lead_leader(w) -> str:
+    w.leader.display_name = "Leonora Leader"
+    return "Leonora"
+
+
+def _edit_substitute(w) -> str:
+    w.other_leader.display_name = "Octavia Otherleader"
+    return "Octavia"
+
+
+def _edit_material(w) -> str:
+    w.material.title = "The Selfish Giant"
+    return "The Selfish Giant"
+
+
+def _swap_material(w) -> str:
+    # Only the association table changes: the session's updated_at must still move.
+    spare = db.session.scalar(sa.select(ReadingMaterial).filter_by(title="Invictus"))
+    w.past_session.materials = [spare]
+    return "Invictus"
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [_edit_group, _edit_venue, _edit_lead_leader, _edit_substitute, _edit_material, _swap_material],
+)
+def test_an_edit_to_anything_an_event_shows_ends_the_304s(client: FlaskClient, edit) -> None:
+    w = build_world()
+    w.future_session.leader_id = w.other_leader.id  # a substitute leads this one
+    db.session.add(ReadingMaterial(title="Invictus", author="W. E. Henley", kind="poem"))
+    path = new_feed("group", w.group)
+    first = fetch(client, path)
+    assert fetch(client, path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    shown = edit(w)
+    db.session.commit()
+    response = fetch(client, path, headers={"If-None-Match": first.headers["ETag"]})
+    assert response.status_code == 200
+    assert shown in response.data.replace(b"\r\n ", b"").decode()
+
+
+def test_a_new_text_for_an_episode_ends_the_stations_304s(client: FlaskClient) -> None:
+    w = build_world()
+    spare = ReadingMaterial(title="Invictus", author="W. E. Henley", kind="poem")
+    db.session.add(spare)
+    path = new_feed("station", w.station)
+    first = fetch(client, path)
+    w.episode.materials = [spare]  # only episode_material changes
+    db.session.commit()
+    response = fetch(client, path, headers={"If-None-Match": first.headers["ETag"]})
+    assert response.status_code == 200
+    assert "Invictus" in response.data.replace(b"\r\n ", b"").decode()

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import TimestampMixin, UTCDateTime, enum_check
+from ..db import TimestampMixin, UTCDateTime, enum_check, touch_on_change
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..sessions.models import ReadingMaterial, ReadingSession
@@ -123,3 +123,6 @@ class Broadcast(TimestampMixin, db.Model):
     @property
     def end_dt(self) -> datetime:
         return self.air_dt + timedelta(minutes=self.duration_minutes)
+
+
+touch_on_change(Episode.materials)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import TimestampMixin, UTCDateTime, enum_check
+from ..db import TimestampMixin, UTCDateTime, enum_check, touch_on_change
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..timeutil import to_local
@@ -113,3 +113,6 @@ class ReadingSession(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<ReadingSession {self.id} group={self.group_id} {self.start_dt.isoformat()}>"
+
+
+touch_on_change(ReadingSession.materials)
