@@ -60,6 +60,14 @@ ROUTES = [
         method="POST",
         data=lambda w: released({"title": ""}),
     ),
+    Route("radio.edit_programme", lambda w: f"/radio/programmes/{w.programme.id}/edit", staff()),
+    Route(
+        "radio.edit_programme",
+        lambda w: released(f"/radio/programmes/{w.programme.id}/edit"),
+        staff(400),
+        method="POST",
+        data=lambda w: released({"title": ""}),
+    ),
     Route(
         "radio.new_episode", lambda w: f"/radio/programmes/{w.programme.id}/episodes/new", staff()
     ),

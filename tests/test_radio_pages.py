@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from readerapp.extensions import db
-from readerapp.models import Broadcast, Episode
+from readerapp.models import Broadcast, Episode, Programme
 from readerapp.radio.operations import ConflictError, create_broadcast
 from readerapp.timeutil import to_local
 
@@ -174,6 +174,44 @@ def test_episode_library_create_and_edit_with_materials(
     ]
     library = client.get("/radio/programmes")
     assert "Bonus track" in library.text and "Siegfried Sassoon" in library.text
+
+
+def test_programmes_are_created_and_edited_through_the_library(
+    factory: Factory, client: FlaskClient, series: Series, no_csrf: None
+) -> None:
+    other_station = factory.station(name="Cell Block FM")
+    _manager(factory, client)
+    url = "/radio/programmes/new"
+    taken = _post(client, url, {"station_id": str(series.station.id), "title": "shared reading"})
+    assert taken.status_code == 409 and "already has a programme called" in taken.text
+    made = _post(
+        client,
+        url,
+        {"station_id": str(series.station.id), "title": "Poems at Night", "description": "Late"},
+    )
+    assert made.status_code == 302
+    programme = db.session.scalar(sa.select(Programme).filter_by(title="Poems at Night"))
+    edit_url = f"/radio/programmes/{programme.id}/edit"
+    assert "Poems at Night" in client.get(edit_url).text
+    moved = _post(
+        client,
+        edit_url,
+        {"station_id": str(other_station.id), "title": "Poems After Dark", "description": ""},
+    )
+    assert moved.status_code == 302
+    db.session.rollback()
+    programme = db.session.get(Programme, programme.id)
+    assert (programme.title, programme.station_id) == ("Poems After Dark", other_station.id)
+    assert programme.description is None
+    # A programme whose episodes have been on air stays on its station.
+    factory.broadcast(series.episodes[0], air_dt=datetime.now(UTC) + timedelta(days=1))
+    kept = _post(
+        client,
+        f"/radio/programmes/{series.programme.id}/edit",
+        {"station_id": str(other_station.id), "title": "Shared Reading"},
+    )
+    assert kept.status_code == 400 and "stays there" in kept.text
+    assert "Edit programme" in client.get("/radio/programmes").text
 
 
 def test_conflict_error_names_both_broadcasts(series: Series) -> None:

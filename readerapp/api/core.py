@@ -278,11 +278,13 @@ API_FIELD_NAMES = {
 
 
 def _unprocessable(error: Exception) -> Response:
+    """A rule an operation refused: 422 on the field at fault, or 409 when the input clashes
+    with data that exists (a name taken, a start another session has)."""
     db.session.rollback()
     message = getattr(error, "message", None) or str(error)
     field = getattr(error, "field", None)
     errors = {"json": {API_FIELD_NAMES.get(field, field): [message]}} if field else None
-    return problem(422, message, errors=errors)
+    return problem(409 if getattr(error, "conflict", False) else 422, message, errors=errors)
 
 
 def _version_conflict(error: Exception) -> Response:
@@ -298,6 +300,7 @@ def _radio_conflict(error: Exception) -> Response:
 def _domain_handlers() -> dict[type[Exception], Callable[[Any], Response]]:
     from ..feeds.operations import FeedError
     from ..groups.operations import GroupError
+    from ..organisations.operations import OrganisationError
     from ..radio.operations import ConflictError, RadioError
     from ..sessions.errors import SessionError, VersionConflict
     from .tokens import TokenError
@@ -305,6 +308,7 @@ def _domain_handlers() -> dict[type[Exception], Callable[[Any], Response]]:
     return {
         SessionError: _unprocessable,
         GroupError: _unprocessable,
+        OrganisationError: _unprocessable,
         RadioError: _unprocessable,
         FeedError: _unprocessable,
         TokenError: _unprocessable,
@@ -352,6 +356,12 @@ def forbid(detail: str | None = None) -> None:
     abort(403, message=detail or DEFAULT_DETAIL[403])
 
 
+def staff_only(may: str) -> None:
+    """403 unless the caller is a manager or an admin; ``may`` says what they alone may do."""
+    if api_user().role not in {"admin", "manager"}:
+        forbid(f"Only managers and admins may {may}.")
+
+
 def not_found() -> None:
     from flask_smorest import abort
 
@@ -387,4 +397,5 @@ __all__ = [
     "not_found",
     "paginate_query",
     "problem",
+    "staff_only",
 ]

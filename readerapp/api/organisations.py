@@ -16,16 +16,26 @@ from ..groups.operations import (
     update_partnership,
 )
 from ..organisations.models import Organisation, Partnership, Venue
-from .core import Blueprint, api_user, paginate_query
+from ..organisations.operations import (
+    OrganisationData,
+    VenueData,
+    save_organisation,
+    save_venue,
+)
+from .core import Blueprint, api_user, paginate_query, staff_only
 from .groups import managers_only
 from .schemas import (
+    OrganisationInputSchema,
     OrganisationQuerySchema,
     OrganisationSchema,
+    OrganisationUpdateSchema,
     PartnershipQuerySchema,
     PartnershipSchema,
     PartnershipUpdateSchema,
+    VenueInputSchema,
     VenueQuerySchema,
     VenueSchema,
+    VenueUpdateSchema,
 )
 from .visibility import (
     restrict,
@@ -52,6 +62,8 @@ partnerships = Blueprint(
     description="Which organisation hosts, funds, refers to or broadcasts which group.",
 )
 
+ORGANISATIONS = "add and change organisations and venues"
+
 
 @organisations.route("")
 class Organisations(MethodView):
@@ -67,6 +79,29 @@ class Organisations(MethodView):
         query = restrict(query, Organisation.id, visible_organisation_ids(api_user()))
         return paginate_query(query, pagination_parameters)
 
+    @organisations.arguments(OrganisationInputSchema)
+    @organisations.response(201, OrganisationSchema)
+    def post(self, values: dict[str, Any]) -> Organisation:
+        """Add an organisation (managers and admins). Names are unique, whatever their case."""
+        staff_only(ORGANISATIONS)
+        organisation = save_organisation(None, OrganisationData(**values))
+        db.session.commit()
+        return organisation
+
+
+def organisation_data(values: dict[str, Any], organisation: Organisation) -> OrganisationData:
+    """The operation's input: the values sent over the organisation's current ones."""
+    current = {
+        "name": organisation.name,
+        "kind": organisation.kind,
+        "contact_name": organisation.contact_name,
+        "contact_email": organisation.contact_email,
+        "contact_phone": organisation.contact_phone,
+        "share_location_detail": organisation.share_location_detail,
+        "prisons_reached": organisation.prisons_reached,
+    }
+    return OrganisationData(**(current | values))
+
 
 @organisations.route("/<int:organisation_id>")
 class OrganisationItem(MethodView):
@@ -76,6 +111,22 @@ class OrganisationItem(MethodView):
         """One organisation."""
         ids = visible_organisation_ids(api_user())
         return visible_or_404(Organisation, organisation_id, ids)
+
+    @organisations.etag
+    @organisations.arguments(OrganisationUpdateSchema(partial=True))
+    @organisations.response(200, OrganisationSchema)
+    def patch(self, values: dict[str, Any], organisation_id: int) -> Organisation:
+        """Change an organisation (managers and admins); fields left out keep their value.
+
+        A station with programmes stays a radio station. Needs If-Match.
+        """
+        ids = visible_organisation_ids(api_user())
+        organisation = visible_or_404(Organisation, organisation_id, ids)
+        staff_only(ORGANISATIONS)
+        organisations.check_etag(organisation, OrganisationSchema)
+        save_organisation(organisation, organisation_data(values, organisation))
+        db.session.commit()
+        return organisation
 
 
 @venues.route("")
@@ -94,6 +145,15 @@ class Venues(MethodView):
         query = restrict(query, Venue.id, visible_venue_ids(api_user()))
         return paginate_query(query, pagination_parameters)
 
+    @venues.arguments(VenueInputSchema)
+    @venues.response(201, VenueSchema)
+    def post(self, values: dict[str, Any]) -> Venue:
+        """Add a venue to an organisation (managers and admins); its names are unique."""
+        staff_only(ORGANISATIONS)
+        venue = save_venue(None, VenueData(**values))
+        db.session.commit()
+        return venue
+
 
 @venues.route("/<int:venue_id>")
 class VenueItem(MethodView):
@@ -102,6 +162,28 @@ class VenueItem(MethodView):
     def get(self, venue_id: int) -> Venue:
         """One venue."""
         return visible_or_404(Venue, venue_id, visible_venue_ids(api_user()))
+
+    @venues.etag
+    @venues.arguments(VenueUpdateSchema(partial=True))
+    @venues.response(200, VenueSchema)
+    def patch(self, values: dict[str, Any], venue_id: int) -> Venue:
+        """Change a venue (managers and admins); fields left out keep their value.
+
+        Needs If-Match.
+        """
+        venue = visible_or_404(Venue, venue_id, visible_venue_ids(api_user()))
+        staff_only(ORGANISATIONS)
+        venues.check_etag(venue, VenueSchema)
+        current = {
+            "organisation_id": venue.organisation_id,
+            "name": venue.name,
+            "setting_type": venue.setting_type,
+            "address": venue.address,
+            "unit": venue.unit,
+        }
+        save_venue(venue, VenueData(**(current | values)))
+        db.session.commit()
+        return venue
 
 
 @partnerships.route("")

@@ -12,18 +12,38 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..radio.models import Broadcast, Episode, Programme
-from ..radio.operations import cancel_broadcast, create_broadcast, move_broadcast
+from ..radio.operations import (
+    EpisodeData,
+    ProgrammeData,
+    cancel_broadcast,
+    create_broadcast,
+    move_broadcast,
+    save_episode,
+    save_programme,
+)
 from ..timeutil import is_valid_zone, local_to_utc, local_zone, to_local
-from .core import Blueprint, api_user, field_error, forbid, get_or_404, not_found, paginate_query
+from .core import (
+    Blueprint,
+    api_user,
+    field_error,
+    get_or_404,
+    not_found,
+    paginate_query,
+)
+from .core import staff_only as require_staff
 from .schemas import (
     BroadcastInputSchema,
     BroadcastQuerySchema,
     BroadcastSchema,
     BroadcastUpdateSchema,
+    EpisodeInputSchema,
     EpisodeQuerySchema,
     EpisodeSchema,
+    EpisodeUpdateSchema,
+    ProgrammeInputSchema,
     ProgrammeQuerySchema,
     ProgrammeSchema,
+    ProgrammeUpdateSchema,
     StationSchema,
     bounded_day,
 )
@@ -50,6 +70,8 @@ broadcasts = Blueprint(
     url_prefix="/api/v1/broadcasts",
     description="An episode on a station at an air time.",
 )
+
+LIBRARY = "change programmes and episodes"
 
 
 @stations.route("")
@@ -94,6 +116,15 @@ class Programmes(MethodView):
         query = restrict(query, Programme.station_id, visible_station_ids(api_user()))
         return paginate_query(query, pagination_parameters)
 
+    @programmes.arguments(ProgrammeInputSchema)
+    @programmes.response(201, ProgrammeSchema)
+    def post(self, values: dict[str, Any]) -> Programme:
+        """Add a programme to a station (managers and admins); titles are unique there."""
+        require_staff(LIBRARY)
+        programme = save_programme(None, ProgrammeData(**values))
+        db.session.commit()
+        return programme
+
 
 @programmes.route("/<int:programme_id>")
 class ProgrammeItem(MethodView):
@@ -103,6 +134,27 @@ class ProgrammeItem(MethodView):
         """One programme."""
         ids = visible_station_ids(api_user())
         return visible_or_404(Programme, programme_id, ids, key=lambda p: p.station_id)
+
+    @programmes.etag
+    @programmes.arguments(ProgrammeUpdateSchema(partial=True))
+    @programmes.response(200, ProgrammeSchema)
+    def patch(self, values: dict[str, Any], programme_id: int) -> Programme:
+        """Change a programme (managers and admins); fields left out keep their value.
+
+        A programme with broadcasts keeps its station. Needs If-Match.
+        """
+        ids = visible_station_ids(api_user())
+        programme = visible_or_404(Programme, programme_id, ids, key=lambda p: p.station_id)
+        require_staff(LIBRARY)
+        programmes.check_etag(programme, ProgrammeSchema)
+        current = {
+            "station_id": programme.station_id,
+            "title": programme.title,
+            "description": programme.description,
+        }
+        save_programme(programme, ProgrammeData(**(current | values)))
+        db.session.commit()
+        return programme
 
 
 @episodes.route("")
@@ -124,6 +176,16 @@ class Episodes(MethodView):
         query = restrict(query, Programme.station_id, visible_station_ids(api_user()))
         return paginate_query(query, pagination_parameters)
 
+    @episodes.arguments(EpisodeInputSchema)
+    @episodes.response(201, EpisodeSchema)
+    def post(self, values: dict[str, Any]) -> Episode:
+        """Add an episode to a programme (managers and admins); numbers are unique there."""
+        require_staff(LIBRARY)
+        programme = get_or_404(Programme, values.pop("programme_id"))
+        episode = save_episode(None, programme, EpisodeData(**values))
+        db.session.commit()
+        return episode
+
 
 @episodes.route("/<int:episode_id>")
 class EpisodeItem(MethodView):
@@ -133,6 +195,28 @@ class EpisodeItem(MethodView):
         """One episode."""
         ids = visible_station_ids(api_user())
         return visible_or_404(Episode, episode_id, ids, key=lambda e: e.programme.station_id)
+
+    @episodes.etag
+    @episodes.arguments(EpisodeUpdateSchema(partial=True))
+    @episodes.response(200, EpisodeSchema)
+    def patch(self, values: dict[str, Any], episode_id: int) -> Episode:
+        """Change an episode (managers and admins); fields left out keep their value.
+
+        `material_ids`, when sent, replaces the list. Needs If-Match.
+        """
+        ids = visible_station_ids(api_user())
+        episode = visible_or_404(Episode, episode_id, ids, key=lambda e: e.programme.station_id)
+        require_staff(LIBRARY)
+        episodes.check_etag(episode, EpisodeSchema)
+        current = {
+            "number": episode.number,
+            "title": episode.title,
+            "duration_minutes": episode.duration_minutes,
+            "material_ids": [m.id for m in episode.materials],
+        }
+        save_episode(episode, episode.programme, EpisodeData(**(current | values)))
+        db.session.commit()
+        return episode
 
 
 def broadcast_query(args: dict[str, Any]) -> sa.Select:
@@ -229,8 +313,7 @@ class BroadcastItem(MethodView):
 
 
 def staff_only() -> None:
-    if api_user().role not in {"admin", "manager"}:
-        forbid("Only managers and admins may change the broadcast schedule.")
+    require_staff("change the broadcast schedule")
 
 
 def _local_slot(instant: datetime, tz_name: str) -> tuple[date, time]:

@@ -131,6 +131,50 @@ class VenueQuerySchema(QuerySchema):
     organisation_id = QueryId()
 
 
+class OrganisationInputSchema(Schema):
+    """An organisation's fields. To create, name and kind at least; to change (PATCH), any."""
+
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
+    contact_name = Text(allow_none=True, validate=validate.Length(max=200))
+    contact_email = Text(allow_none=True, validate=validate.Length(max=254))
+    contact_phone = Text(allow_none=True, validate=validate.Length(max=40))
+    share_location_detail = fields.Boolean(
+        truthy={True},
+        falsy={False},
+        metadata={"description": "Whether partners may see the ward, wing or unit of venues."},
+    )
+    prisons_reached = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0, max=10_000),
+        metadata={"description": "Radio stations only: how many prisons hear them."},
+    )
+
+
+class OrganisationUpdateSchema(OrganisationInputSchema):
+    """The same fields as OrganisationInputSchema, every one optional (loaded partial)."""
+
+
+class VenueUpdateSchema(Schema):
+    """A venue's fields; to change (PATCH), any of them. A venue stays with its organisation."""
+
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    setting_type = fields.String(required=True, validate=validate.OneOf(SETTING_TYPES))
+    address = Text(allow_none=True, validate=validate.Length(max=500))
+    unit = Text(
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "Ward, wing or unit; partners see it only if shared."},
+    )
+
+
+class VenueInputSchema(VenueUpdateSchema):
+    """A new venue of an organisation."""
+
+    organisation_id = Id(required=True)
+
+
 class PartnershipSchema(Schema):
     id = fields.Integer(dump_only=True)
     organisation_id = Id(required=True)
@@ -192,6 +236,22 @@ class MaterialQuerySchema(QuerySchema):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Words in the title or author."},
     )
+
+
+class MaterialInputSchema(Schema):
+    """A text in the catalogue. To create, all three; to change (PATCH), any."""
+
+    title = Text(required=True, validate=validate.Length(min=1, max=300))
+    author = Text(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "“Anonymous” when unknown."},
+    )
+    kind = fields.String(required=True, validate=validate.OneOf(MATERIAL_KINDS))
+
+
+class MaterialUpdateSchema(MaterialInputSchema):
+    """The same fields as MaterialInputSchema, every one optional (loaded partial)."""
 
 
 class SessionSchema(Schema):
@@ -325,6 +385,47 @@ class EpisodeQuerySchema(QuerySchema):
     programme_id = QueryId()
 
 
+class ProgrammeInputSchema(Schema):
+    """A programme's fields. To create, station_id and title; to change (PATCH), any."""
+
+    station_id = Id(
+        required=True,
+        metadata={"description": "A radio station; a programme with broadcasts keeps its own."},
+    )
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    description = Text(allow_none=True, validate=validate.Length(max=2000))
+
+
+class ProgrammeUpdateSchema(ProgrammeInputSchema):
+    """The same fields as ProgrammeInputSchema, every one optional (loaded partial)."""
+
+
+class EpisodeUpdateSchema(Schema):
+    """An episode's fields; to change (PATCH), any of them."""
+
+    number = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, max=9999),
+        metadata={"description": "Its number in the programme, unique there."},
+    )
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    duration_minutes = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=24 * 60)
+    )
+    material_ids = fields.List(
+        Id(),
+        validate=validate.Length(max=10),
+        metadata={"description": "The texts read in it; all of them (the list replaces)."},
+    )
+
+
+class EpisodeInputSchema(EpisodeUpdateSchema):
+    """A new episode of a programme."""
+
+    programme_id = Id(required=True)
+
+
 class BroadcastSchema(Schema):
     id = fields.Integer(dump_only=True)
     station_id = fields.Integer(dump_only=True)
@@ -376,6 +477,28 @@ class FeedTokenQuerySchema(QuerySchema):
 # --- Input ----------------------------------------------------------------------------------------
 
 AWARE_HELP = "ISO 8601 with an offset, e.g. 2026-03-03T10:30:00+00:00."
+
+
+class SessionInputSchema(Schema):
+    """An extra, one-off session of a group, outside its pattern."""
+
+    group_id = Id(required=True)
+    start_dt = fields.AwareDateTime(
+        format="iso",
+        required=True,
+        metadata={"description": AWARE_HELP + " Kept as the wall-clock time in the group's zone."},
+    )
+    duration_minutes = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=8 * 60),
+        metadata={"description": "Defaults to the group's."},
+    )
+    leader_id = Id(allow_none=True, metadata={"description": "Defaults to the lead leader."})
+
+    @ma.validates("start_dt")
+    def _year(self, value: Any, **kwargs: Any) -> None:
+        if not 2000 <= value.year <= 2100:
+            raise ma.ValidationError("Enter a date between 2000 and 2100.")
 
 
 class SessionUpdateSchema(Schema):

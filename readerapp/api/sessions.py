@@ -15,27 +15,38 @@ from ..organisations.models import Partnership
 from ..sessions.models import ReadingMaterial, ReadingSession
 from ..sessions.operations import (
     Headcounts,
+    MaterialData,
     NewMaterial,
     RegisterInput,
     SessionLog,
+    add_session,
     cancel_session,
     log_session,
     reschedule_session,
+    save_material,
 )
 from ..timeutil import local_to_utc, local_zone, to_local
-from .core import Blueprint, api_user, forbid, get_or_404, paginate_query
+from .core import Blueprint, api_user, forbid, get_or_404, paginate_query, staff_only
 from .schemas import (
     AttendanceInputSchema,
     AttendanceSchema,
+    MaterialInputSchema,
     MaterialQuerySchema,
     MaterialSchema,
+    MaterialUpdateSchema,
+    SessionInputSchema,
     SessionQuerySchema,
     SessionSchema,
     SessionUpdateSchema,
     attendance_view,
     bounded_day,
 )
-from .visibility import restrict, visible_group_ids, visible_session_or_404
+from .visibility import (
+    restrict,
+    visible_group_ids,
+    visible_group_or_404,
+    visible_session_or_404,
+)
 
 blp = Blueprint(
     "api_sessions",
@@ -90,6 +101,30 @@ class Sessions(MethodView):
         `from` and `to` are local dates in the service's time zone, both included.
         """
         return paginate_query(session_query(args), pagination_parameters)
+
+    @blp.arguments(SessionInputSchema)
+    @blp.response(201, SessionSchema)
+    def post(self, values: dict[str, Any]) -> ReadingSession:
+        """Add an extra, one-off session to a group (its leaders, managers and admins).
+
+        It is outside the group's pattern, so regenerating the pattern leaves it alone; it can
+        be logged, moved and cancelled like any other. A start another session of the group
+        already has answers 409.
+        """
+        user = api_user()
+        group = visible_group_or_404(user, values["group_id"])
+        if not can_edit_group_sessions(user, group):
+            forbid("Only the group's leaders, managers and admins may add sessions to it.")
+        start = to_local(values["start_dt"], group.tz_name)
+        session = add_session(
+            group,
+            start.date(),
+            start.time().replace(tzinfo=None),
+            values.get("duration_minutes"),
+            leader_id=values.get("leader_id"),
+        )
+        db.session.commit()
+        return session
 
 
 def editable_session(session_id: int) -> ReadingSession:
@@ -204,6 +239,19 @@ class Materials(MethodView):
             )
         return paginate_query(query, pagination_parameters)
 
+    @materials.arguments(MaterialInputSchema)
+    @materials.response(201, MaterialSchema)
+    def post(self, values: dict[str, Any]) -> ReadingMaterial:
+        """Add a text to the catalogue (reader leaders, managers and admins).
+
+        A title and author already there, in any case, answer 409.
+        """
+        if api_user().role == "partner_viewer":
+            forbid("Only reader leaders, managers and admins may add texts.")
+        material = save_material(None, MaterialData(**values))
+        db.session.commit()
+        return material
+
 
 @materials.route("/<int:material_id>")
 class MaterialItem(MethodView):
@@ -212,3 +260,19 @@ class MaterialItem(MethodView):
     def get(self, material_id: int) -> ReadingMaterial:
         """One reading material."""
         return get_or_404(ReadingMaterial, material_id)
+
+    @materials.etag
+    @materials.arguments(MaterialUpdateSchema(partial=True))
+    @materials.response(200, MaterialSchema)
+    def patch(self, values: dict[str, Any], material_id: int) -> ReadingMaterial:
+        """Correct a text (managers and admins): the correction shows wherever it was read.
+
+        Needs If-Match.
+        """
+        material = get_or_404(ReadingMaterial, material_id)
+        staff_only("correct texts in the catalogue")
+        materials.check_etag(material, MaterialSchema)
+        current = {"title": material.title, "author": material.author, "kind": material.kind}
+        save_material(material, MaterialData(**(current | values)))
+        db.session.commit()
+        return material

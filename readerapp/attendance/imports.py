@@ -19,7 +19,7 @@ from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..sessions.errors import SessionError
 from ..sessions.models import ReadingSession
-from ..sessions.operations import NewMaterial, SessionLog, log_session
+from ..sessions.operations import NewMaterial, SessionLog, add_session, log_session
 from ..timeutil import local_to_utc, to_local, utcnow
 from ..users.models import User
 from .operations import HEADCOUNT_FIELDS, Headcounts, RegisterInput, parse_codes
@@ -276,20 +276,9 @@ def _match(group: ReadingGroup, row: ParsedRow) -> tuple[ReadingSession, bool]:
         )
     else:
         found = candidates
-        start = local_to_utc(row.day, group.start_time, group.tz_name)
     if found:
         return found[0], False
-    session = ReadingSession(
-        group_id=group.id,
-        start_dt=start,
-        tz_name=group.tz_name,
-        duration_minutes=group.duration_minutes,
-        leader_id=group.lead_leader_id,
-        status="scheduled",
-    )
-    db.session.add(session)
-    db.session.flush()
-    return session, True
+    return add_session(group, row.day, row.start or group.start_time), True
 
 
 def _row_message(error: SessionError) -> str:

@@ -15,11 +15,13 @@ MAX_PRISONS = 10_000
 
 
 class OrganisationError(ValueError):
-    """An organisation or venue cannot be saved as asked; ``field`` names the form field."""
+    """An organisation or venue cannot be saved as asked; ``field`` names the form field and
+    ``conflict`` says the name is taken (the API answers 409, not 422)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
         super().__init__(message)
         self.field = field
+        self.conflict = conflict
 
 
 @dataclass
@@ -49,6 +51,13 @@ def _text(value: str | None, limit: int, field: str, label: str) -> str | None:
     return value
 
 
+def _has_programmes(organisation: Organisation) -> bool:
+    from ..radio.models import Programme  # radio builds on organisations, not the reverse
+
+    found = sa.select(Programme.id).where(Programme.station_id == organisation.id).limit(1)
+    return db.session.scalar(found) is not None
+
+
 def save_organisation(organisation: Organisation | None, data: OrganisationData) -> Organisation:
     """Create (``organisation`` None) or change an organisation, checking every field first."""
     name = _text(data.name, NAME_MAX, "name", "name")
@@ -58,9 +67,18 @@ def save_organisation(organisation: Organisation | None, data: OrganisationData)
     if organisation is not None:
         clash = clash.where(Organisation.id != organisation.id)
     if db.session.scalar(clash) is not None:
-        raise OrganisationError(f"there is already an organisation called {name!r}", "name")
+        raise OrganisationError(
+            f"there is already an organisation called {name!r}", "name", conflict=True
+        )
     if data.kind not in ORGANISATION_KINDS:
         raise OrganisationError("choose a kind from the list", "kind")
+    if (
+        organisation is not None
+        and organisation.kind == "radio_station"
+        and data.kind != "radio_station"
+        and _has_programmes(organisation)
+    ):
+        raise OrganisationError("this station has programmes, so it stays a radio station", "kind")
     contact_name = _text(data.contact_name, 200, "contact_name", "contact name")
     email = _text(data.contact_email, 254, "contact_email", "email")
     if email is not None:
@@ -107,7 +125,9 @@ def save_venue(venue: Venue | None, data: VenueData) -> Venue:
     if venue is not None:
         clash = clash.where(Venue.id != venue.id)
     if db.session.scalar(clash) is not None:
-        raise OrganisationError(f"{organisation.name} already has a venue called {name!r}", "name")
+        raise OrganisationError(
+            f"{organisation.name} already has a venue called {name!r}", "name", conflict=True
+        )
     if data.setting_type not in SETTING_TYPES:
         raise OrganisationError("choose a setting from the list", "setting_type")
     address = _text(data.address, 500, "address", "address")

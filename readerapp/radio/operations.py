@@ -10,31 +10,167 @@ Air times are wall-clock times in the slot's zone, stored as UTC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..organisations.models import Organisation
+from ..sessions.models import ReadingMaterial
 from ..timeutil import is_valid_zone, local_to_utc, to_local, utcnow
-from .models import Broadcast, Episode
+from .models import Broadcast, Episode, Programme
 
 # Longer than any real programme; it bounds the window searched for overlaps.
 MAX_DURATION_MINUTES = 24 * 60
 
 
 class RadioError(ValueError):
-    """A change the rules refuse; ``field`` names the form field it concerns, if any."""
+    """A change the rules refuse; ``field`` names the form field it concerns, if any, and
+    ``conflict`` says it clashes with data that exists (pages and the API answer 409)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
         super().__init__(message)
         self.field = field
+        self.conflict = conflict
 
 
 class ConflictError(RadioError):
     def __init__(self, message: str, existing: Broadcast | None = None) -> None:
-        super().__init__(message, field="air_time")
+        super().__init__(message, field="air_time", conflict=True)
         self.existing = existing
+
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 2000
+MAX_EPISODE_NUMBER = 9999
+MAX_EPISODE_MATERIALS = 10
+
+
+def _text(value: str | None, limit: int, field: str, label: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise RadioError(f"The {label} must be text.", field)
+    value = (value or "").strip() or None
+    if value is not None and "\x00" in value:
+        raise RadioError(f"The {label} contains a character that cannot be stored.", field)
+    if value is not None and len(value) > limit:
+        raise RadioError(f"The {label} must be at most {limit} characters.", field)
+    return value
+
+
+@dataclass
+class ProgrammeData:
+    station_id: int
+    title: str
+    description: str | None = None
+
+
+def save_programme(programme: Programme | None, data: ProgrammeData) -> Programme:
+    """Create (``programme`` None) or change a series on a radio station.
+
+    A programme with broadcasts keeps its station: they were scheduled on that station's grid.
+    """
+    station = (
+        db.session.get(Organisation, data.station_id)
+        if isinstance(data.station_id, int) and not isinstance(data.station_id, bool)
+        else None
+    )
+    if station is None or station.kind != "radio_station":
+        raise RadioError("Choose a radio station.", "station_id")
+    title = _text(data.title, TITLE_MAX, "title", "title")
+    if title is None:
+        raise RadioError("Give the programme a title.", "title")
+    description = _text(data.description, DESCRIPTION_MAX, "description", "description")
+    if programme is not None and programme.station_id != station.id:
+        aired = db.session.scalar(
+            sa.select(Broadcast.id)
+            .join(Episode, Episode.id == Broadcast.episode_id)
+            .where(Episode.programme_id == programme.id)
+            .limit(1)
+        )
+        if aired is not None:
+            raise RadioError(
+                "This programme has broadcasts on its station, so it stays there.", "station_id"
+            )
+    clash = sa.select(Programme.id).where(
+        Programme.station_id == station.id, sa.func.lower(Programme.title) == title.lower()
+    )
+    if programme is not None:
+        clash = clash.where(Programme.id != programme.id)
+    if db.session.scalar(clash) is not None:
+        raise RadioError(
+            f"{station.name} already has a programme called “{title}”.", "title", conflict=True
+        )
+    if programme is None:
+        programme = Programme()
+        db.session.add(programme)
+    programme.station_id = station.id
+    programme.title = title
+    programme.description = description
+    db.session.flush()
+    return programme
+
+
+@dataclass
+class EpisodeData:
+    number: int
+    title: str
+    duration_minutes: int
+    material_ids: list[int] = field(default_factory=list)
+
+
+def _whole(value: object, low: int, high: int, field_name: str, message: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise RadioError(message, field_name)
+    return value
+
+
+def save_episode(episode: Episode | None, programme: Programme, data: EpisodeData) -> Episode:
+    """Create (``episode`` None) or change an episode of ``programme``: its number in the
+    series, title, length and the texts read in it."""
+    number = _whole(
+        data.number, 1, MAX_EPISODE_NUMBER, "number", f"Number it 1 to {MAX_EPISODE_NUMBER}."
+    )
+    title = _text(data.title, TITLE_MAX, "title", "title")
+    if title is None:
+        raise RadioError("Give the episode a title.", "title")
+    duration = _whole(
+        data.duration_minutes,
+        1,
+        MAX_DURATION_MINUTES,
+        "duration_minutes",
+        f"Duration must be between 1 and {MAX_DURATION_MINUTES} minutes.",
+    )
+    ids = list(dict.fromkeys(data.material_ids))
+    if len(ids) > MAX_EPISODE_MATERIALS:
+        raise RadioError(f"List at most {MAX_EPISODE_MATERIALS} texts.", "material_ids")
+    for raw in ids:
+        _whole(raw, 1, 2**31 - 1, "material_ids", "Unknown text.")
+    materials = (
+        list(db.session.scalars(sa.select(ReadingMaterial).where(ReadingMaterial.id.in_(ids))))
+        if ids
+        else []
+    )
+    if len(materials) != len(ids):
+        raise RadioError("Unknown text (it may have been removed).", "material_ids")
+    clash = sa.select(Episode.id).where(
+        Episode.programme_id == programme.id, Episode.number == number
+    )
+    if episode is not None:
+        clash = clash.where(Episode.id != episode.id)
+    if db.session.scalar(clash) is not None:
+        raise RadioError(
+            f"“{programme.title}” already has an episode {number}.", "number", conflict=True
+        )
+    if episode is None:
+        episode = Episode(programme_id=programme.id)
+        db.session.add(episode)
+    episode.number = number
+    episode.title = title
+    episode.duration_minutes = duration
+    episode.materials = materials
+    db.session.flush()
+    return episode
 
 
 def describe(b: Broadcast) -> str:

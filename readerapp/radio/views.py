@@ -25,12 +25,16 @@ from .forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeFo
 from .models import Broadcast, Episode, Programme
 from .operations import (
     ConflictError,
+    EpisodeData,
+    ProgrammeData,
     RadioError,
     as_run,
     cancel_broadcast,
     create_broadcast,
     describe,
     move_broadcast,
+    save_episode,
+    save_programme,
 )
 
 bp = Blueprint("radio", __name__, url_prefix="/radio", template_folder="templates")
@@ -288,11 +292,8 @@ def library() -> ResponseReturnValue:
     return render_template("radio/library.html", programmes=programmes)
 
 
-@bp.route("/programmes/new", methods=["GET", "POST"])
-@managers_only
-def new_programme() -> ResponseReturnValue:
-    form = ProgrammeForm()
-    form.station_id.choices = [
+def _station_choices() -> list[tuple[int, str]]:
+    return [
         (s.id, s.name)
         for s in db.session.scalars(
             sa.select(Organisation)
@@ -300,29 +301,57 @@ def new_programme() -> ResponseReturnValue:
             .order_by(Organisation.name)
         )
     ]
+
+
+def _save_programme(
+    form: ProgrammeForm, programme: Programme | None
+) -> tuple[Programme | None, int]:
+    data = ProgrammeData(
+        station_id=form.station_id.data,
+        title=form.title.data or "",
+        description=form.description.data or None,
+    )
+    try:
+        saved = save_programme(programme, data)
+    except RadioError as exc:
+        db.session.rollback()
+        _field_error(form, exc)
+        return None, 409 if exc.conflict else 400
+    db.session.commit()
+    return saved, 302
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@managers_only
+def new_programme() -> ResponseReturnValue:
+    form = ProgrammeForm()
+    form.station_id.choices = _station_choices()
     status = 200
     if form.validate_on_submit():
-        title = form.title.data.strip()
-        taken = db.session.scalar(
-            sa.select(Programme.id).filter_by(station_id=form.station_id.data, title=title)
-        )
-        if taken:
-            form.title.errors = ["This station already has a programme with that title."]
-            status = 409
-        else:
-            db.session.add(
-                Programme(
-                    station_id=form.station_id.data,
-                    title=title,
-                    description=form.description.data or None,
-                )
-            )
-            db.session.commit()
-            flash(f"Programme “{title}” created.", "success")
+        programme, status = _save_programme(form, None)
+        if programme is not None:
+            flash(f"Programme “{programme.title}” created.", "success")
             return redirect(url_for("radio.library"))
     elif request.method == "POST":
         status = 400
     return render_template("radio/programme_form.html", form=form), status
+
+
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@managers_only
+def edit_programme(programme_id: int) -> ResponseReturnValue:
+    programme = db.session.get(Programme, programme_id) or abort(404)
+    form = ProgrammeForm(obj=programme)
+    form.station_id.choices = _station_choices()
+    status = 200
+    if form.validate_on_submit():
+        saved, status = _save_programme(form, programme)
+        if saved is not None:
+            flash(f"Programme “{saved.title}” saved.", "success")
+            return redirect(url_for("radio.library"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("radio/programme_form.html", form=form, programme=programme), status
 
 
 def _material_choices() -> list[tuple[int, str]]:
@@ -335,28 +364,20 @@ def _material_choices() -> list[tuple[int, str]]:
 def _save_episode(
     form: EpisodeForm, programme: Programme, episode: Episode | None
 ) -> tuple[Episode | None, int]:
-    clash = db.session.scalar(
-        sa.select(Episode.id).where(
-            Episode.programme_id == programme.id,
-            Episode.number == form.number.data,
-            Episode.id != (episode.id if episode else -1),
-        )
+    data = EpisodeData(
+        number=form.number.data,
+        title=form.title.data or "",
+        duration_minutes=form.duration_minutes.data,
+        material_ids=list(form.material_ids.data or []),
     )
-    if clash:
-        form.number.errors = [f"“{programme.title}” already has an episode {form.number.data}."]
-        return None, 409
-    if episode is None:
-        episode = Episode(programme_id=programme.id)
-        db.session.add(episode)
-    episode.number = form.number.data
-    episode.title = form.title.data.strip()
-    episode.duration_minutes = form.duration_minutes.data
-    ids = form.material_ids.data or []
-    episode.materials = list(
-        db.session.scalars(sa.select(ReadingMaterial).where(ReadingMaterial.id.in_(ids)))
-    )
+    try:
+        saved = save_episode(episode, programme, data)
+    except RadioError as exc:
+        db.session.rollback()
+        _field_error(form, exc)
+        return None, 409 if exc.conflict else 400
     db.session.commit()
-    return episode, 302
+    return saved, 302
 
 
 @bp.route("/programmes/<int:programme_id>/episodes/new", methods=["GET", "POST"])

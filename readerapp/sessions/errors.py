@@ -8,12 +8,14 @@ from __future__ import annotations
 
 
 class SessionError(ValueError):
-    """Input that cannot be applied to a session. ``field`` names the input at fault, if any."""
+    """Input that cannot be applied to a session. ``field`` names the input at fault, if any;
+    ``conflict`` says it clashes with data that exists (the API answers 409, not 422)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.conflict = conflict
 
 
 class VersionConflict(Exception):

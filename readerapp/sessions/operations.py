@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..attendance.operations import Headcounts, RegisterInput, clear_attendance, record_attendance
 from ..extensions import db
+from ..groups.models import ReadingGroup
 from ..timeutil import local_to_utc, to_local, utcnow
 from ..users.models import User
 from .errors import SessionError, VersionConflict
@@ -238,6 +239,72 @@ def cancel_session(
     return session
 
 
+def _check_slot(day: date, duration_minutes: int) -> None:
+    if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int):
+        raise SessionError("Enter the length in minutes.", "duration_minutes")
+    if not 1 <= duration_minutes <= MAX_DURATION_MINUTES:
+        raise SessionError(
+            f"Enter a length between 1 and {MAX_DURATION_MINUTES} minutes.", "duration_minutes"
+        )
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise SessionError(f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", "date")
+
+
+def _check_free(group_id: int, start: datetime, tz_name: str, other_than: int | None) -> None:
+    """A group meets once at a time: refuse a start another of its sessions has."""
+    clash = sa.select(ReadingSession.id).where(
+        ReadingSession.group_id == group_id, ReadingSession.start_dt == start
+    )
+    if other_than is not None:
+        clash = clash.where(ReadingSession.id != other_than)
+    if db.session.scalar(clash) is not None:
+        when = to_local(start, tz_name).strftime("%a %-d %b %Y at %H:%M")
+        raise SessionError(
+            f"This group already has a session on {when}: cancel or move that one first.",
+            "date",
+            conflict=True,
+        )
+
+
+def add_session(
+    group: ReadingGroup,
+    day: date,
+    at: time,
+    duration_minutes: int | None = None,
+    *,
+    leader_id: int | None = None,
+) -> ReadingSession:
+    """An extra, one-off meeting of ``group`` at a local date and time in the group's zone.
+
+    It has no pattern slot, so regenerating the group's sessions leaves it alone; otherwise it
+    is a session like any other (logged, moved, cancelled, in feeds). The length defaults to
+    the group's and the leader to its lead leader. Refuses a future session of a closed group
+    and a start another session of the group already has.
+    """
+    duration = group.duration_minutes if duration_minutes is None else duration_minutes
+    _check_slot(day, duration)
+    if leader_id is None:
+        leader_id = group.lead_leader_id
+    else:
+        _check_leader(leader_id)
+    start = local_to_utc(day, at, group.tz_name)
+    # A closed group's past can still be recorded (a paper register found late).
+    if group.status == "closed" and start > utcnow():
+        raise SessionError("This group is closed: reopen it before adding sessions.", "date")
+    _check_free(group.id, start, group.tz_name, None)
+    session = ReadingSession(
+        group_id=group.id,
+        start_dt=start,
+        tz_name=group.tz_name,
+        duration_minutes=duration,
+        leader_id=leader_id,
+        status="scheduled",
+    )
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
 def reschedule_session(
     session: ReadingSession,
     day: date,
@@ -256,30 +323,11 @@ def reschedule_session(
     check_version(session, expected_version)
     if session.status == "delivered":
         raise SessionError("This session was delivered: it cannot be moved.", "date")
-    if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int):
-        raise SessionError("Enter the length in minutes.", "duration_minutes")
-    if not 1 <= duration_minutes <= MAX_DURATION_MINUTES:
-        raise SessionError(
-            f"Enter a length between 1 and {MAX_DURATION_MINUTES} minutes.", "duration_minutes"
-        )
-    if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise SessionError(f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", "date")
+    _check_slot(day, duration_minutes)
     new_start = local_to_utc(day, at, session.tz_name)
     if new_start == session.start_dt and duration_minutes == session.duration_minutes:
         raise SessionError("That is when the session already is: choose a new time.", "date")
-    clash = db.session.scalar(
-        sa.select(ReadingSession).where(
-            ReadingSession.group_id == session.group_id,
-            ReadingSession.start_dt == new_start,
-            ReadingSession.id != session.id,
-        )
-    )
-    if clash is not None:
-        when = to_local(new_start, session.tz_name).strftime("%a %-d %b %Y at %H:%M")
-        raise SessionError(
-            f"This group already has a session on {when}: cancel or move that one first.",
-            "date",
-        )
+    _check_free(session.group_id, new_start, session.tz_name, session.id)
     if new_start != session.start_dt:
         session.rescheduled_from_dt = session.start_dt
         session.start_dt = new_start
@@ -291,6 +339,47 @@ def reschedule_session(
     _touch(session)
     _flush(session, expected_version)
     return session
+
+
+@dataclass
+class MaterialData:
+    title: str
+    author: str
+    kind: str
+
+
+def save_material(material: ReadingMaterial | None, data: MaterialData) -> ReadingMaterial:
+    """Add a text to the catalogue (``material`` None) or correct one.
+
+    A title and author are one text whatever their case, so a second entry for it is refused;
+    a correction shows wherever the text was read (sessions, episodes, feeds, reports).
+    """
+    title = _clean_text(data.title, MAX_TITLE, "title", "The title")
+    author = _clean_text(data.author, MAX_AUTHOR, "author", "The author")
+    if not title:
+        raise SessionError("Give the title.", "title")
+    if not author:
+        raise SessionError("Give the author (or “Anonymous”).", "author")
+    if data.kind not in MATERIAL_KINDS:
+        raise SessionError("Choose what kind of text it is.", "kind")
+    clash = sa.select(ReadingMaterial.id).where(
+        sa.func.lower(ReadingMaterial.title) == title.lower(),
+        sa.func.lower(ReadingMaterial.author) == author.lower(),
+    )
+    if material is not None:
+        clash = clash.where(ReadingMaterial.id != material.id)
+    if db.session.scalar(clash) is not None:
+        raise SessionError(
+            f"“{title}” by {author} is already in the catalogue.", "title", conflict=True
+        )
+    if material is None:
+        material = ReadingMaterial()
+        db.session.add(material)
+    material.title = title
+    material.author = author
+    material.kind = data.kind
+    db.session.flush()
+    return material
 
 
 def previous_readings(
