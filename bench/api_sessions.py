@@ -5,6 +5,7 @@ Run: ``.venv/bin/python bench/api_sessions.py`` (SQLite in a temporary directory
 Seeds 600 weekly groups with 78 sessions each (a year back, six months ahead: 46,800 sessions),
 each group partnered with one of 60 host organisations, then times, through the test client
 with Bearer tokens: the first and the last page of /api/v1/sessions (per_page=100) as an admin,
+the last page again by cursor (``after``, as the Link header gives it),
 one month filtered by date, the same list as a partner viewer (who sees 10 groups), and one
 session. Medians of several runs; wall-clock time around the request, after one warm-up each.
 """
@@ -35,6 +36,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from readerapp import create_app
+    from readerapp.api.schemas import session_cursor
     from readerapp.api.tokens import create_token
     from readerapp.extensions import db
     from readerapp.models import Partnership, ReadingGroup, ReadingSession, Venue
@@ -120,6 +122,14 @@ def main() -> None:
         partner_token = create_token(partner).secret
         db.session.commit()
         some_session = db.session.scalar(sa.select(ReadingSession.id).limit(1))
+        # The cursor a client holds after walking to the second-last page.
+        before_last = db.session.scalar(
+            sa.select(ReadingSession)
+            .order_by(ReadingSession.start_dt, ReadingSession.id)
+            .offset(GROUPS * SESSIONS_PER_GROUP - 101)
+            .limit(1)
+        )
+        cursor = session_cursor(before_last)
 
     client = app.test_client()
     total = GROUPS * SESSIONS_PER_GROUP
@@ -128,6 +138,7 @@ def main() -> None:
     cases = [
         ("admin", admin_token, "/api/v1/sessions?per_page=100"),
         ("admin", admin_token, f"/api/v1/sessions?per_page=100&page={last_page}"),
+        ("admin", admin_token, f"/api/v1/sessions?per_page=100&after={cursor}"),
         (
             "admin",
             admin_token,

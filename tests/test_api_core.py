@@ -12,10 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from readerapp.extensions import db
+from readerapp.groups.models import ReadingGroup
 from readerapp.sessions.models import ReadingSession
 from readerapp.users.models import ApiToken
 
 from .api_helpers import ApiWorld, build_api_world, etag_of, is_problem
+from .factories import Factory
 from .world import sign_in_as
 
 
@@ -204,6 +206,46 @@ def test_lists_are_paginated_with_page_and_per_page(client: FlaskClient, aw: Api
     for bad in ("per_page=0", "per_page=101", "page=0", "page=x"):
         response = client.get(f"/api/v1/sessions?{bad}", headers=headers)
         assert response.status_code == 422 and is_problem(response), bad
+
+
+def test_the_session_list_can_be_walked_by_cursor(
+    client: FlaskClient, aw: ApiWorld, factory: Factory
+) -> None:
+    group = db.session.get(ReadingGroup, aw.ids["group"])
+    # Two sessions of different groups at one instant: the cursor breaks the tie by id.
+    twin = db.session.get(ReadingSession, aw.ids["future_session"]).start_dt
+    other = db.session.get(ReadingGroup, aw.ids["other_group"])
+    factory.session(other, start_dt=twin)
+    for week in range(1, 6):
+        factory.session(group, start_dt=twin + timedelta(weeks=week))
+    db.session.commit()
+    headers = aw.headers("admin")
+    by_page = [s["id"] for s in client.get("/api/v1/sessions?per_page=100", headers=headers).json]
+    assert len(by_page) == 10
+    walked, url, pages = [], "/api/v1/sessions?per_page=3", 0
+    while url:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert json.loads(response.headers["X-Pagination"])["total"] == 10
+        walked += [s["id"] for s in response.get_json()]
+        link = response.headers.get("Link")
+        url = link[link.index("<") + 1 : link.index(">")] if link else None
+        if url:
+            assert 'rel="next"' in link and "?page=" not in url and "&page=" not in url
+            assert "per_page=3" in url
+        pages += 1
+    assert walked == by_page and pages == 4
+    # Filters hold across pages; a cursor skips ahead, whatever page says.
+    first = client.get(f"/api/v1/sessions?per_page=2&group_id={group.id}", headers=headers)
+    link = first.headers["Link"]
+    url = link[link.index("<") + 1 : link.index(">")]
+    assert f"group_id={group.id}" in url
+    rest = client.get(url + "&page=9", headers=headers).get_json()
+    assert {s["group_id"] for s in rest} == {group.id} and len(rest) == 2
+    for bad in ("nonsense", "bm9wZQ", "MjAyNi0wMS0wMXwx", "x" * 300):
+        response = client.get(f"/api/v1/sessions?after={bad}", headers=headers)
+        assert response.status_code == 422 and is_problem(response), bad
+        assert "after" in response.get_json()["errors"]["query"]
 
 
 def test_session_filters(client: FlaskClient, aw: ApiWorld) -> None:

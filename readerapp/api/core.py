@@ -15,7 +15,7 @@ from functools import wraps
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, request, url_for
 from flask_login import AnonymousUserMixin
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -222,7 +222,16 @@ class Blueprint(SmorestBlueprint):
                 result, code, headers = unpack_tuple_response(
                     current_app.ensure_sync(func)(*args, **kw)
                 )
-                result, headers = self._set_pagination_metadata(params, result, headers)
+                if getattr(params, "after", None) is not None:
+                    # A cursor's page has no number: the header says how many match in all.
+                    headers = {
+                        **(headers or {}),
+                        self.PAGINATION_HEADER_NAME: json.dumps({"total": params.item_count}),
+                    }
+                else:
+                    result, headers = self._set_pagination_metadata(params, result, headers)
+                if getattr(params, "next_url", None):
+                    headers = {**(headers or {}), "Link": f'<{params.next_url}>; rel="next"'}
                 return result, code, headers
 
             wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))  # type: ignore[attr-defined]
@@ -244,6 +253,38 @@ def paginate_query(query: Any, params: PaginationParameters) -> list[Any]:
     )
     page = query.limit(params.page_size).offset(params.first_item)
     return list(db.session.scalars(page).unique())
+
+
+def keyset_page(
+    query: Any,
+    params: PaginationParameters,
+    after: Any | None,
+    cursor_of: Callable[[Any], str],
+) -> list[Any]:
+    """A page that can continue from a cursor: ``after`` is the condition "ordered after the
+    cursor's row" (None without a cursor, then ``page`` counts as usual).
+
+    OFFSET walks past every earlier row, so deep pages get slower the deeper they are; a cursor
+    seeks straight to its row. Either way the answer's Link header names the next page by cursor.
+    """
+    if after is None:
+        items = paginate_query(query, params)
+        more = params.first_item + len(items) < (params.item_count or 0)
+    else:
+        import sqlalchemy as sa
+
+        params.after = after
+        params.item_count = db.session.scalar(
+            sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+        )
+        rows = list(db.session.scalars(query.where(after).limit(params.page_size + 1)).unique())
+        items, more = rows[: params.page_size], len(rows) > params.page_size
+    if more and items:
+        args = request.args.to_dict()
+        args.pop("page", None)
+        args["after"] = cursor_of(items[-1])
+        params.next_url = url_for(request.endpoint or "", **(request.view_args or {}), **args)
+    return items
 
 
 # --- Domain errors -------------------------------------------------------------------------------
@@ -394,6 +435,7 @@ __all__ = [
     "field_error",
     "forbid",
     "get_or_404",
+    "keyset_page",
     "not_found",
     "paginate_query",
     "problem",

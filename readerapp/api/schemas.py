@@ -9,7 +9,9 @@ the caller is a partner viewer, so every role gets the same documented shape.
 
 from __future__ import annotations
 
-from datetime import date
+import base64
+import binascii
+from datetime import date, datetime
 from typing import Any
 
 import marshmallow as ma
@@ -280,6 +282,33 @@ class SessionSchema(Schema):
         return data
 
 
+class SessionCursor(fields.String):
+    """A position in the session list, as the Link header's rel="next" gives it: the start and
+    id of the last session of a page, encoded so clients treat it as opaque."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple[datetime, int]:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+            stamp, _, ident = raw.partition("|")
+            start, session_id = datetime.fromisoformat(stamp), int(ident)
+        except (ValueError, binascii.Error, UnicodeError) as exc:
+            raise ma.ValidationError(CURSOR_HELP) from exc
+        if start.tzinfo is None or not 1900 <= start.year <= 9000:
+            raise ma.ValidationError(CURSOR_HELP)
+        if not 1 <= session_id <= MAX_INT:
+            raise ma.ValidationError(CURSOR_HELP)
+        return start, session_id
+
+
+CURSOR_HELP = 'Not a cursor from this API: follow the Link header\'s rel="next" address.'
+
+
+def session_cursor(session: Any) -> str:
+    raw = f"{session.start_dt.isoformat()}|{session.id}".encode("ascii")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
 class SessionQuerySchema(QuerySchema):
     start_from = DateArg(
         data_key="from", metadata={"description": "Sessions starting on or after this local date."}
@@ -291,6 +320,15 @@ class SessionQuerySchema(QuerySchema):
     organisation_id = QueryId(metadata={"description": "Groups partnered with this organisation."})
     status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
     leader_id = QueryId()
+    after = SessionCursor(
+        validate=validate.Length(max=200),
+        metadata={
+            "description": (
+                'Continue after this cursor (from the Link header\'s rel="next"); page is '
+                "then ignored. A cursor is as fast on the last page as on the first."
+            )
+        },
+    )
 
 
 class RegisterEntrySchema(Schema):

@@ -26,7 +26,15 @@ from ..sessions.operations import (
     save_material,
 )
 from ..timeutil import local_to_utc, local_zone, to_local
-from .core import Blueprint, api_user, forbid, get_or_404, paginate_query, staff_only
+from .core import (
+    Blueprint,
+    api_user,
+    forbid,
+    get_or_404,
+    keyset_page,
+    paginate_query,
+    staff_only,
+)
 from .schemas import (
     AttendanceInputSchema,
     AttendanceSchema,
@@ -40,6 +48,7 @@ from .schemas import (
     SessionUpdateSchema,
     attendance_view,
     bounded_day,
+    session_cursor,
 )
 from .visibility import (
     restrict,
@@ -89,18 +98,35 @@ def session_query(args: dict[str, Any]) -> sa.Select:
     return restrict(query, ReadingSession.group_id, visible_group_ids(api_user()))
 
 
+NEXT_LINK = {
+    "Link": {
+        "description": 'rel="next": the next page, by cursor (absent on the last page).',
+        "schema": {"type": "string"},
+    }
+}
+
+
 @blp.route("")
 class Sessions(MethodView):
     @blp.etag
     @blp.arguments(SessionQuerySchema, location="query")
-    @blp.response(200, SessionSchema(many=True))
+    @blp.response(200, SessionSchema(many=True), headers=NEXT_LINK)
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[ReadingSession]:
         """List the sessions you may see, oldest first.
 
-        `from` and `to` are local dates in the service's time zone, both included.
+        `from` and `to` are local dates in the service's time zone, both included. To walk a
+        long list, follow the Link header's rel="next" (a cursor) rather than counting pages.
         """
-        return paginate_query(session_query(args), pagination_parameters)
+        after = None
+        if "after" in args:
+            start, session_id = args["after"]
+            # The first term lets the start_dt index seek to the cursor; the second breaks ties.
+            after = sa.and_(
+                ReadingSession.start_dt >= start,
+                sa.or_(ReadingSession.start_dt > start, ReadingSession.id > session_id),
+            )
+        return keyset_page(session_query(args), pagination_parameters, after, session_cursor)
 
     @blp.arguments(SessionInputSchema)
     @blp.response(201, SessionSchema)
