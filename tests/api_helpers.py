@@ -48,3 +48,13 @@ def is_problem(response) -> bool:  # type: ignore[no-untyped-def]
         and {"type", "title", "status", "detail"} <= body.keys()
         and body["status"] == response.status_code
     )
+
+
+def send_change(client: FlaskClient, aw: ApiWorld, role: str, method: str, url: str, body: dict):  # type: ignore[no-untyped-def]
+    """Send a change as ``role``, with its own current ETag when it can read the resource (a
+    made-up one otherwise, so the answer shows the permission check, not the precondition)."""
+    reading = client.get(url, headers=aw.headers(role))
+    etag = reading.headers.get("ETag") if reading.status_code == 200 else '"unseen"'
+    return client.open(
+        url, method=method, headers=aw.headers(role, **{"If-Match": etag}), json=body
+    )

@@ -47,6 +47,19 @@ ROUTES = [
         method="POST",
         data=lambda w: {"version": "1", "date": "2026-02-30", "start_time": "10:30"},
     ),
+    # The other group's leader and partner cannot see the group at all: 404, not 403.
+    Route(
+        "sessions.new",
+        lambda w: f"/groups/{_id(w.group)}/sessions/new",
+        EDITORS | {"other_leader": 404, "other_partner": 404},
+    ),
+    Route(
+        "sessions.new",
+        lambda w: f"/groups/{_id(w.group)}/sessions/new",
+        EDITORS_BAD_INPUT | {"other_leader": 404, "other_partner": 404},
+        method="POST",
+        data=lambda w: {"date": "2026-02-30", "start_time": "10:30", "duration_minutes": "90"},
+    ),
     Route("attendance.import_csv", lambda w: f"/groups/{_id(w.group)}/import-attendance", EDITORS),
     Route(
         "attendance.import_csv",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from .api_helpers import API_ROLES, ApiWorld, build_api_world, is_problem
+from .api_helpers import API_ROLES, ApiWorld, build_api_world, is_problem, send_change
 from .world import SECRET_CODE, SECRET_NAME, SECRET_NOTE
 
 STAFF = ("admin", "manager")
@@ -157,15 +157,6 @@ def test_feed_tokens_are_for_admins_only(client: FlaskClient, aw: ApiWorld) -> N
             )
 
 
-def _changes(client: FlaskClient, aw: ApiWorld, role: str, method: str, url: str, body: dict):  # type: ignore[no-untyped-def]
-    """Send a change with the role's own current ETag when it can read the resource."""
-    reading = client.get(url, headers=aw.headers(role))
-    etag = reading.headers.get("ETag") if reading.status_code == 200 else '"unseen"'
-    return client.open(
-        url, method=method, headers=aw.headers(role, **{"If-Match": etag}), json=body
-    )
-
-
 @pytest.mark.parametrize("role", API_ROLES)
 def test_who_may_change_a_session_and_its_attendance(
     client: FlaskClient, aw: ApiWorld, role: str
@@ -179,7 +170,7 @@ def test_who_may_change_a_session_and_its_attendance(
         "partner": 403,
         "other_partner": 404,
     }[role]
-    logged = _changes(
+    logged = send_change(
         client,
         aw,
         role,
@@ -188,7 +179,7 @@ def test_who_may_change_a_session_and_its_attendance(
         {"participants": 5, "first_time": 1, "register": {"codes": [SECRET_CODE]}},
     )
     assert logged.status_code == expected, logged.get_data(as_text=True)
-    moved = _changes(
+    moved = send_change(
         client,
         aw,
         role,
@@ -197,7 +188,7 @@ def test_who_may_change_a_session_and_its_attendance(
         {"start_dt": "2026-12-30T10:00:00+00:00"},
     )
     assert moved.status_code == expected, moved.get_data(as_text=True)
-    cancelled = _changes(
+    cancelled = send_change(
         client,
         aw,
         role,
@@ -233,7 +224,9 @@ def test_who_may_change_groups_partnerships_and_broadcasts(
         },
     )
     assert group.status_code == (201 if staff else 403), group.get_data(as_text=True)
-    renamed = _changes(client, aw, role, "PATCH", f"/api/v1/groups/{i['group']}", {"capacity": 12})
+    renamed = send_change(
+        client, aw, role, "PATCH", f"/api/v1/groups/{i['group']}", {"capacity": 12}
+    )
     assert renamed.status_code == (200 if staff else 403 if sees_group else 404)
     partnership = client.post(
         "/api/v1/partnerships",
@@ -252,7 +245,7 @@ def test_who_may_change_groups_partnerships_and_broadcasts(
         json={"episode_id": i["episode"], "air_dt": "2026-12-28T19:00:00+00:00"},
     )
     assert broadcast.status_code == (201 if staff else 403)
-    moved = _changes(
+    moved = send_change(
         client,
         aw,
         role,
@@ -265,11 +258,11 @@ def test_who_may_change_groups_partnerships_and_broadcasts(
     if staff:
         assert renamed.get_json()["capacity"] == 12
         pid = partnership.get_json()["id"]
-        changed = _changes(
+        changed = send_change(
             client, aw, role, "PATCH", f"/api/v1/partnerships/{pid}", {"role": "funder"}
         )
         assert changed.status_code == 200 and changed.get_json()["role"] == "funder"
-        removed = _changes(client, aw, role, "DELETE", f"/api/v1/partnerships/{pid}", {})
+        removed = send_change(client, aw, role, "DELETE", f"/api/v1/partnerships/{pid}", {})
         assert removed.status_code == 204
         assert (
             client.get(f"/api/v1/partnerships/{pid}", headers=aw.headers(role)).status_code == 404

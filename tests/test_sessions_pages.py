@@ -320,7 +320,7 @@ def test_cancel_and_reschedule_pages(client: FlaskClient, world: World) -> None:
             "duration_minutes": "90",
         },
     )
-    assert clash.status_code == 400
+    assert clash.status_code == 409  # a clash with another session, shown inline
     assert "already has a session" in clash.get_data(as_text=True)
     moved_to = old_local + timedelta(days=1)
     ok = client.post(

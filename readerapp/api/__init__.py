@@ -28,7 +28,8 @@ def init_app(app: Flask) -> None:
                     "Groups, sessions, attendance, partnerships and radio broadcasts. "
                     "Authenticate with a personal API token: 'Authorization: Bearer <token>'. "
                     "Errors are application/problem+json (RFC 9457). Lists take page and "
-                    "per_page and answer an X-Pagination header. Reads answer an ETag; updates "
+                    "per_page and answer an X-Pagination header; the session list also names "
+                    "its next page by cursor in a Link header. Reads answer an ETag; updates "
                     "need If-Match with it (428 without, 412 when stale)."
                 )
             },

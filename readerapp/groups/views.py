@@ -8,7 +8,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import Field
 
-from ..access import can_manage_groups, can_view_group, managers_only, require, sees_participants
+from ..access import (
+    can_edit_group_sessions,
+    can_manage_groups,
+    can_view_group,
+    managers_only,
+    require,
+    sees_participants,
+)
 from ..extensions import db
 from ..organisations.models import SETTING_TYPES, Organisation, Partnership, Venue
 from ..timeutil import to_local, utcnow
@@ -113,6 +120,7 @@ def detail(group_id: int) -> ResponseReturnValue:
         show_detail=staff_or_leader,
         link_sessions=staff_or_leader,
         can_manage=can_manage_groups(current_user),
+        can_add_session=can_edit_group_sessions(current_user, group),
     )
 
 

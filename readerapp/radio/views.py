@@ -8,7 +8,9 @@ pages show no personal data). Everyone else gets 403.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -38,6 +40,8 @@ from .operations import (
 )
 
 bp = Blueprint("radio", __name__, url_prefix="/radio", template_folder="templates")
+
+T = TypeVar("T")
 
 AS_RUN_DEFAULT_DAYS = 28
 AS_RUN_MAX_DAYS = 400
@@ -303,16 +307,11 @@ def _station_choices() -> list[tuple[int, str]]:
     ]
 
 
-def _save_programme(
-    form: ProgrammeForm, programme: Programme | None
-) -> tuple[Programme | None, int]:
-    data = ProgrammeData(
-        station_id=form.station_id.data,
-        title=form.title.data or "",
-        description=form.description.data or None,
-    )
+def _saved(form: FlaskForm, save: Callable[[], T]) -> tuple[T | None, int]:
+    """Run an operation for a form: commit what it did, or roll back and show its refusal on
+    the field at fault (409 for a clash with existing data, 400 otherwise)."""
     try:
-        saved = save_programme(programme, data)
+        saved = save()
     except RadioError as exc:
         db.session.rollback()
         _field_error(form, exc)
@@ -321,37 +320,35 @@ def _save_programme(
     return saved, 302
 
 
-@bp.route("/programmes/new", methods=["GET", "POST"])
-@managers_only
-def new_programme() -> ResponseReturnValue:
-    form = ProgrammeForm()
+def _programme_page(programme: Programme | None) -> ResponseReturnValue:
+    form = ProgrammeForm(obj=programme)
     form.station_id.choices = _station_choices()
     status = 200
     if form.validate_on_submit():
-        programme, status = _save_programme(form, None)
-        if programme is not None:
-            flash(f"Programme “{programme.title}” created.", "success")
+        data = ProgrammeData(
+            station_id=form.station_id.data,
+            title=form.title.data or "",
+            description=form.description.data or None,
+        )
+        saved, status = _saved(form, lambda: save_programme(programme, data))
+        if saved is not None:
+            flash(f"Programme “{saved.title}” {'saved' if programme else 'created'}.", "success")
             return redirect(url_for("radio.library"))
     elif request.method == "POST":
         status = 400
-    return render_template("radio/programme_form.html", form=form), status
+    return render_template("radio/programme_form.html", form=form, programme=programme), status
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@managers_only
+def new_programme() -> ResponseReturnValue:
+    return _programme_page(None)
 
 
 @bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit_programme(programme_id: int) -> ResponseReturnValue:
-    programme = db.session.get(Programme, programme_id) or abort(404)
-    form = ProgrammeForm(obj=programme)
-    form.station_id.choices = _station_choices()
-    status = 200
-    if form.validate_on_submit():
-        saved, status = _save_programme(form, programme)
-        if saved is not None:
-            flash(f"Programme “{saved.title}” saved.", "success")
-            return redirect(url_for("radio.library"))
-    elif request.method == "POST":
-        status = 400
-    return render_template("radio/programme_form.html", form=form, programme=programme), status
+    return _programme_page(db.session.get(Programme, programme_id) or abort(404))
 
 
 def _material_choices() -> list[tuple[int, str]]:
@@ -370,14 +367,7 @@ def _save_episode(
         duration_minutes=form.duration_minutes.data,
         material_ids=list(form.material_ids.data or []),
     )
-    try:
-        saved = save_episode(episode, programme, data)
-    except RadioError as exc:
-        db.session.rollback()
-        _field_error(form, exc)
-        return None, 409 if exc.conflict else 400
-    db.session.commit()
-    return saved, 302
+    return _saved(form, lambda: save_episode(episode, programme, data))
 
 
 @bp.route("/programmes/<int:programme_id>/episodes/new", methods=["GET", "POST"])

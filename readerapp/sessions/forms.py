@@ -1,5 +1,5 @@
-"""Forms for logging, cancelling and moving sessions. They check types and lengths at the edge;
-the operations check the rules (and the form shows their errors inline)."""
+"""Forms for logging, cancelling, moving and adding sessions. They check types and lengths at
+the edge; the operations check the rules (and the form shows their errors inline)."""
 
 from __future__ import annotations
 
@@ -128,3 +128,19 @@ class RescheduleSessionForm(FlaskForm):
         ],
         widget=NumberInput(min=1, max=MAX_DURATION_MINUTES),
     )
+
+
+class AddSessionForm(FlaskForm):
+    """An extra, one-off session of a group, at a local date and time in the group's zone."""
+
+    date = DateField("Date", validators=[InputRequired(message="Enter a date.")])
+    start_time = TimeField("Start time", validators=[InputRequired(message="Enter a time.")])
+    duration_minutes = IntegerField(
+        "Length in minutes",
+        validators=[
+            InputRequired(message="Enter the length in minutes."),
+            NumberRange(min=1, max=MAX_DURATION_MINUTES),
+        ],
+        widget=NumberInput(min=1, max=MAX_DURATION_MINUTES),
+    )
+    leader_id = SelectField("Leader", coerce=int, validate_choice=True)

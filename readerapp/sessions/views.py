@@ -1,5 +1,6 @@
 """Session pages: the "My sessions" dashboard, a session's page, logging it, cancelling and
-moving one occurrence. Views load, check access, call an operation and commit once."""
+moving one occurrence, adding a one-off session to a group. Views load, check access, call an
+operation and commit once."""
 
 from __future__ import annotations
 
@@ -28,11 +29,12 @@ from ..timeutil import to_local, utcnow
 from ..users.models import User
 from . import queries
 from .errors import SessionError, VersionConflict
-from .forms import CancelSessionForm, LogSessionForm, RescheduleSessionForm
+from .forms import AddSessionForm, CancelSessionForm, LogSessionForm, RescheduleSessionForm
 from .models import ReadingMaterial, ReadingSession
 from .operations import (
     NewMaterial,
     SessionLog,
+    add_session,
     cancel_session,
     find_material,
     log_session,
@@ -150,19 +152,19 @@ def detail(session_id: int) -> ResponseReturnValue:
     )
 
 
-def _leader_choices(session: ReadingSession) -> list[SelectChoice]:
-    group: ReadingGroup = session.group
+def _people_choices(group: ReadingGroup, *also: User | None) -> list[SelectChoice]:
+    """The group's leaders, anyone in ``also`` and the signed-in editor, as select choices."""
     people: dict[int, User] = {}
-    for user in [group.lead_leader, *group.coleaders, session.leader]:
+    for user in [group.lead_leader, *group.coleaders, *also]:
         if user is not None:
             people[user.id] = user
     if current_user.role != "partner_viewer":
         people.setdefault(current_user.id, current_user)
-    choices = [SelectChoice(0, "No leader recorded")]
-    choices += [
-        SelectChoice(u.id, u.display_name) for u in sorted(people.values(), key=lambda u: u.id)
-    ]
-    return choices
+    return [SelectChoice(u.id, u.display_name) for u in sorted(people.values(), key=lambda u: u.id)]
+
+
+def _leader_choices(session: ReadingSession) -> list[SelectChoice]:
+    return [SelectChoice(0, "No leader recorded"), *_people_choices(session.group, session.leader)]
 
 
 def _fill_from_session(form: LogSessionForm, session: ReadingSession) -> None:
@@ -345,7 +347,7 @@ def _attach_error(form: LogSessionForm, error: SessionError) -> None:
         field.errors = [*field.errors, error.message]
 
 
-# --- one occurrence: cancel and reschedule -----------------------------------------------------
+# --- one occurrence: cancel, reschedule, add a one-off ------------------------------------------
 
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
@@ -412,7 +414,7 @@ def reschedule(session_id: int) -> ResponseReturnValue:
             session = _load_for_edit(session_id)
             target = getattr(form, error.field or "date", form.date)
             target.errors = [*target.errors, error.message]
-            status = 400
+            status = 409 if error.conflict else 400
         else:
             db.session.commit()
             flash("The session has been moved.", "success")
@@ -421,5 +423,63 @@ def reschedule(session_id: int) -> ResponseReturnValue:
         status = 400
     return (
         render_template("sessions/reschedule.html", s=session, form=form, conflict=conflict),
+        status,
+    )
+
+
+def _group_for_edit(group_id: int) -> ReadingGroup:
+    """A group whose sessions the user may change: 404 if they cannot see it, 403 if they only
+    see it."""
+    group = db.session.get(ReadingGroup, group_id)
+    if group is None or not can_view_group(current_user, group):
+        abort(404)
+    require(can_edit_group_sessions(current_user, group))
+    return group
+
+
+def _new_session_leader_choices(group: ReadingGroup) -> list[SelectChoice]:
+    choices = _people_choices(group)
+    # Without a choice the operation takes the group's lead leader, so "none" only when there
+    # is no lead leader to take.
+    if group.lead_leader_id is None:
+        choices.insert(0, SelectChoice(0, "No leader recorded"))
+    return choices
+
+
+@bp.route("/groups/<int:group_id>/sessions/new", methods=["GET", "POST"])
+@login_required
+def new(group_id: int) -> ResponseReturnValue:
+    """An extra, one-off session outside the group's pattern (a Christmas special, a make-up)."""
+    group = _group_for_edit(group_id)
+    form = AddSessionForm()
+    form.leader_id.choices = _new_session_leader_choices(group)
+    status = 200
+    if request.method == "GET":
+        form.start_time.data = group.start_time
+        form.duration_minutes.data = group.duration_minutes
+        form.leader_id.data = group.lead_leader_id or 0
+    elif form.validate():
+        try:
+            session = add_session(
+                group,
+                form.date.data,
+                form.start_time.data,
+                form.duration_minutes.data,
+                leader_id=form.leader_id.data or None,
+            )
+        except SessionError as error:
+            db.session.rollback()
+            group = _group_for_edit(group_id)
+            target = getattr(form, error.field or "date", form.date)
+            target.errors = [*target.errors, error.message]
+            status = 409 if error.conflict else 400
+        else:
+            db.session.commit()
+            flash("The session has been added.", "success")
+            return redirect(url_for("sessions.detail", session_id=session.id))
+    else:
+        status = 400
+    return (
+        render_template("sessions/new.html", group=group, form=form, group_url=group_url(group.id)),
         status,
     )

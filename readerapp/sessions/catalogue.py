@@ -1,0 +1,217 @@
+"""Managers' pages for the catalogue of reading materials: find a text, correct it, add one.
+
+The texts are shared by sessions and radio episodes, so a correction here shows wherever the
+text was read. The writes go through ``save_material``, as the JSON API's do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from ..access import managers_only
+from ..extensions import db
+from ..radio.models import episode_material
+from ..web.forms import CleanForm, page_arg, text_arg
+from .errors import SessionError
+from .forms import MATERIAL_KIND_CHOICES
+from .models import MATERIAL_KINDS, ReadingMaterial, session_material
+from .operations import MAX_AUTHOR, MAX_TITLE, MaterialData, save_material
+
+bp = Blueprint("materials", __name__, template_folder="templates")
+
+PAGE_SIZE = 50
+KIND_LABELS = {choice.value: choice.label for choice in MATERIAL_KIND_CHOICES}
+DUPLICATE_MESSAGE = "This title and author are already in the catalogue."
+
+
+class MaterialForm(CleanForm):
+    """A text in the catalogue. Blank and duplicate texts are refused by ``save_material``."""
+
+    title = StringField(
+        "Title",
+        validators=[InputRequired(message="Give the title."), Length(max=MAX_TITLE)],
+        render_kw={"autocomplete": "off"},
+    )
+    author = StringField(
+        "Author",
+        validators=[
+            InputRequired(message="Give the author (or “Anonymous”)."),
+            Length(max=MAX_AUTHOR),
+        ],
+        render_kw={"autocomplete": "off"},
+    )
+    kind = SelectField("Kind", choices=MATERIAL_KIND_CHOICES, default="short_story")
+
+
+@dataclass
+class MaterialRow:
+    material: ReadingMaterial
+    sessions: int
+    episodes: int
+
+
+@dataclass
+class MaterialPage:
+    rows: list[MaterialRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _usage_counts() -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
+    """How many sessions and episodes read each text: correlated counts, so a page of 50 texts
+    costs 100 index look-ups, however many sessions the catalogue has been read in."""
+    sessions = (
+        sa.select(sa.func.count())
+        .where(session_material.c.material_id == ReadingMaterial.id)
+        .correlate(ReadingMaterial)
+        .scalar_subquery()
+    )
+    episodes = (
+        sa.select(sa.func.count())
+        .where(episode_material.c.material_id == ReadingMaterial.id)
+        .correlate(ReadingMaterial)
+        .scalar_subquery()
+    )
+    return sessions, episodes
+
+
+def list_materials(*, q: str = "", kind: str = "", page: int = 1) -> MaterialPage:
+    """One page of the catalogue, each text with how many sessions and episodes read it."""
+    query = sa.select(ReadingMaterial)
+    if q:
+        pattern = f"%{_escape_like(q)}%"
+        query = query.where(
+            sa.or_(
+                ReadingMaterial.title.ilike(pattern, escape="\\"),
+                ReadingMaterial.author.ilike(pattern, escape="\\"),
+            )
+        )
+    if kind:
+        query = query.where(ReadingMaterial.kind == kind)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    sessions, episodes = _usage_counts()
+    rows = db.session.execute(
+        query.add_columns(sessions, episodes)
+        .order_by(
+            sa.func.lower(ReadingMaterial.title),
+            sa.func.lower(ReadingMaterial.author),
+            ReadingMaterial.id,
+        )
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return MaterialPage(
+        rows=[MaterialRow(m, s or 0, e or 0) for m, s, e in rows],
+        total=total,
+        page=page,
+        pages=pages,
+    )
+
+
+def _usage_of(material_id: int) -> MaterialRow | None:
+    sessions, episodes = _usage_counts()
+    row = db.session.execute(
+        sa.select(ReadingMaterial, sessions, episodes).where(ReadingMaterial.id == material_id)
+    ).first()
+    if row is None:
+        return None
+    material, n_sessions, n_episodes = row
+    return MaterialRow(material, n_sessions or 0, n_episodes or 0)
+
+
+def _load(material_id: int) -> MaterialRow:
+    row = _usage_of(material_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, object]:
+    return {"material_kind_labels": KIND_LABELS}
+
+
+@bp.get("/materials")
+@managers_only
+def index() -> ResponseReturnValue:
+    q = text_arg(request.args.get("q"), MAX_TITLE)
+    kind = request.args.get("kind", "")
+    kind = kind if kind in MATERIAL_KINDS else ""
+    result = list_materials(q=q, kind=kind, page=page_arg(request.args.get("page")))
+    return render_template(
+        "materials/index.html",
+        result=result,
+        kinds=MATERIAL_KINDS,
+        chosen={"q": q, "kind": kind},
+    )
+
+
+@bp.route("/materials/new", methods=["GET", "POST"])
+@managers_only
+def create() -> ResponseReturnValue:
+    form = MaterialForm()
+    status = 200
+    if form.validate_on_submit():
+        material, status = _save(form, None)
+        if material is not None:
+            flash(f"Added “{material.title}” by {material.author} to the catalogue.", "success")
+            return redirect(url_for("materials.index"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("materials/form.html", form=form, usage=None), status
+
+
+@bp.route("/materials/<int:material_id>/edit", methods=["GET", "POST"])
+@managers_only
+def edit(material_id: int) -> ResponseReturnValue:
+    usage = _load(material_id)
+    form = MaterialForm(obj=usage.material if request.method == "GET" else None)
+    status = 200
+    if form.validate_on_submit():
+        material, status = _save(form, usage.material)
+        if material is not None:
+            flash(f"Saved “{material.title}” by {material.author}.", "success")
+            return redirect(url_for("materials.index"))
+        usage = _load(material_id)  # as stored, after the rollback
+    elif request.method == "POST":
+        status = 400
+    return render_template("materials/form.html", form=form, usage=usage), status
+
+
+def _save(
+    form: MaterialForm, material: ReadingMaterial | None
+) -> tuple[ReadingMaterial | None, int]:
+    """Save through the operation and commit: the text on success, else None and 409 or 400
+    with the error on its field (and nothing written)."""
+    data = MaterialData(title=form.title.data, author=form.author.data, kind=form.kind.data)
+    try:
+        material = save_material(material, data)
+        db.session.commit()
+    except SessionError as exc:
+        db.session.rollback()
+        _field_error(form, exc.field, str(exc))
+        return None, 409 if exc.conflict else 400
+    except sa.exc.IntegrityError:
+        # Someone saved the same title and author between our check and our write.
+        db.session.rollback()
+        _field_error(form, "title", DUPLICATE_MESSAGE)
+        return None, 409
+    return material, 302
+
+
+def _field_error(form: MaterialForm, name: str | None, message: str) -> None:
+    field = form[name] if name in ("title", "author", "kind") else form.title
+    field.errors = [*field.errors, message]
