@@ -8,7 +8,6 @@ from datetime import date, time, timedelta
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
 from readerapp.extensions import db
 from readerapp.groups.models import ReadingGroup
@@ -19,7 +18,7 @@ from readerapp.timeutil import to_local, utcnow
 from . import groups_support
 from .factories import Factory
 from .groups_support import fresh
-from .world import SECRET_CODE, SECRET_NAME, SECRET_NOTE, World, build_world, sign_in_as
+from .world import SECRET_CODE, SECRET_NAME, SECRET_NOTE, World, build_world, client_for
 
 deferred_reads = groups_support.deferred_reads
 no_csrf = groups_support.no_csrf
@@ -29,12 +28,6 @@ pytestmark = pytest.mark.usefixtures("deferred_reads")
 @pytest.fixture
 def world() -> World:
     return build_world()
-
-
-def _as(app: Flask, user: object) -> FlaskClient:
-    client = app.test_client()
-    sign_in_as(client, user)
-    return client
 
 
 def _group_count() -> int:
@@ -74,7 +67,7 @@ def test_each_role_lists_exactly_the_groups_it_may_see(app: Flask, world: World)
         "other_partner": {"B Wing Readers"},
     }
     for role, names in expected.items():
-        page = _as(app, world.user_for(role)).get("/groups")
+        page = client_for(app, world.user_for(role)).get("/groups")
         assert page.status_code == 200
         listed = set(re.findall(r'<a href="/groups/\d+">([^<]+)</a>', page.text))
         assert listed == names, role
@@ -88,7 +81,7 @@ def test_a_coleader_sees_the_group_and_a_partner_of_a_new_partnership_does_too(
     db.session.commit()
     other_id = world.other_group.id
     for role in ("leader", "partner"):
-        client = _as(app, world.user_for(role))
+        client = client_for(app, world.user_for(role))
         assert client.get(f"/groups/{other_id}").status_code == 200
         assert "B Wing Readers" in client.get("/groups").text
 
@@ -97,15 +90,15 @@ def test_detail_is_forbidden_to_the_other_leader_and_other_partner(
     app: Flask, world: World
 ) -> None:
     group_id = world.group.id
-    assert _as(app, world.other_leader).get(f"/groups/{group_id}").status_code == 403
-    assert _as(app, world.other_partner).get(f"/groups/{group_id}").status_code == 403
-    assert _as(app, world.admin).get("/groups/999999").status_code == 404
+    assert client_for(app, world.other_leader).get(f"/groups/{group_id}").status_code == 403
+    assert client_for(app, world.other_partner).get(f"/groups/{group_id}").status_code == 403
+    assert client_for(app, world.admin).get("/groups/999999").status_code == 404
 
 
 def test_list_filters_by_status_setting_and_name(app: Flask, world: World) -> None:
     world.other_group.status = "paused"
     db.session.commit()
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     paused = client.get("/groups?status=paused").text
     assert "B Wing Readers" in paused and "Willow Readers" not in paused
     prisons = client.get("/groups?setting=prison").text
@@ -122,7 +115,7 @@ def test_detail_shows_pattern_sessions_headcounts_and_reading(app: Flask, world:
         world.past_session.id,
         world.due_session.id,
     )
-    page = _as(app, world.leader).get(f"/groups/{world.group.id}")
+    page = client_for(app, world.leader).get(f"/groups/{world.group.id}")
     assert page.status_code == 200
     # Recent sessions: the logged one with its headcount, the due one flagged, both linked.
     assert re.search(
@@ -144,7 +137,7 @@ def test_partner_sees_headcounts_but_no_unit_notes_links_or_people(
 ) -> None:
     world.group.audience_notes = "Adults on the ward; referrals through the OT team"
     db.session.commit()
-    page = _as(app, world.partner).get(f"/groups/{world.group.id}")
+    page = client_for(app, world.partner).get(f"/groups/{world.group.id}")
     assert page.status_code == 200
     text = page.text
     assert "Every Tuesday" in text
@@ -163,7 +156,7 @@ def test_partner_sees_headcounts_but_no_unit_notes_links_or_people(
 def test_manager_creates_a_group_and_its_sessions_are_scheduled(
     app: Flask, world: World, no_csrf: None
 ) -> None:
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     response = client.post(
         "/groups/new",
         data=_group_form(world, excluded_dates="2030-12-25 Christmas Day\n", coleader_ids=[]),
@@ -186,7 +179,7 @@ def test_manager_creates_a_group_and_its_sessions_are_scheduled(
 
 
 def test_monthly_builder_from_the_form(app: Flask, world: World, no_csrf: None) -> None:
-    client = _as(app, world.admin)
+    client = client_for(app, world.admin)
     response = client.post(
         "/groups/new",
         data=_group_form(
@@ -240,7 +233,9 @@ def test_bad_group_input_gives_inline_errors_400_and_writes_nothing(
     app: Flask, world: World, no_csrf: None, changes: dict[str, object], field: str, message: str
 ) -> None:
     before = _group_count()
-    response = _as(app, world.manager).post("/groups/new", data=_group_form(world, **changes))
+    response = client_for(app, world.manager).post(
+        "/groups/new", data=_group_form(world, **changes)
+    )
     assert response.status_code == 400
     assert 'class="error-summary"' in response.text
     assert f'id="{field}-error"' in response.text
@@ -249,7 +244,7 @@ def test_bad_group_input_gives_inline_errors_400_and_writes_nothing(
 
 
 def test_duplicate_name_is_an_inline_error(app: Flask, world: World, no_csrf: None) -> None:
-    response = _as(app, world.manager).post(
+    response = client_for(app, world.manager).post(
         "/groups/new", data=_group_form(world, name="willow readers")
     )
     assert response.status_code == 400
@@ -263,7 +258,7 @@ def test_editing_the_pattern_keeps_people_s_changes(
     future = world.future_session
     future.touched, future.notes = True, "Moved rooms"
     db.session.commit()
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     form = client.get(f"/groups/{group_id}/edit")
     assert form.status_code == 200
     assert re.search(r'checked id="weekdays-1"', form.text)  # Tuesday
@@ -286,7 +281,7 @@ def test_editing_the_pattern_keeps_people_s_changes(
 
 def test_a_refused_edit_changes_nothing(app: Flask, world: World, no_csrf: None) -> None:
     group_id = world.group.id
-    response = _as(app, world.manager).post(
+    response = client_for(app, world.manager).post(
         f"/groups/{group_id}/edit",
         data=_group_form(world, name="Renamed", weekdays=["FR"], tz_name="Nowhere/Land"),
     )
@@ -298,7 +293,7 @@ def test_a_refused_edit_changes_nothing(app: Flask, world: World, no_csrf: None)
 
 def test_forms_without_the_csrf_token_are_refused(app: Flask, world: World) -> None:
     before = _group_count()
-    response = _as(app, world.manager).post("/groups/new", data=_group_form(world))
+    response = client_for(app, world.manager).post("/groups/new", data=_group_form(world))
     assert response.status_code == 400
     assert _group_count() == before
 
@@ -306,7 +301,7 @@ def test_forms_without_the_csrf_token_are_refused(app: Flask, world: World) -> N
 def test_leaders_and_partners_cannot_create_or_edit(app: Flask, world: World) -> None:
     group_id = world.group.id
     for role in ("leader", "partner"):
-        client = _as(app, world.user_for(role))
+        client = client_for(app, world.user_for(role))
         assert client.get("/groups/new").status_code == 403
         assert client.get(f"/groups/{group_id}/edit").status_code == 403
 
@@ -320,7 +315,7 @@ def test_manager_adds_edits_and_removes_a_partnership(
     library = factory.organisation(name="Central Library", kind="library")
     db.session.commit()
     group_id, library_id = world.group.id, library.id
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     response = client.post(
         f"/groups/{group_id}/partnerships/new",
         data={"organisation_id": str(library_id), "role": "referrer", "start_date": "2026-03-01"},
@@ -367,7 +362,7 @@ def test_manager_adds_edits_and_removes_a_partnership(
 def test_partnership_of_another_group_is_not_found(app: Flask, world: World) -> None:
     other = world.other_group.partnerships[0].id
     group_id = world.group.id
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     assert client.get(f"/groups/{group_id}/partnerships/{other}/edit").status_code == 404
 
 
@@ -375,7 +370,7 @@ def test_unknown_organisation_and_impossible_date_are_inline_errors(
     app: Flask, world: World, no_csrf: None
 ) -> None:
     group_id = world.group.id
-    response = _as(app, world.manager).post(
+    response = client_for(app, world.manager).post(
         f"/groups/{group_id}/partnerships/new",
         data={"organisation_id": "424242", "role": "overlord", "start_date": "2026-02-31"},
     )
@@ -390,9 +385,9 @@ def test_upcoming_sessions_show_cancellations(app: Flask, world: World) -> None:
     future = world.future_session
     future.status, future.cancellation_reason, future.touched = "cancelled", "Ward closed", True
     db.session.commit()
-    page = _as(app, world.leader).get(f"/groups/{world.group.id}").text
+    page = client_for(app, world.leader).get(f"/groups/{world.group.id}").text
     assert "Cancelled" in page and "Ward closed" in page
-    partner_page = _as(app, world.partner).get(f"/groups/{world.group.id}").text
+    partner_page = client_for(app, world.partner).get(f"/groups/{world.group.id}").text
     assert "Cancelled" in partner_page and "Ward closed" not in partner_page
 
 
@@ -401,7 +396,7 @@ def test_headcounts_group_by_local_month(app: Flask, world: World, factory: Fact
     session = factory.session(world.group, start_dt=two_months_ago, status="delivered")
     factory.attendance(session, participants=9, first_time=3)
     db.session.commit()
-    page = _as(app, world.manager).get(f"/groups/{world.group.id}").text
+    page = client_for(app, world.manager).get(f"/groups/{world.group.id}").text
     month = to_local(two_months_ago).strftime("%B %Y")
     assert re.search(rf"{month}</th><td class=\"num\">1</td><td class=\"num\">9</td>", page)
 
@@ -409,7 +404,7 @@ def test_headcounts_group_by_local_month(app: Flask, world: World, factory: Fact
 def test_control_characters_and_odd_query_strings_never_fail(
     app: Flask, world: World, no_csrf: None
 ) -> None:
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     for url in ("/groups?q=a%00b", "/groups?page=%C2%B2", "/groups?page=99999999999"):
         assert client.get(url).status_code == 200, url
     before = _group_count()

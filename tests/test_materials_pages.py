@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
 from readerapp.extensions import db
 from readerapp.sessions.catalogue import PAGE_SIZE
@@ -19,7 +18,7 @@ from readerapp.timeutil import utcnow
 from . import groups_support
 from .factories import Factory
 from .groups_support import fresh
-from .world import World, build_world, sign_in_as
+from .world import World, build_world, client_for
 
 deferred_reads = groups_support.deferred_reads
 no_csrf = groups_support.no_csrf
@@ -29,12 +28,6 @@ pytestmark = pytest.mark.usefixtures("deferred_reads")
 @pytest.fixture
 def world() -> World:
     return build_world()
-
-
-def _as(app: Flask, user: object) -> FlaskClient:
-    client = app.test_client()
-    sign_in_as(client, user)
-    return client
 
 
 def _materials() -> list[tuple[str, str, str]]:
@@ -67,7 +60,7 @@ def test_manager_lists_and_searches_the_catalogue(
     factory.material(title="Snow_Man", author="Cy Writer")
     factory.material(title="Snowdrop", author="Cy Writer")
     db.session.commit()
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
 
     page = client.get("/materials")
     assert page.status_code == 200
@@ -100,7 +93,7 @@ def test_the_list_is_paged(app: Flask, world: World, factory: Factory) -> None:
     for n in range(PAGE_SIZE + 5):
         factory.material(title=f"Text {n:03}", author="Prolific Author")
     db.session.commit()
-    client = _as(app, world.admin)
+    client = client_for(app, world.admin)
     first = client.get("/materials?q=prolific")
     assert len(_titles(first.text)) == PAGE_SIZE
     assert "Page 1 of 2" in first.text and 'rel="next"' in first.text
@@ -136,7 +129,7 @@ def test_usage_counts_come_from_one_query_and_are_right(
 
     sa.event.listen(db.engine, "before_cursor_execute", remember)
     try:
-        html = _as(app, world.manager).get("/materials").text
+        html = client_for(app, world.manager).get("/materials").text
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", remember)
 
@@ -147,13 +140,13 @@ def test_usage_counts_come_from_one_query_and_are_right(
     assert len([s for s in statements if "episode_material" in s]) == 1
     # The edit page says where the text was read.
     edit = " ".join(
-        _as(app, world.manager).get(f"/materials/{world.material.id}/edit").text.split()
+        client_for(app, world.manager).get(f"/materials/{world.material.id}/edit").text.split()
     )
     assert "has been read in 2 sessions and 2 radio episodes" in edit
 
 
 def test_manager_adds_a_text(app: Flask, world: World, no_csrf: None) -> None:
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     assert client.get("/materials/new").status_code == 200
     response = client.post(
         "/materials/new",
@@ -171,7 +164,7 @@ def test_a_correction_shows_on_the_session_that_read_the_text(
     app: Flask, world: World, no_csrf: None
 ) -> None:
     material_id, session_id = world.material.id, world.past_session.id
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     form = client.get(f"/materials/{material_id}/edit")
     assert form.status_code == 200
     assert 'value="The Happy Prince"' in form.text
@@ -211,7 +204,7 @@ def test_a_duplicate_differing_only_by_case_is_a_409_and_writes_nothing(
     db.session.commit()
     other_id = other.id
     before = _materials()
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
 
     added = client.post(
         "/materials/new",
@@ -252,7 +245,7 @@ def test_bad_input_is_a_400_inline_and_writes_nothing(
     material_id = world.material.id
     before = _materials()
     data = {"title": "A New Text", "author": "A Writer", "kind": "poem"} | changes
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     added = client.post("/materials/new", data=data)
     assert added.status_code == 400
     assert f'id="{field}-error"' in added.text
@@ -263,7 +256,7 @@ def test_bad_input_is_a_400_inline_and_writes_nothing(
 
 
 def test_unknown_text_is_404(app: Flask, world: World, no_csrf: None) -> None:
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     assert client.get("/materials/999999/edit").status_code == 404
     response = client.post(
         "/materials/999999/edit", data={"title": "X", "author": "Y", "kind": "poem"}
@@ -278,7 +271,7 @@ def test_leaders_and_partners_get_403_and_write_nothing(
     before = _materials()
     data = {"title": "Leader's Pick", "author": "Some One", "kind": "poem"}
     for role in ("leader", "other_leader", "partner", "other_partner"):
-        client = _as(app, world.user_for(role))
+        client = client_for(app, world.user_for(role))
         assert client.get("/materials").status_code == 403
         assert client.get("/materials/new").status_code == 403
         assert client.get(f"/materials/{material_id}/edit").status_code == 403
@@ -286,12 +279,12 @@ def test_leaders_and_partners_get_403_and_write_nothing(
         assert client.post(f"/materials/{material_id}/edit", data=data).status_code == 403
         assert ">Texts<" not in client.get("/groups").text
     assert _materials() == before
-    assert _as(app, None).get("/materials").status_code == 302  # to the sign-in page
+    assert client_for(app, None).get("/materials").status_code == 302  # to the sign-in page
 
 
 def test_a_post_without_the_csrf_token_is_refused(app: Flask, world: World) -> None:
     before = _materials()
-    response = _as(app, world.manager).post(
+    response = client_for(app, world.manager).post(
         "/materials/new", data={"title": "No Token", "author": "A Writer", "kind": "poem"}
     )
     assert response.status_code == 400

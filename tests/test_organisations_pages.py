@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
 from readerapp.extensions import db
 from readerapp.organisations.models import Organisation, Venue
@@ -20,7 +19,7 @@ from readerapp.organisations.operations import (
 from . import groups_support
 from .factories import Factory
 from .groups_support import fresh
-from .world import World, build_world, sign_in_as
+from .world import World, build_world, client_for
 
 deferred_reads = groups_support.deferred_reads
 no_csrf = groups_support.no_csrf
@@ -32,12 +31,6 @@ def world() -> World:
     return build_world()
 
 
-def _as(app: Flask, user: object) -> FlaskClient:
-    client = app.test_client()
-    sign_in_as(client, user)
-    return client
-
-
 def _count(model: type) -> int:
     fresh()
     return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
@@ -46,7 +39,7 @@ def _count(model: type) -> int:
 def test_manager_creates_an_organisation_and_a_venue(
     app: Flask, world: World, no_csrf: None
 ) -> None:
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     response = client.post(
         "/organisations/new",
         data={
@@ -79,7 +72,7 @@ def test_station_records_prisons_reached_and_share_location_can_be_turned_on(
     app: Flask, world: World, no_csrf: None
 ) -> None:
     station_id = world.station.id
-    response = _as(app, world.admin).post(
+    response = client_for(app, world.admin).post(
         f"/organisations/{station_id}/edit",
         data={
             "name": "Wave Radio",
@@ -112,7 +105,7 @@ def test_bad_organisation_input_is_an_inline_error_and_writes_nothing(
 ) -> None:
     before = _count(Organisation)
     data = {"name": "New Org", "kind": "charity"} | changes
-    response = _as(app, world.manager).post("/organisations/new", data=data)
+    response = client_for(app, world.manager).post("/organisations/new", data=data)
     assert response.status_code == 400
     assert f'id="{field}-error"' in response.text
     assert _count(Organisation) == before
@@ -134,7 +127,9 @@ def test_bad_venue_input_is_an_inline_error_and_writes_nothing(
     before = _count(Venue)
     host_id = world.host.id
     data = {"name": "Annexe", "setting_type": "community_centre"} | changes
-    response = _as(app, world.manager).post(f"/organisations/{host_id}/venues/new", data=data)
+    response = client_for(app, world.manager).post(
+        f"/organisations/{host_id}/venues/new", data=data
+    )
     assert response.status_code == 400
     assert f'id="{field}-error"' in response.text
     assert _count(Venue) == before
@@ -142,7 +137,7 @@ def test_bad_venue_input_is_an_inline_error_and_writes_nothing(
 
 def test_editing_a_venue_and_unknown_ids(app: Flask, world: World, no_csrf: None) -> None:
     host_id, venue_id, other_host_id = world.host.id, world.venue.id, world.other_host.id
-    client = _as(app, world.manager)
+    client = client_for(app, world.manager)
     response = client.post(
         f"/organisations/{host_id}/venues/{venue_id}/edit",
         data={"name": "Northmoor Hospital", "setting_type": "acute_hospital", "unit": "Ash Ward"},
@@ -158,12 +153,12 @@ def test_editing_a_venue_and_unknown_ids(app: Flask, world: World, no_csrf: None
 def test_leaders_and_partners_cannot_reach_the_partner_pages(app: Flask, world: World) -> None:
     host_id = world.host.id
     for role in ("leader", "partner", "other_partner"):
-        client = _as(app, world.user_for(role))
+        client = client_for(app, world.user_for(role))
         assert client.get("/organisations").status_code == 403
         assert client.get(f"/organisations/{host_id}").status_code == 403
-    nav = _as(app, world.leader).get("/groups").text
+    nav = client_for(app, world.leader).get("/groups").text
     assert ">Partners<" not in nav
-    assert ">Partners<" in _as(app, world.manager).get("/groups").text
+    assert ">Partners<" in client_for(app, world.manager).get("/groups").text
 
 
 def test_operations_validate_directly(factory: Factory) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
 from readerapp.extensions import db
 from readerapp.users.models import User
@@ -19,7 +18,7 @@ from readerapp.users.operations import (
 from . import groups_support
 from .factories import PASSWORD
 from .groups_support import fresh
-from .world import World, build_world, sign_in_as
+from .world import World, build_world, client_for
 
 deferred_reads = groups_support.deferred_reads
 no_csrf = groups_support.no_csrf
@@ -31,12 +30,6 @@ def world() -> World:
     return build_world()
 
 
-def _as(app: Flask, user: object) -> FlaskClient:
-    client = app.test_client()
-    sign_in_as(client, user)
-    return client
-
-
 def _user_count() -> int:
     fresh()
     return db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
@@ -46,7 +39,7 @@ def test_admin_creates_a_partner_viewer_who_can_sign_in(
     app: Flask, world: World, no_csrf: None
 ) -> None:
     host_id = world.host.id
-    response = _as(app, world.admin).post(
+    response = client_for(app, world.admin).post(
         "/admin/users/new",
         data={
             "email": "Wendy.Ward@Trust.Example",
@@ -65,7 +58,7 @@ def test_admin_creates_a_partner_viewer_who_can_sign_in(
         host_id,
         "Wendy Ward",
     )
-    assert "Wendy Ward" in _as(app, world.admin).get("/admin/users").text
+    assert "Wendy Ward" in client_for(app, world.admin).get("/admin/users").text
 
 
 @pytest.mark.parametrize(
@@ -92,7 +85,7 @@ def test_bad_new_user_input_is_inline_and_writes_nothing(
         "organisation_id": "",
         "password": "a long enough password",
     } | changes
-    response = _as(app, world.admin).post("/admin/users/new", data=data)
+    response = client_for(app, world.admin).post("/admin/users/new", data=data)
     assert response.status_code == 400
     assert f'id="{field}-error"' in response.text
     assert _user_count() == before
@@ -100,7 +93,7 @@ def test_bad_new_user_input_is_inline_and_writes_nothing(
 
 def test_an_email_already_in_use_is_refused(app: Flask, world: World, no_csrf: None) -> None:
     email = world.leader.email.upper()
-    response = _as(app, world.admin).post(
+    response = client_for(app, world.admin).post(
         "/admin/users/new",
         data={
             "email": email,
@@ -117,9 +110,9 @@ def test_admin_edits_name_role_organisation_and_password(
     app: Flask, world: World, no_csrf: None
 ) -> None:
     leader_id, host_id, generation = world.leader.id, world.host.id, world.leader.session_generation
-    leader_client = _as(app, world.leader)
+    leader_client = client_for(app, world.leader)
     assert leader_client.get("/groups").status_code == 200
-    response = _as(app, world.admin).post(
+    response = client_for(app, world.admin).post(
         f"/admin/users/{leader_id}/edit",
         data={
             "display_name": "Lee Partner",
@@ -146,8 +139,8 @@ def test_editing_without_a_password_keeps_it_and_the_session(
     app: Flask, world: World, no_csrf: None
 ) -> None:
     leader_id = world.leader.id
-    leader_client = _as(app, world.leader)
-    response = _as(app, world.admin).post(
+    leader_client = client_for(app, world.leader)
+    response = client_for(app, world.admin).post(
         f"/admin/users/{leader_id}/edit",
         data={"display_name": "Lee Leader", "role": "reader_leader", "new_password": ""},
     )
@@ -161,7 +154,7 @@ def test_an_admin_cannot_change_their_own_role_or_deactivate_themselves(
     app: Flask, world: World, no_csrf: None
 ) -> None:
     admin_id = world.admin.id
-    client = _as(app, world.admin)
+    client = client_for(app, world.admin)
     response = client.post(
         f"/admin/users/{admin_id}/edit", data={"display_name": "Ada", "role": "manager"}
     )
@@ -177,9 +170,9 @@ def test_deactivating_signs_the_person_out_at_once_and_reactivating_lets_them_ba
     app: Flask, world: World, no_csrf: None
 ) -> None:
     leader_id, email = world.leader.id, world.leader.email
-    leader_client = _as(app, world.leader)
+    leader_client = client_for(app, world.leader)
     assert leader_client.get("/groups").status_code == 200
-    admin = _as(app, world.admin)
+    admin = client_for(app, world.admin)
     assert admin.post(f"/admin/users/{leader_id}/deactivate").status_code == 302
     # The same browser session is no longer signed in.
     response = leader_client.get("/groups")
@@ -195,24 +188,24 @@ def test_deactivating_signs_the_person_out_at_once_and_reactivating_lets_them_ba
 def test_only_admins_reach_user_administration(app: Flask, world: World) -> None:
     leader_id = world.leader.id
     for role in ("manager", "leader", "partner"):
-        client = _as(app, world.user_for(role))
+        client = client_for(app, world.user_for(role))
         assert client.get("/admin/users").status_code == 403
         assert client.get(f"/admin/users/{leader_id}/edit").status_code == 403
-    assert ">Users<" in _as(app, world.admin).get("/admin/users").text
-    assert ">Users<" not in _as(app, world.manager).get("/groups").text
-    assert _as(app, world.admin).get("/admin/users/999999/edit").status_code == 404
+    assert ">Users<" in client_for(app, world.admin).get("/admin/users").text
+    assert ">Users<" not in client_for(app, world.manager).get("/groups").text
+    assert client_for(app, world.admin).get("/admin/users/999999/edit").status_code == 404
 
 
 def test_deactivation_without_csrf_token_is_refused(app: Flask, world: World) -> None:
     leader_id = world.leader.id
-    response = _as(app, world.admin).post(f"/admin/users/{leader_id}/deactivate")
+    response = client_for(app, world.admin).post(f"/admin/users/{leader_id}/deactivate")
     assert response.status_code == 400
     fresh()
     assert db.session.get(User, leader_id).active is True
 
 
 def test_list_filters_and_searches(app: Flask, world: World) -> None:
-    client = _as(app, world.admin)
+    client = client_for(app, world.admin)
     leaders = client.get("/admin/users?role=reader_leader").text
     assert "Lee Leader" in leaders and "Mona Manager" not in leaders
     found = client.get("/admin/users?q=olive").text
@@ -242,7 +235,7 @@ def test_operations_refuse_bad_changes(world: World) -> None:
 def test_control_characters_and_odd_query_strings_never_fail(
     app: Flask, world: World, no_csrf: None
 ) -> None:
-    client = _as(app, world.admin)
+    client = client_for(app, world.admin)
     for url in ("/admin/users?q=%00", "/admin/users?page=%C2%B2", "/organisations?kind=%00"):
         assert client.get(url).status_code == 200, url
     before = _user_count()

@@ -131,4 +131,19 @@ def sign_in_as(client, user: User | None) -> None:
             session["_fresh"] = True
 
 
-__all__ = ["SECRET_CODE", "SECRET_NAME", "SECRET_NOTE", "World", "build_world", "sign_in_as"]
+def client_for(app, user: User | None):  # type: ignore[no-untyped-def]
+    """A test client of its own, signed in as ``user``: several people can act in one test."""
+    client = app.test_client()
+    sign_in_as(client, user)
+    return client
+
+
+__all__ = [
+    "SECRET_CODE",
+    "SECRET_NAME",
+    "SECRET_NOTE",
+    "World",
+    "build_world",
+    "client_for",
+    "sign_in_as",
+]
