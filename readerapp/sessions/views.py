@@ -4,6 +4,7 @@ operation and commit once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -350,17 +351,27 @@ def _attach_error(form: LogSessionForm, error: SessionError) -> None:
 # --- one occurrence: cancel, reschedule, add a one-off ------------------------------------------
 
 
-@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
-@login_required
-def cancel(session_id: int) -> ResponseReturnValue:
+def _occurrence_page(
+    session_id: int,
+    form: CancelSessionForm | RescheduleSessionForm,
+    template: str,
+    *,
+    change: Callable[[ReadingSession, int], object],
+    fill: Callable[[ReadingSession], None],
+    error_field: str,
+    done: str,
+) -> ResponseReturnValue:
+    """Cancel or move one occurrence: the form carries the version it was read at, so a change
+    made meanwhile shows as a conflict (409) instead of being overwritten; a refusal shows on
+    its field (409 for a clash with another session, 400 otherwise)."""
     session = _load_for_edit(session_id)
-    form = CancelSessionForm()
     status, conflict = 200, False
     if request.method == "GET":
         form.version.data = str(session.version)
+        fill(session)
     elif form.validate():
         try:
-            cancel_session(session, form.reason.data, expected_version=int(form.version.data))
+            change(session, int(form.version.data))
         except VersionConflict:
             db.session.rollback()
             session = _load_for_edit(session_id)
@@ -369,61 +380,58 @@ def cancel(session_id: int) -> ResponseReturnValue:
         except SessionError as error:
             db.session.rollback()
             session = _load_for_edit(session_id)
-            form.reason.errors = [*form.reason.errors, error.message]
-            status = 400
+            target = getattr(form, error.field or error_field, None) or form[error_field]
+            target.errors = [*target.errors, error.message]
+            status = 409 if error.conflict else 400
         else:
             db.session.commit()
-            flash("The session has been cancelled.", "success")
+            flash(done, "success")
             return redirect(url_for("sessions.detail", session_id=session.id))
     else:
         status = 400
-    return (
-        render_template("sessions/cancel.html", s=session, form=form, conflict=conflict),
-        status,
+    return render_template(template, s=session, form=form, conflict=conflict), status
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(session_id: int) -> ResponseReturnValue:
+    form = CancelSessionForm()
+    return _occurrence_page(
+        session_id,
+        form,
+        "sessions/cancel.html",
+        change=lambda s, version: cancel_session(s, form.reason.data, expected_version=version),
+        fill=lambda s: None,
+        error_field="reason",
+        done="The session has been cancelled.",
     )
 
 
 @bp.route("/sessions/<int:session_id>/reschedule", methods=["GET", "POST"])
 @login_required
 def reschedule(session_id: int) -> ResponseReturnValue:
-    session = _load_for_edit(session_id)
     form = RescheduleSessionForm()
-    status, conflict = 200, False
-    if request.method == "GET":
+
+    def fill(session: ReadingSession) -> None:
         local = session.local_start
-        form.version.data = str(session.version)
         form.date.data = local.date()
         form.start_time.data = local.time().replace(second=0, microsecond=0)
         form.duration_minutes.data = session.duration_minutes
-    elif form.validate():
-        try:
-            reschedule_session(
-                session,
-                form.date.data,
-                form.start_time.data,
-                form.duration_minutes.data,
-                expected_version=int(form.version.data),
-            )
-        except VersionConflict:
-            db.session.rollback()
-            session = _load_for_edit(session_id)
-            form.version.data = str(session.version)
-            status, conflict = 409, True
-        except SessionError as error:
-            db.session.rollback()
-            session = _load_for_edit(session_id)
-            target = getattr(form, error.field or "date", form.date)
-            target.errors = [*target.errors, error.message]
-            status = 409 if error.conflict else 400
-        else:
-            db.session.commit()
-            flash("The session has been moved.", "success")
-            return redirect(url_for("sessions.detail", session_id=session.id))
-    else:
-        status = 400
-    return (
-        render_template("sessions/reschedule.html", s=session, form=form, conflict=conflict),
-        status,
+
+    return _occurrence_page(
+        session_id,
+        form,
+        "sessions/reschedule.html",
+        change=lambda s, version: reschedule_session(
+            s,
+            form.date.data,
+            form.start_time.data,
+            form.duration_minutes.data,
+            expected_version=version,
+        ),
+        fill=fill,
+        error_field="date",
+        done="The session has been moved.",
     )
 
 
