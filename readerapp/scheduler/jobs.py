@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
@@ -84,6 +85,34 @@ def _local(dt: datetime, tz_name: str) -> str:
     return f"{to_local(dt, tz_name):%A %-d %B %Y at %H:%M} ({tz_name})"
 
 
+def _claim_reminder(start: Any, row_id: int, before: timedelta, now: datetime) -> bool:
+    """Claim the reminder of a broadcast or session (``start`` is its start column) for this
+    call: due from ``before`` its start until it starts, still scheduled, not yet sent and not
+    moved since the start was read. False, rolled back, when it is not this call's to send."""
+    model = start.class_
+    at = db.session.scalar(sa.select(start).where(model.id == row_id))
+    if at is None or at - before > now:
+        db.session.rollback()
+        return False  # gone, or moved later since this job was planned
+    result = db.session.execute(
+        sa.update(model)
+        .where(
+            model.id == row_id,
+            model.reminder_sent_at.is_(None),
+            model.status == "scheduled",
+            start == at,
+            start > now,
+        )
+        # A reminder is not a change to the row: feeds must not see one.
+        .values(reminder_sent_at=now, updated_at=model.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    return True
+
+
 # --- broadcasts ----------------------------------------------------------------------------
 
 
@@ -91,27 +120,7 @@ def broadcast_reminder(broadcast_id: int, now: datetime | None = None) -> bool:
     """Remind the station contact of a broadcast, once, from 48 h before it until it airs."""
     with job_context():
         now = now or utcnow()
-        row = db.session.execute(
-            sa.select(Broadcast.air_dt, Broadcast.sequence).where(Broadcast.id == broadcast_id)
-        ).first()
-        if row is None or row.air_dt - BROADCAST_REMINDER_BEFORE > now:
-            db.session.rollback()
-            return False  # gone, or moved later since this job was planned
-        result = db.session.execute(
-            sa.update(Broadcast)
-            .where(
-                Broadcast.id == broadcast_id,
-                Broadcast.reminder_sent_at.is_(None),
-                Broadcast.status == "scheduled",
-                Broadcast.air_dt == row.air_dt,
-                Broadcast.air_dt > now,
-            )
-            # A reminder is not a change to the broadcast: feeds must not see one.
-            .values(reminder_sent_at=now, updated_at=Broadcast.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            db.session.rollback()
+        if not _claim_reminder(Broadcast.air_dt, broadcast_id, BROADCAST_REMINDER_BEFORE, now):
             return False
         b = db.session.get(Broadcast, broadcast_id)
         episode = b.episode
@@ -189,26 +198,7 @@ def session_reminder(session_id: int, now: datetime | None = None) -> bool:
     """Remind a session's reader leaders, once, from 24 h before it starts."""
     with job_context():
         now = now or utcnow()
-        row = db.session.execute(
-            sa.select(ReadingSession.start_dt).where(ReadingSession.id == session_id)
-        ).first()
-        if row is None or row.start_dt - SESSION_REMINDER_BEFORE > now:
-            db.session.rollback()
-            return False
-        result = db.session.execute(
-            sa.update(ReadingSession)
-            .where(
-                ReadingSession.id == session_id,
-                ReadingSession.reminder_sent_at.is_(None),
-                ReadingSession.status == "scheduled",
-                ReadingSession.start_dt == row.start_dt,
-                ReadingSession.start_dt > now,
-            )
-            .values(reminder_sent_at=now, updated_at=ReadingSession.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            db.session.rollback()
+        if not _claim_reminder(ReadingSession.start_dt, session_id, SESSION_REMINDER_BEFORE, now):
             return False
         s = db.session.get(ReadingSession, session_id)
         group = s.group
