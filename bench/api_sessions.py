@@ -13,18 +13,10 @@ session. Medians of several runs; wall-clock time around the request, after one 
 from __future__ import annotations
 
 import json
-import platform
-import statistics
-import sys
 import tempfile
-import time
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
 GROUPS = 600
 SESSIONS_PER_GROUP = 78
@@ -33,75 +25,23 @@ RUNS = 9
 
 
 def main() -> None:
-    from flask_migrate import upgrade
+    from common import insert_groups, machine, median_ms, sqlite_app
 
-    from readerapp import create_app
     from readerapp.api.schemas import session_cursor
     from readerapp.api.tokens import create_token
     from readerapp.extensions import db
-    from readerapp.models import Partnership, ReadingGroup, ReadingSession, Venue
+    from readerapp.models import ReadingSession
     from tests.factories import Factory
 
-    workdir = tempfile.mkdtemp()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/bench.sqlite3",
-            "ENVIRONMENT": "testing",
-            "RATELIMIT_ENABLED": False,
-        },
-        instance_path=workdir,
-    )
+    app = sqlite_app(tempfile.mkdtemp())
     with app.app_context():
-        upgrade(revision="heads")
         f = Factory()
         admin = f.user("admin")
         hosts = [f.organisation(name=f"Host {i}") for i in range(HOSTS)]
         partner = f.user("partner_viewer", organisation_id=hosts[0].id)
-        venue_rows = [
-            {
-                "name": f"Venue {i}",
-                "setting_type": "library",
-                "organisation_id": hosts[i % HOSTS].id,
-            }
-            for i in range(GROUPS)
-        ]
+        group_ids = insert_groups(hosts, GROUPS)
         now = datetime.now(UTC)
         stamps = {"created_at": now, "updated_at": now}
-        db.session.execute(sa.insert(Venue), [r | stamps for r in venue_rows])
-        venue_ids = db.session.scalars(sa.select(Venue.id).order_by(Venue.id)).all()
-        db.session.execute(
-            sa.insert(ReadingGroup),
-            [
-                {
-                    "name": f"Group {i}",
-                    "venue_id": venue_ids[i],
-                    "rrule": "FREQ=WEEKLY;BYDAY=TU",
-                    "start_time": datetime(2026, 1, 1, 10, 30).time(),
-                    "duration_minutes": 90,
-                    "tz_name": "Europe/London",
-                    "first_date": date(2025, 1, 1),
-                    "status": "active",
-                }
-                | stamps
-                for i in range(GROUPS)
-            ],
-        )
-        group_ids = db.session.scalars(sa.select(ReadingGroup.id).order_by(ReadingGroup.id)).all()
-        db.session.execute(
-            sa.insert(Partnership),
-            [
-                {
-                    "organisation_id": hosts[i % HOSTS].id,
-                    "group_id": gid,
-                    "role": "host",
-                    "start_date": date(2025, 1, 1),
-                }
-                | stamps
-                for i, gid in enumerate(group_ids)
-            ],
-        )
         first = now.replace(minute=30, second=0, microsecond=0) - timedelta(weeks=52)
         rows = []
         for i, gid in enumerate(group_ids):
@@ -147,21 +87,20 @@ def main() -> None:
         ("partner", partner_token, "/api/v1/sessions?per_page=100"),
         ("admin", admin_token, f"/api/v1/sessions/{some_session}"),
     ]
-    print(f"readerapp API bench · {total} sessions · {platform.processor() or platform.machine()}")
+    print(f"readerapp API bench · {total} sessions · {machine()}")
     for role, token, url in cases:
         headers = {"Authorization": f"Bearer {token}"}
-        response = client.get(url, headers=headers)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        timings = []
-        for _ in range(RUNS):
-            started = time.perf_counter()
+
+        def get(url: str = url, headers: dict[str, str] = headers):  # type: ignore[no-untyped-def]
             response = client.get(url, headers=headers)
-            timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200
-        meta = json.loads(response.headers.get("X-Pagination", "{}"))
+            assert response.status_code == 200, response.get_data(as_text=True)
+            return response
+
+        median, fastest = median_ms(get, RUNS)
+        meta = json.loads(get().headers.get("X-Pagination", "{}"))
         print(
-            f"{role:8} {url:72} median {statistics.median(timings):7.1f} ms"
-            f"  (min {min(timings):.1f}, total {meta.get('total', 1)})"
+            f"{role:8} {url:72} median {median:7.1f} ms"
+            f"  (min {fastest:.1f}, total {meta.get('total', 1)})"
         )
 
 

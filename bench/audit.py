@@ -11,19 +11,14 @@ Medians of several runs; wall-clock time.
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import sqlalchemy as sa  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 ROWS = 2_000
 PARTICIPANTS = 5_000
@@ -31,9 +26,8 @@ RUNS = 5
 
 
 def main() -> None:
-    from flask_migrate import upgrade
+    from common import sqlite_app
 
-    from readerapp import create_app
     from readerapp.audit import trail
     from readerapp.extensions import db
     from readerapp.models import (
@@ -48,17 +42,8 @@ def main() -> None:
     from readerapp.privacy import apply_retention
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "bench",
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
-                "ENVIRONMENT": "testing",
-            },
-            instance_path=tmp,
-        )
+        app = sqlite_app(tmp)
         with app.app_context():
-            upgrade(revision="heads")
             org = Organisation(name="Trust", kind="nhs_trust")
             db.session.add(org)
             db.session.flush()

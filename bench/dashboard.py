@@ -11,18 +11,10 @@ the log form of one session. Medians of several runs after one warm-up each.
 
 from __future__ import annotations
 
-import platform
-import statistics
-import sys
 import tempfile
-import time
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
 GROUPS = 600
 SESSIONS_PER_GROUP = 78
@@ -32,33 +24,14 @@ RUNS = 9
 
 
 def main() -> None:
-    from flask_migrate import upgrade
+    from common import insert_groups, machine, median_ms, sqlite_app
 
-    from readerapp import create_app
     from readerapp.extensions import db
-    from readerapp.models import (
-        Attendance,
-        Partnership,
-        ReadingGroup,
-        ReadingMaterial,
-        ReadingSession,
-        Venue,
-    )
+    from readerapp.models import Attendance, ReadingMaterial, ReadingSession
     from tests.factories import Factory
 
-    workdir = tempfile.mkdtemp()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/bench.sqlite3",
-            "ENVIRONMENT": "testing",
-            "RATELIMIT_ENABLED": False,
-        },
-        instance_path=workdir,
-    )
+    app = sqlite_app(tempfile.mkdtemp())
     with app.app_context():
-        upgrade(revision="heads")
         f = Factory()
         admin = f.user("admin")
         leader = f.user("reader_leader")
@@ -66,50 +39,8 @@ def main() -> None:
         partner = f.user("partner_viewer", organisation_id=hosts[0].id)
         now = datetime.now(UTC)
         stamps = {"created_at": now, "updated_at": now}
-        db.session.execute(
-            sa.insert(Venue),
-            [
-                {
-                    "name": f"Venue {i}",
-                    "setting_type": "library",
-                    "organisation_id": hosts[i % HOSTS].id,
-                }
-                | stamps
-                for i in range(GROUPS)
-            ],
-        )
-        venue_ids = db.session.scalars(sa.select(Venue.id).order_by(Venue.id)).all()
-        db.session.execute(
-            sa.insert(ReadingGroup),
-            [
-                {
-                    "name": f"Group {i}",
-                    "venue_id": venue_ids[i],
-                    "lead_leader_id": leader.id if i < 2 else None,
-                    "rrule": "FREQ=WEEKLY;BYDAY=TU",
-                    "start_time": datetime(2026, 1, 1, 10, 30).time(),
-                    "duration_minutes": 90,
-                    "tz_name": "Europe/London",
-                    "first_date": date(2025, 1, 1),
-                    "status": "active",
-                }
-                | stamps
-                for i in range(GROUPS)
-            ],
-        )
-        group_ids = db.session.scalars(sa.select(ReadingGroup.id).order_by(ReadingGroup.id)).all()
-        db.session.execute(
-            sa.insert(Partnership),
-            [
-                {
-                    "organisation_id": hosts[i % HOSTS].id,
-                    "group_id": gid,
-                    "role": "host",
-                    "start_date": date(2025, 1, 1),
-                }
-                | stamps
-                for i, gid in enumerate(group_ids)
-            ],
+        group_ids = insert_groups(
+            hosts, GROUPS, lead_leader_id=lambda i: leader.id if i < 2 else None
         )
         db.session.execute(
             sa.insert(ReadingMaterial),
@@ -170,27 +101,19 @@ def main() -> None:
         ("leader", f"/sessions/{log_session_id}/log"),
     ]
     total = GROUPS * SESSIONS_PER_GROUP
-    print(
-        f"readerapp dashboard bench · {total} sessions, {due_total} to log · "
-        f"{platform.processor() or platform.machine()}"
-    )
+    print(f"readerapp dashboard bench · {total} sessions, {due_total} to log · {machine()}")
     for role, url in cases:
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"] = users[role]
             session["_fresh"] = True
-        response = client.get(url)
-        assert response.status_code == 200, response.status_code
-        timings = []
-        for _ in range(RUNS):
-            started = time.perf_counter()
+
+        def get(url: str = url, client=client):  # type: ignore[no-untyped-def]
             response = client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200
-        print(
-            f"{role:8} {url:40} median {statistics.median(timings):7.1f} ms"
-            f"  (min {min(timings):.1f})"
-        )
+            assert response.status_code == 200, response.status_code
+
+        median, fastest = median_ms(get, RUNS)
+        print(f"{role:8} {url:40} median {median:7.1f} ms  (min {fastest:.1f})")
 
 
 if __name__ == "__main__":

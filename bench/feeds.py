@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,28 +26,15 @@ from datetime import date, timedelta
 from datetime import time as clock
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
+from common import ROOT, bench_app, machine
 
 EVENTS = 2000
 RUNS = 7
 
 
-def make_app(url: str, instance: str):
-    from readerapp import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "ENVIRONMENT": "testing",
-            "RATELIMIT_ENABLED": False,
-        },
-        instance_path=instance,
-    )
+def make_app(url: str, instance: str):  # type: ignore[no-untyped-def]
+    return bench_app(url, instance)
 
 
 def seed(url: str, instance: str) -> str:
@@ -257,18 +243,6 @@ def bench(label: str, url: str) -> None:
     print(f"  after one session moved              {change:8.1f} ms")
     print(f"  304, If-None-Match                   {median('inm'):8.2f} ms")
     print(f"  304, If-Modified-Since               {median('ims'):8.2f} ms")
-
-
-def machine() -> str:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
 
 
 def main() -> None:

@@ -10,27 +10,18 @@ wall-clock time around the request, after one warm-up request each.
 
 from __future__ import annotations
 
-import platform
-import statistics
-import sys
 import tempfile
-import time
 from datetime import date, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
 GROUPS = 600
 RUNS = 9
 
 
 def main() -> None:
-    from flask_migrate import upgrade
+    from common import machine, median_ms, sqlite_app
 
-    from readerapp import create_app
     from readerapp.attendance.models import Attendance
     from readerapp.extensions import db
     from readerapp.groups.operations import generate_sessions
@@ -40,19 +31,8 @@ def main() -> None:
     from tests.factories import Factory
     from tests.world import sign_in_as
 
-    workdir = tempfile.mkdtemp()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/bench.sqlite3",
-            "ENVIRONMENT": "testing",
-            "RATELIMIT_ENABLED": False,
-        },
-        instance_path=workdir,
-    )
+    app = sqlite_app(tempfile.mkdtemp())
     with app.app_context():
-        upgrade(revision="heads")
         f = Factory()
         admin = f.user("admin", display_name="Bench Admin")
         material = f.material(title="The Happy Prince", author="Oscar Wilde")
@@ -93,18 +73,13 @@ def main() -> None:
         db.session.commit()
 
     def timed(url: str) -> float:
-        client.get(url)  # warm-up
-        samples = []
-        for _ in range(RUNS):
-            start = time.perf_counter()
+        def get() -> None:
             response = client.get(url)
-            samples.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200, response.status_code
-        return statistics.median(samples)
 
-    print(
-        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
-    )
+        return median_ms(get, RUNS)[0]
+
+    print(f"machine: {machine()}")
     print(f"data: {GROUPS} groups, {sessions} sessions, {len(past_ids)} with attendance")
     for label, url in [
         ("GET /groups (page 1 of 12)", "/groups"),
