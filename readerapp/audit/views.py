@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from ..access import admins_only
@@ -45,10 +46,12 @@ class AuditFilterForm(FlaskForm):
 
 def _form() -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
-    form.entity_type.choices = [("", "Anything")] + [
-        (t, t.replace("_", " ")) for t in entity_types()
+    form.entity_type.choices = [SelectChoice("", "Anything")] + [
+        SelectChoice(t, t.replace("_", " ")) for t in entity_types()
     ]
-    form.action.choices = [("", "Any action")] + [(a, a.replace("_", " ")) for a in ACTIONS]
+    form.action.choices = [SelectChoice("", "Any action")] + [
+        SelectChoice(a, a.replace("_", " ")) for a in ACTIONS
+    ]
     return form
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
 from ..extensions import db
@@ -41,12 +42,14 @@ class PeriodForm(FlaskForm):
     def set_organisations(self, organisation: Organisation | None) -> None:
         """Every organisation, or only the viewer's own (partners see nothing else)."""
         if organisation is not None:
-            self.organisation.choices = [(str(organisation.id), organisation.name)]
+            self.organisation.choices = [SelectChoice(str(organisation.id), organisation.name)]
             return
         rows = db.session.execute(
             sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
         )
-        self.organisation.choices = [("", "All partners")] + [(str(i), n) for i, n in rows]
+        self.organisation.choices = [SelectChoice("", "All partners")] + [
+            SelectChoice(str(i), n) for i, n in rows
+        ]
 
 
 class ReportForm(PeriodForm):
@@ -61,7 +64,8 @@ class ReportForm(PeriodForm):
 class ExportForm(PeriodForm):
     setting = SelectField(
         "Setting type",
-        choices=[("", "Any setting")] + [(s, s.replace("_", " ")) for s in SETTING_TYPES],
+        choices=[SelectChoice("", "Any setting")]
+        + [SelectChoice(s, s.replace("_", " ")) for s in SETTING_TYPES],
         default="",
     )
     group = SelectField("Group", default="")
@@ -70,9 +74,9 @@ class ExportForm(PeriodForm):
     format = RadioField(
         "Format",
         choices=[
-            ("csv", "CSV (Excel, LibreOffice)"),
-            ("xlsx", "Excel workbook (XLSX)"),
-            ("json", "JSON"),
+            SelectChoice("csv", "CSV (Excel, LibreOffice)"),
+            SelectChoice("xlsx", "Excel workbook (XLSX)"),
+            SelectChoice("json", "JSON"),
         ],
         default="csv",
         validators=[InputRequired(message="Choose a format")],
@@ -94,11 +98,11 @@ class ExportForm(PeriodForm):
             groups = groups.where(ReadingGroup.id.in_(partnered))
             leading = sa.select(ReadingGroup.lead_leader_id).where(ReadingGroup.id.in_(partnered))
             leaders = leaders.where(User.id.in_(leading))
-        self.group.choices = [("", "Any group")] + [
-            (str(i), n) for i, n in db.session.execute(groups)
+        self.group.choices = [SelectChoice("", "Any group")] + [
+            SelectChoice(str(i), n) for i, n in db.session.execute(groups)
         ]
-        self.leader.choices = [("", "Any leader")] + [
-            (str(i), n if organisation is not None else f"{n} ({e})")
+        self.leader.choices = [SelectChoice("", "Any leader")] + [
+            SelectChoice(str(i), n if organisation is not None else f"{n} ({e})")
             for i, n, e in db.session.execute(leaders)
         ]
         if not sees_participants:

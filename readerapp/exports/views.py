@@ -127,7 +127,7 @@ def _report_form(own: Organisation | None) -> ReportForm:
 
 def _organisation_name(form: ReportForm) -> str | None:
     return (
-        dict(form.organisation.choices).get(form.organisation.data)
+        {c.value: c.label for c in form.organisation.choices}.get(form.organisation.data)
         if form.organisation.data
         else None
     )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from .models import FEED_SCOPES
@@ -33,7 +34,7 @@ def _optional_int(value: object) -> int | None:
 class FeedTokenForm(FlaskForm):
     scope = SelectField(
         "What the feed shows",
-        choices=[(s, SCOPE_LABELS[s]) for s in FEED_SCOPES],
+        choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in FEED_SCOPES],
         validators=[DataRequired()],
     )
     organisation_id = SelectField("Partner organisation", coerce=_optional_int)
@@ -49,7 +50,7 @@ class FeedTokenForm(FlaskForm):
         if not super().validate(extra_validators):
             return False
         field = self[TARGET_FIELDS[self.scope.data]]
-        valid = {value for value, _ in field.choices if value is not None}
+        valid = {choice.value for choice in field.choices if choice.value is not None}
         if field.data not in valid:
             field.errors.append("Choose one from the list.")
             return False

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..access import roles_required
 from ..extensions import db
@@ -53,19 +54,19 @@ def _may_manage(token: FeedToken) -> bool:
 
 def _form() -> FeedTokenForm:
     form = FeedTokenForm()
-    blank = [(None, "Choose…")]
+    blank = [SelectChoice(None, "Choose…")]
     if _is_staff():
         orgs = db.session.execute(
             sa.select(Organisation.id, Organisation.name, Organisation.kind).order_by(
                 Organisation.name
             )
         ).all()
-        form.organisation_id.choices = blank + [(o.id, o.name) for o in orgs]
+        form.organisation_id.choices = blank + [SelectChoice(o.id, o.name) for o in orgs]
         form.station_id.choices = blank + [
-            (o.id, o.name) for o in orgs if o.kind == "radio_station"
+            SelectChoice(o.id, o.name) for o in orgs if o.kind == "radio_station"
         ]
         form.group_id.choices = blank + [
-            (g.id, g.name)
+            SelectChoice(g.id, g.name)
             for g in db.session.execute(
                 sa.select(ReadingGroup.id, ReadingGroup.name).order_by(ReadingGroup.name)
             )
@@ -75,11 +76,13 @@ def _form() -> FeedTokenForm:
             .where(User.role == "reader_leader", User.active.is_(True))
             .order_by(User.display_name)
         ).all()
-        form.leader_id.choices = blank + [(u.id, f"{u.display_name} ({u.email})") for u in leaders]
+        form.leader_id.choices = blank + [
+            SelectChoice(u.id, f"{u.display_name} ({u.email})") for u in leaders
+        ]
     else:
-        form.scope.choices = [("leader", "My sessions")]
+        form.scope.choices = [SelectChoice("leader", "My sessions")]
         form.organisation_id.choices = form.group_id.choices = form.station_id.choices = blank
-        form.leader_id.choices = [(current_user.id, current_user.display_name)]
+        form.leader_id.choices = [SelectChoice(current_user.id, current_user.display_name)]
     return form
 
 

@@ -15,6 +15,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -35,9 +36,9 @@ from .recurrence import DAY_NAMES
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 END_CHOICES = [
-    ("none", "No end date"),
-    ("last_date", "On a last date"),
-    ("count", "After a number of sessions"),
+    SelectChoice("none", "No end date"),
+    SelectChoice("last_date", "On a last date"),
+    SelectChoice("count", "After a number of sessions"),
 ]
 
 
@@ -64,7 +65,9 @@ class GroupForm(CleanForm):
     lead_leader_id = SelectField("Lead reader leader", coerce=optional_int)
     coleader_ids = SelectMultipleField("Co-leaders", coerce=int)
     status = SelectField(
-        "Status", choices=[(s, s.capitalize()) for s in GROUP_STATUSES], default="active"
+        "Status",
+        choices=[SelectChoice(s, s.capitalize()) for s in GROUP_STATUSES],
+        default="active",
     )
     capacity = IntegerField(
         "Capacity", validators=[Optional(), NumberRange(min=1, max=MAX_CAPACITY)]
@@ -74,18 +77,25 @@ class GroupForm(CleanForm):
     )
 
     # The pattern builder
-    frequency = RadioField("How often", choices=list(FREQUENCIES.items()), default="weekly")
+    frequency = RadioField(
+        "How often",
+        choices=[SelectChoice(k, v) for k, v in FREQUENCIES.items()],
+        default="weekly",
+    )
     interval = IntegerField(
         "Every how many weeks", validators=[Optional(), NumberRange(min=2, max=MAX_INTERVAL)]
     )
-    weekdays = CheckboxesField("On", choices=list(DAY_NAMES.items()))
+    weekdays = CheckboxesField("On", choices=[SelectChoice(k, v) for k, v in DAY_NAMES.items()])
     month_ordinal = SelectField(
         "Week of the month",
         coerce=optional_int,
-        choices=[("", "—")] + [(str(k), v) for k, v in MONTH_ORDINALS.items()],
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(str(k), v) for k, v in MONTH_ORDINALS.items()],
     )
     month_day = SelectField(
-        "Day", choices=[("", "—")] + [(d, DAY_NAMES[d]) for d in WEEKDAYS], default=""
+        "Day",
+        choices=[SelectChoice("", "—")] + [SelectChoice(d, DAY_NAMES[d]) for d in WEEKDAYS],
+        default="",
     )
     custom_rule = StringField("Custom rule", validators=[Optional(), Length(max=500)])
     start_time = TimeField("Start time", validators=[InputRequired()])
@@ -135,7 +145,7 @@ class GroupForm(CleanForm):
 class PartnershipForm(CleanForm):
     organisation_id = SelectField("Organisation", coerce=optional_int, validators=[InputRequired()])
     role = SelectField(
-        "Role", choices=[(r, r.capitalize()) for r in PARTNERSHIP_ROLES], default="host"
+        "Role", choices=[SelectChoice(r, r.capitalize()) for r in PARTNERSHIP_ROLES], default="host"
     )
     start_date = DateField("From", validators=[InputRequired(), sensible_date])
     end_date = DateField("Until", validators=[Optional(), sensible_date])

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import Field
+from wtforms.fields.choices import SelectChoice
 
 from ..access import (
     can_edit_group_sessions,
@@ -133,17 +134,17 @@ def _fill_choices(form: GroupForm) -> None:
         .join(Organisation, Organisation.id == Venue.organisation_id)
         .order_by(Organisation.name, Venue.name)
     ).all()
-    form.venue_id.choices = [("", "Choose a venue")] + [
-        (str(vid), f"{vname} — {oname}") for vid, vname, oname in venues
+    form.venue_id.choices = [SelectChoice("", "Choose a venue")] + [
+        SelectChoice(str(vid), f"{vname} — {oname}") for vid, vname, oname in venues
     ]
     leaders = db.session.execute(
         sa.select(User.id, User.display_name, User.email)
         .where(User.active.is_(True), User.role.in_(LEADER_ROLES))
         .order_by(User.display_name, User.id)
     ).all()
-    people = [(str(uid), f"{name} ({email})") for uid, name, email in leaders]
-    form.lead_leader_id.choices = [("", "No lead leader yet"), *people]
-    form.coleader_ids.choices = [(int(uid), label) for uid, label in people]
+    people = [SelectChoice(str(uid), f"{name} ({email})") for uid, name, email in leaders]
+    form.lead_leader_id.choices = [SelectChoice("", "No lead leader yet"), *people]
+    form.coleader_ids.choices = [SelectChoice(int(p.value), p.label) for p in people]
 
 
 def _prefill(form: GroupForm, group: ReadingGroup) -> None:
@@ -288,8 +289,8 @@ def _organisation_choices(form: PartnershipForm) -> None:
     organisations = db.session.execute(
         sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
     ).all()
-    form.organisation_id.choices = [("", "Choose an organisation")] + [
-        (str(oid), name) for oid, name in organisations
+    form.organisation_id.choices = [SelectChoice("", "Choose an organisation")] + [
+        SelectChoice(str(oid), name) for oid, name in organisations
     ]
 
 

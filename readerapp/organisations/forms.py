@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..web.forms import CleanForm
@@ -16,7 +17,7 @@ def _label(value: str) -> str:
 
 class OrganisationForm(CleanForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
-    kind = SelectField("Kind", choices=[(k, _label(k)) for k in ORGANISATION_KINDS])
+    kind = SelectField("Kind", choices=[SelectChoice(k, _label(k)) for k in ORGANISATION_KINDS])
     contact_name = StringField("Contact name", validators=[Optional(), Length(max=200)])
     contact_email = EmailField("Contact email", validators=[Optional(), Length(max=254)])
     contact_phone = StringField("Contact phone", validators=[Optional(), Length(max=40)])
@@ -30,7 +31,9 @@ class OrganisationForm(CleanForm):
 
 class VenueForm(CleanForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
-    setting_type = SelectField("Setting", choices=[(s, _label(s)) for s in SETTING_TYPES])
+    setting_type = SelectField(
+        "Setting", choices=[SelectChoice(s, _label(s)) for s in SETTING_TYPES]
+    )
     address = TextAreaField("Address", validators=[Optional(), Length(max=500)])
     unit = StringField("Ward, wing or unit", validators=[Optional(), Length(max=200)])
 

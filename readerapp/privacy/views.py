@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..access import admins_only, can_see_participant_name, require, roles_required
@@ -53,8 +54,8 @@ def _may_see_names() -> bool:
 @roles_required(*PARTICIPANT_ROLES)
 def participants() -> ResponseReturnValue:
     form = ParticipantFilterForm(formdata=request.args)
-    form.organisation.choices = [("", "All")] + [
-        (str(oid), name) for oid, name in organisations_with_participants()
+    form.organisation.choices = [SelectChoice("", "All")] + [
+        SelectChoice(str(oid), name) for oid, name in organisations_with_participants()
     ]
     if not _may_see_names():
         del form.names

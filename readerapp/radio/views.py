@@ -17,6 +17,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from ..access import managers_only, require
 from ..extensions import db
@@ -122,17 +123,17 @@ def week(station_id: int) -> ResponseReturnValue:
     )
 
 
-def _episode_choices(station: Organisation) -> list[tuple[int, str]]:
+def _episode_choices(station: Organisation) -> list[SelectChoice]:
     rows = db.session.execute(
         sa.select(Episode.id, Programme.title, Episode.number, Episode.title)
         .join(Programme)
         .where(Programme.station_id == station.id)
         .order_by(Programme.title, Episode.number)
     ).all()
-    return [(eid, f"{p} {n}: {t}") for eid, p, n, t in rows]
+    return [SelectChoice(eid, f"{p} {n}: {t}") for eid, p, n, t in rows]
 
 
-def _first_airing_choices(station: Organisation) -> list[tuple[int, str]]:
+def _first_airing_choices(station: Organisation) -> list[SelectChoice]:
     firsts = db.session.scalars(
         sa.select(Broadcast)
         .where(
@@ -144,7 +145,7 @@ def _first_airing_choices(station: Organisation) -> list[tuple[int, str]]:
         .options(sa.orm.selectinload(Broadcast.episode))
         .order_by(Broadcast.air_dt)
     ).all()
-    return [(0, "Not a repeat")] + [(b.id, describe(b)) for b in firsts]
+    return [SelectChoice(0, "Not a repeat")] + [SelectChoice(b.id, describe(b)) for b in firsts]
 
 
 @bp.route("/stations/<int:station_id>/broadcasts/new", methods=["GET", "POST"])
@@ -296,9 +297,9 @@ def library() -> ResponseReturnValue:
     return render_template("radio/library.html", programmes=programmes)
 
 
-def _station_choices() -> list[tuple[int, str]]:
+def _station_choices() -> list[SelectChoice]:
     return [
-        (s.id, s.name)
+        SelectChoice(s.id, s.name)
         for s in db.session.scalars(
             sa.select(Organisation)
             .where(Organisation.kind == "radio_station")
@@ -351,9 +352,9 @@ def edit_programme(programme_id: int) -> ResponseReturnValue:
     return _programme_page(db.session.get(Programme, programme_id) or abort(404))
 
 
-def _material_choices() -> list[tuple[int, str]]:
+def _material_choices() -> list[SelectChoice]:
     return [
-        (m.id, str(m))
+        SelectChoice(m.id, str(m))
         for m in db.session.scalars(sa.select(ReadingMaterial).order_by(ReadingMaterial.title))
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..web.forms import CleanForm
@@ -27,7 +28,7 @@ def optional_int(value: Any) -> int | None:
 
 class _UserFields(CleanForm):
     display_name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField("Role", choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    role = SelectField("Role", choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     organisation_id = SelectField("Organisation", coerce=optional_int)
 
 

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from ..access import admins_only
 from ..extensions import db
@@ -32,8 +33,8 @@ def _organisation_choices(form: CreateUserForm | EditUserForm) -> None:
     rows = db.session.execute(
         sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
     ).all()
-    form.organisation_id.choices = [("", "None (staff and reader leaders)")] + [
-        (str(oid), name) for oid, name in rows
+    form.organisation_id.choices = [SelectChoice("", "None (staff and reader leaders)")] + [
+        SelectChoice(str(oid), name) for oid, name in rows
     ]
 
 
