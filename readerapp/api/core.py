@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask import Response, current_app, g, request, url_for
 from flask_login import AnonymousUserMixin
 from flask_smorest import Api
@@ -244,13 +245,15 @@ class Blueprint(SmorestBlueprint):
         return decorator
 
 
-def paginate_query(query: Any, params: PaginationParameters) -> list[Any]:
-    """One page of a SELECT, with the total count for the X-Pagination header."""
-    import sqlalchemy as sa
-
-    params.item_count = db.session.scalar(
+def _count(query: Any) -> int:
+    return db.session.scalar(
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     )
+
+
+def paginate_query(query: Any, params: PaginationParameters) -> list[Any]:
+    """One page of a SELECT, with the total count for the X-Pagination header."""
+    params.item_count = _count(query)
     page = query.limit(params.page_size).offset(params.first_item)
     return list(db.session.scalars(page).unique())
 
@@ -271,12 +274,8 @@ def keyset_page(
         items = paginate_query(query, params)
         more = params.first_item + len(items) < (params.item_count or 0)
     else:
-        import sqlalchemy as sa
-
         params.after = after
-        params.item_count = db.session.scalar(
-            sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-        )
+        params.item_count = _count(query)
         rows = list(db.session.scalars(query.where(after).limit(params.page_size + 1)).unique())
         items, more = rows[: params.page_size], len(rows) > params.page_size
     if more and items:
