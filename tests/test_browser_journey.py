@@ -9,6 +9,7 @@ Skipped (with a plain message) when no Chromium is installed, unless REQUIRE_BRO
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -145,5 +146,54 @@ def test_leader_logs_a_session_and_sees_it(
             group_text = page.locator("main").inner_text()
             assert "The Dead" in group_text
             page.screenshot(path=f"{shot}-4-group.png", full_page=True)
+    finally:
+        context.close()
+
+
+def _fits_the_screen(page) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        <= 0
+    )
+
+
+@pytest.mark.parametrize("width_name", list(VIEWPORTS))
+def test_manager_adds_a_one_off_session_and_corrects_a_text(
+    app: Flask, browser, live_server: str, artifacts_dir: Path, width_name: str
+) -> None:
+    world = build_world()
+    email, group_id = world.manager.email, world.group.id
+    db.session.rollback()
+    width, height = VIEWPORTS[width_name]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    shot = artifacts_dir / f"manager-{width_name}"
+    try:
+        page.goto(f"{live_server}/sign-in?next=/groups/{group_id}")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server}/groups/{group_id}")
+        page.get_by_role("link", name="Add a one-off session").click()
+        page.wait_for_url(f"{live_server}/groups/{group_id}/sessions/new")
+        page.get_by_label("Date").fill("2027-07-15")
+        page.get_by_label("Start time").fill("14:15")
+        assert _fits_the_screen(page)
+        page.screenshot(path=f"{shot}-1-new-session.png", full_page=True)
+        page.get_by_role("button", name="Add the session").click()
+        page.wait_for_url(re.compile(rf"{live_server}/sessions/\d+$"))
+        body = page.locator("main").inner_text()
+        assert "The session has been added." in body and "14:15" in body
+
+        page.goto(f"{live_server}/materials?q=happy")
+        assert _fits_the_screen(page)
+        page.screenshot(path=f"{shot}-2-texts.png", full_page=True)
+        page.get_by_role("link", name="The Happy Prince").click()
+        page.get_by_label("Title").fill("The Happy Prince and Other Tales")
+        assert _fits_the_screen(page)
+        page.screenshot(path=f"{shot}-3-correct-text.png", full_page=True)
+        page.get_by_role("button", name="Save correction").click()
+        page.wait_for_url(re.compile(rf"{live_server}/materials$"))
+        assert "The Happy Prince and Other Tales" in page.locator("main").inner_text()
     finally:
         context.close()
