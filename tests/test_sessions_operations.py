@@ -294,3 +294,29 @@ def test_cancel_needs_a_reason(factory: Factory) -> None:
     s = factory.session()
     with pytest.raises(SessionError):
         cancel_session(s, "   ")
+
+
+def test_a_one_off_session_racing_another_for_its_start_is_refused_as_a_clash(
+    setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readerapp.sessions import operations
+
+    _leader, group, past = setup
+    local = to_local(past.start_dt, group.tz_name)
+    real_check = operations._check_free
+    calls = []
+
+    def check_too_late(*args: object) -> None:
+        # The first check runs before the rival's row exists; the database still decides.
+        calls.append(args)
+        if len(calls) > 1:
+            real_check(*args)
+
+    monkeypatch.setattr(operations, "_check_free", check_too_late)
+    with pytest.raises(SessionError) as refused:
+        operations.add_session(group, local.date(), local.time().replace(tzinfo=None))
+    assert refused.value.conflict and refused.value.field == "date"
+    # The transaction is still usable: only the savepoint was rolled back.
+    added = operations.add_session(group, local.date() + timedelta(days=1), time(9, 0))
+    db.session.commit()
+    assert added.id is not None and added.occurrence_dt is None

@@ -300,8 +300,14 @@ def add_session(
         leader_id=leader_id,
         status="scheduled",
     )
-    db.session.add(session)
-    db.session.flush()
+    try:
+        # Someone may add the same start between the check and this write (on PostgreSQL;
+        # SQLite's write transactions queue): the unique constraint decides, as a clash.
+        with db.session.begin_nested():
+            db.session.add(session)
+    except sa.exc.IntegrityError:
+        _check_free(group.id, start, group.tz_name, None)
+        raise
     return session
 
 
