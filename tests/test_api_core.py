@@ -348,6 +348,15 @@ def test_the_openapi_document_describes_every_api_route(app: Flask, client: Flas
     error = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]
     assert "application/problem+json" in error
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    # The refusals every operation can give are named, not left to "default".
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue  # path-level parameters
+            expected = {"401"} | ({"403", "404", "409"} if method != "get" else set())
+            assert expected <= operation["responses"].keys(), (method, path)
+    conflict = spec["components"]["responses"]["CONFLICT"]["content"]
+    assert "application/problem+json" in conflict
 
 
 def test_the_docs_page_is_rendered_from_the_same_document(client: FlaskClient) -> None:

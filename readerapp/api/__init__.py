@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .core import ReaderApi
+from .core import ProblemAnswers, ReaderApi
 
 API_PREFIX = "/api/v1"
 
@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
             "security": [{"bearerAuth": []}],
         },
     )
-    api = ReaderApi(app)
+    api = ReaderApi(app, spec_kwargs={"extra_plugins": [ProblemAnswers()]})
     app.extensions["readerapp.api"] = api
     for blueprint in (
         organisations.organisations,

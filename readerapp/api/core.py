@@ -14,6 +14,7 @@ from copy import deepcopy
 from functools import wraps
 from typing import Any
 
+import apispec
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Response, current_app, g, request, url_for
@@ -106,6 +107,27 @@ def _errors_of(data: dict[str, Any]) -> dict[str, Any] | None:
         location: messages if isinstance(messages, dict) else {"_schema": messages}
         for location, messages in errors.items()
     }
+
+
+class ProblemAnswers(apispec.BasePlugin):
+    """Documents the problem answers every operation can give besides those its view declares:
+    401 without a valid token, 404 for an id that is not there or not yours, and for writes 403
+    (your role may not) and 409 (the change clashes with existing data)."""
+
+    WRITES = frozenset({"post", "put", "patch", "delete"})
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        for method, operation in (operations or {}).items():
+            statuses = [401]
+            if method in self.WRITES:
+                statuses += [403, 404, 409]
+            elif "{" in (path or ""):
+                statuses.append(404)
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses.setdefault(str(status), http.HTTPStatus(status).name)
 
 
 class ReaderApi(Api):
