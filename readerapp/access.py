@@ -2,12 +2,15 @@
 
 - admin, manager: everything;
 - reader_leader: the groups they lead or co-lead (and those groups' sessions);
-- partner_viewer: groups partnered with their organisation, read-only, headcounts only.
+- partner_viewer: groups partnered with their organisation, read-only, headcounts only, for as
+  long as the partnership lasts (one that has ended no longer shows the group, its sessions or
+  its feed; the partner's reports and exports still cover the partnership's dates).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -17,6 +20,7 @@ from flask_login import current_user, login_required
 
 from .groups.models import ReadingGroup, group_coleader
 from .organisations.models import Partnership
+from .timeutil import to_local, utcnow
 from .users.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,10 +60,28 @@ def visible_group_ids(user: User) -> sa.Select | None:
             sa.or_(ReadingGroup.lead_leader_id == user.id, ReadingGroup.id.in_(coled))
         )
     if user.role == "partner_viewer" and user.organisation_id is not None:
-        return sa.select(Partnership.group_id).where(
-            Partnership.organisation_id == user.organisation_id
-        )
+        return partnered_group_ids(user.organisation_id)
     return sa.select(ReadingGroup.id).where(sa.false())
+
+
+def partnership_lasts(today: date | sa.BindParameter | None = None) -> sa.ColumnElement[bool]:
+    """The partnership has not ended by ``today`` (a date or a bound parameter; the service's
+    local date when left out). It may start later: a partner prepares for a group."""
+    today = local_today() if today is None else today
+    return sa.or_(Partnership.end_date.is_(None), Partnership.end_date >= today)
+
+
+def partnered_group_ids(
+    organisation_id: Any, today: date | sa.BindParameter | None = None
+) -> sa.Select:
+    """The groups an organisation partners, in a partnership that has not ended."""
+    return sa.select(Partnership.group_id).where(
+        Partnership.organisation_id == organisation_id, partnership_lasts(today)
+    )
+
+
+def local_today() -> date:
+    return to_local(utcnow()).date()
 
 
 def restrict_to_visible_groups(query: sa.Select, group_id_column: Any, user: User) -> sa.Select:
@@ -73,7 +95,12 @@ def can_view_group(user: User, group: ReadingGroup) -> bool:
     if user.role == "reader_leader":
         return group.is_led_by(user)
     if user.role == "partner_viewer":
-        return any(p.organisation_id == user.organisation_id for p in group.partnerships)
+        today = local_today()
+        return any(
+            p.organisation_id == user.organisation_id
+            and (p.end_date is None or today <= p.end_date)
+            for p in group.partnerships
+        )
     return False
 
 

@@ -27,11 +27,13 @@ from sqlalchemy.orm import aliased
 
 # Every model class loaded: aliased() below configures the mappers at import.
 from .. import models as _all_models  # noqa: F401
+from ..access import partnered_group_ids
 from ..extensions import db
 from ..groups.models import ReadingGroup, group_coleader
-from ..organisations.models import Organisation, Partnership, Venue
+from ..organisations.models import Organisation, Venue
 from ..radio.models import Broadcast, Episode, Programme, episode_material
 from ..sessions.models import ReadingMaterial, ReadingSession, session_material
+from ..timeutil import to_local
 from ..users.models import User
 from .models import FeedEventCache, FeedToken
 
@@ -51,6 +53,7 @@ class Window:
     lower: datetime  # FEED_WINDOW_BACK_DAYS back
     upper: datetime  # the scheduling horizon ahead
     cancelled_since: datetime  # cancelled items leave FEED_CANCELLED_KEEP_DAYS after their start
+    today: date  # the service's local date: a partnership that ended before it shows nothing
 
     @property
     def years(self) -> tuple[int, int]:
@@ -63,6 +66,7 @@ def feed_window(now: datetime) -> Window:
         lower=now - timedelta(days=config["FEED_WINDOW_BACK_DAYS"]),
         upper=now + timedelta(days=config["SCHEDULE_HORIZON_DAYS"]),
         cancelled_since=now - timedelta(days=config["FEED_CANCELLED_KEEP_DAYS"]),
+        today=to_local(now).date(),
     )
 
 
@@ -118,23 +122,27 @@ TARGET = sa.bindparam("target_id")
 LOWER = sa.bindparam("lower")
 UPPER = sa.bindparam("upper")
 CANCELLED_SINCE = sa.bindparam("cancelled_since")
+TODAY = sa.bindparam("today")
 
 
 def _params(scope: Scope, window: Window) -> dict[str, Any]:
-    return {
+    params = {
         "target_id": scope.target_id,
         "lower": window.lower,
         "upper": window.upper,
         "cancelled_since": window.cancelled_since,
     }
+    if scope.kind == "organisation":
+        params["today"] = window.today
+    return params
 
 
 def _session_condition(kind: str) -> sa.ColumnElement[bool]:
     S = ReadingSession
     if kind == "organisation":
-        # Every group the organisation partners in any role, as partner viewers see them.
-        partnered = sa.select(Partnership.group_id).where(Partnership.organisation_id == TARGET)
-        return S.group_id.in_(partnered)
+        # Every group the organisation partners in any role, as its partner viewers see them:
+        # while the partnership lasts.
+        return S.group_id.in_(partnered_group_ids(TARGET, TODAY))
     if kind == "group":
         return S.group_id == TARGET
     led = sa.select(ReadingGroup.id).where(ReadingGroup.lead_leader_id == TARGET)
