@@ -75,6 +75,17 @@ def touch_on_change(collection: Any) -> None:
     event.listen(collection, "remove", touch)
 
 
+def escape_like(text: str) -> str:
+    """``text`` to be matched literally inside a LIKE pattern whose escape character is ``\\``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains_text(text: str, *columns: Any) -> sa.ColumnElement[bool]:
+    """Any of ``columns`` contains ``text``, ignoring case, with %, _ and \\ taken literally."""
+    pattern = f"%{escape_like(text)}%"
+    return sa.or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+
 def enum_check(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
     """A CHECK constraint listing a column's allowed values (portable, unlike native enums)."""
     allowed = ", ".join(f"'{v}'" for v in values)

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from readerapp.extensions import db
-from readerapp.sessions.catalogue import PAGE_SIZE
 from readerapp.sessions.models import ReadingMaterial
+from readerapp.sessions.queries import MATERIALS_PAGE_SIZE as PAGE_SIZE
 from readerapp.timeutil import utcnow
 
 from . import groups_support

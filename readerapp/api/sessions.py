@@ -10,6 +10,7 @@ from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 
 from ..access import can_edit_group_sessions
+from ..db import contains_text
 from ..extensions import db
 from ..organisations.models import Partnership
 from ..sessions.models import ReadingMaterial, ReadingSession
@@ -254,14 +255,8 @@ class Materials(MethodView):
         if "kind" in args:
             query = query.where(ReadingMaterial.kind == args["kind"])
         if "q" in args:
-            like = (
-                "%" + args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
             query = query.where(
-                sa.or_(
-                    ReadingMaterial.title.ilike(like, escape="\\"),
-                    ReadingMaterial.author.ilike(like, escape="\\"),
-                )
+                contains_text(args["q"], ReadingMaterial.title, ReadingMaterial.author)
             )
         return paginate_query(query, pagination_parameters)
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from ..db import contains_text
 from ..extensions import db
 from ..timeutil import local_to_utc, local_zone
 from .models import AuditEvent
@@ -29,8 +30,7 @@ class AuditFilter:
 
     def apply(self, query: sa.Select) -> sa.Select:
         if self.actor:
-            pattern = "%" + self.actor.lower().replace("%", r"\%").replace("_", r"\_") + "%"
-            query = query.where(sa.func.lower(AuditEvent.actor_label).like(pattern, escape="\\"))
+            query = query.where(contains_text(self.actor, AuditEvent.actor_label))
         if self.entity_type:
             query = query.where(AuditEvent.entity_type == self.entity_type)
         if self.entity_id:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..access import restrict_to_visible_groups
 from ..attendance.models import Attendance
+from ..db import contains_text
 from ..extensions import db
 from ..organisations.models import Venue
 from ..sessions.models import ReadingMaterial, ReadingSession, session_material
@@ -76,8 +77,7 @@ def list_groups(
     if setting:
         query = query.where(Venue.setting_type == setting)
     if name:
-        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(ReadingGroup.name.ilike(f"%{escaped}%", escape="\\"))
+        query = query.where(contains_text(name, ReadingGroup.name))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)

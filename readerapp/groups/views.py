@@ -57,10 +57,7 @@ bp = Blueprint("groups", __name__, template_folder="templates")
 
 
 def _load_group(group_id: int) -> ReadingGroup:
-    group = db.session.get(ReadingGroup, group_id)
-    if group is None:
-        abort(404)
-    return group
+    return db.get_or_404(ReadingGroup, group_id)
 
 
 def _status(form: object) -> int:

@@ -24,10 +24,7 @@ bp = Blueprint("organisations", __name__, template_folder="templates")
 
 
 def _load(organisation_id: int) -> Organisation:
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None:
-        abort(404)
-    return organisation
+    return db.get_or_404(Organisation, organisation_id)
 
 
 def _status(form: object) -> int:

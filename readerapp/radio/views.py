@@ -27,7 +27,6 @@ from ..timeutil import local_zone, to_local, utcnow
 from .forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
 from .models import Broadcast, Episode, Programme
 from .operations import (
-    ConflictError,
     EpisodeData,
     ProgrammeData,
     RadioError,
@@ -161,21 +160,18 @@ def new_broadcast(station_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         episode = db.session.get(Episode, form.episode_id.data)
         repeat_of = db.session.get(Broadcast, form.repeat_of_id.data or 0)
-        try:
-            broadcast = create_broadcast(
+        broadcast, status = _saved(
+            form,
+            lambda: create_broadcast(
                 episode=episode,
                 day=form.air_date.data,
                 at=form.air_time.data,
                 tz_name=form.tz_name.data,
                 duration_minutes=form.duration_minutes.data,
                 repeat_of=repeat_of,
-            )
-        except RadioError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-            status = 409 if isinstance(exc, ConflictError) else 400
-        else:
-            db.session.commit()
+            ),
+        )
+        if broadcast is not None:
             flash(f"Scheduled {describe(broadcast)}.", "success")
             return redirect(_week_url(broadcast))
     elif request.method == "POST":
@@ -191,15 +187,25 @@ def _field_error(form: FlaskForm, exc: RadioError) -> None:
         form[name].errors = [*form[name].errors, str(exc)]
 
 
+def _saved(form: FlaskForm, save: Callable[[], T]) -> tuple[T | None, int]:
+    """Run an operation for a form: commit what it did, or roll back and show its refusal on
+    the field at fault (409 for a clash with existing data, 400 otherwise)."""
+    try:
+        saved = save()
+    except RadioError as exc:
+        db.session.rollback()
+        _field_error(form, exc)
+        return None, 409 if exc.conflict else 400
+    db.session.commit()
+    return saved, 302
+
+
 def _week_url(b: Broadcast) -> str:
     return url_for("radio.week", station_id=b.station_id, start=to_local(b.air_dt).date())
 
 
 def _broadcast_or_404(broadcast_id: int) -> Broadcast:
-    broadcast = db.session.get(Broadcast, broadcast_id)
-    if broadcast is None:
-        abort(404)
-    return broadcast
+    return db.get_or_404(Broadcast, broadcast_id)
 
 
 @bp.route("/broadcasts/<int:broadcast_id>/move", methods=["GET", "POST"])
@@ -213,19 +219,16 @@ def move(broadcast_id: int) -> ResponseReturnValue:
         form.air_date.data, form.air_time.data = local.date(), local.time()
         form.duration_minutes.data = broadcast.duration_minutes
     elif form.validate_on_submit():
-        try:
-            move_broadcast(
+        moved, status = _saved(
+            form,
+            lambda: move_broadcast(
                 broadcast,
                 day=form.air_date.data,
                 at=form.air_time.data,
                 duration_minutes=form.duration_minutes.data,
-            )
-        except RadioError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-            status = 409 if isinstance(exc, ConflictError) else 400
-        else:
-            db.session.commit()
+            ),
+        )
+        if moved is not None:
             flash(f"Moved: now {describe(broadcast)}.", "success")
             return redirect(_week_url(broadcast))
     else:
@@ -306,19 +309,6 @@ def _station_choices() -> list[SelectChoice]:
             .order_by(Organisation.name)
         )
     ]
-
-
-def _saved(form: FlaskForm, save: Callable[[], T]) -> tuple[T | None, int]:
-    """Run an operation for a form: commit what it did, or roll back and show its refusal on
-    the field at fault (409 for a clash with existing data, 400 otherwise)."""
-    try:
-        saved = save()
-    except RadioError as exc:
-        db.session.rollback()
-        _field_error(form, exc)
-        return None, 409 if exc.conflict else 400
-    db.session.commit()
-    return saved, 302
 
 
 def _programme_page(programme: Programme | None) -> ResponseReturnValue:

@@ -6,8 +6,6 @@ text was read. The writes go through ``save_material``, as the JSON API's do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,16 +14,15 @@ from wtforms.validators import InputRequired, Length
 
 from ..access import managers_only
 from ..extensions import db
-from ..radio.models import episode_material
 from ..web.forms import CleanForm, page_arg, text_arg
 from .errors import SessionError
 from .forms import MATERIAL_KIND_CHOICES
-from .models import MATERIAL_KINDS, ReadingMaterial, session_material
+from .models import MATERIAL_KINDS, ReadingMaterial
 from .operations import MAX_AUTHOR, MAX_TITLE, MaterialData, save_material
+from .queries import MaterialRow, list_materials, material_usage
 
 bp = Blueprint("materials", __name__, template_folder="templates")
 
-PAGE_SIZE = 50
 KIND_LABELS = {choice.value: choice.label for choice in MATERIAL_KIND_CHOICES}
 DUPLICATE_MESSAGE = "This title and author are already in the catalogue."
 
@@ -49,91 +46,8 @@ class MaterialForm(CleanForm):
     kind = SelectField("Kind", choices=MATERIAL_KIND_CHOICES, default="short_story")
 
 
-@dataclass
-class MaterialRow:
-    material: ReadingMaterial
-    sessions: int
-    episodes: int
-
-
-@dataclass
-class MaterialPage:
-    rows: list[MaterialRow]
-    total: int
-    page: int
-    pages: int
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _usage_counts() -> tuple[sa.ScalarSelect, sa.ScalarSelect]:
-    """How many sessions and episodes read each text: correlated counts, so a page of 50 texts
-    costs 100 index look-ups, however many sessions the catalogue has been read in."""
-    sessions = (
-        sa.select(sa.func.count())
-        .where(session_material.c.material_id == ReadingMaterial.id)
-        .correlate(ReadingMaterial)
-        .scalar_subquery()
-    )
-    episodes = (
-        sa.select(sa.func.count())
-        .where(episode_material.c.material_id == ReadingMaterial.id)
-        .correlate(ReadingMaterial)
-        .scalar_subquery()
-    )
-    return sessions, episodes
-
-
-def list_materials(*, q: str = "", kind: str = "", page: int = 1) -> MaterialPage:
-    """One page of the catalogue, each text with how many sessions and episodes read it."""
-    query = sa.select(ReadingMaterial)
-    if q:
-        pattern = f"%{_escape_like(q)}%"
-        query = query.where(
-            sa.or_(
-                ReadingMaterial.title.ilike(pattern, escape="\\"),
-                ReadingMaterial.author.ilike(pattern, escape="\\"),
-            )
-        )
-    if kind:
-        query = query.where(ReadingMaterial.kind == kind)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    sessions, episodes = _usage_counts()
-    rows = db.session.execute(
-        query.add_columns(sessions, episodes)
-        .order_by(
-            sa.func.lower(ReadingMaterial.title),
-            sa.func.lower(ReadingMaterial.author),
-            ReadingMaterial.id,
-        )
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return MaterialPage(
-        rows=[MaterialRow(m, s or 0, e or 0) for m, s, e in rows],
-        total=total,
-        page=page,
-        pages=pages,
-    )
-
-
-def _usage_of(material_id: int) -> MaterialRow | None:
-    sessions, episodes = _usage_counts()
-    row = db.session.execute(
-        sa.select(ReadingMaterial, sessions, episodes).where(ReadingMaterial.id == material_id)
-    ).first()
-    if row is None:
-        return None
-    material, n_sessions, n_episodes = row
-    return MaterialRow(material, n_sessions or 0, n_episodes or 0)
-
-
 def _load(material_id: int) -> MaterialRow:
-    row = _usage_of(material_id)
+    row = material_usage(material_id)
     if row is None:
         abort(404)
     return row

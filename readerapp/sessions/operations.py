@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..attendance.operations import Headcounts, RegisterInput, clear_attendance, record_attendance
+from ..db import escape_like
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..timeutil import local_to_utc, to_local, utcnow
@@ -429,17 +430,13 @@ def find_material(title: str, author: str) -> ReadingMaterial | None:
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def suggest_materials(prefix: str | None = None, limit: int = 200) -> list[ReadingMaterial]:
     """Catalogue suggestions: titles or authors starting with ``prefix`` (all when empty),
     ordered by title."""
     query = sa.select(ReadingMaterial).order_by(ReadingMaterial.title, ReadingMaterial.author)
     prefix = (prefix or "").strip().lower().replace("\x00", "")[:MAX_TITLE]
     if prefix:
-        pattern = _escape_like(prefix) + "%"
+        pattern = escape_like(prefix) + "%"
         query = query.where(
             sa.or_(
                 sa.func.lower(ReadingMaterial.title).like(pattern, escape="\\"),

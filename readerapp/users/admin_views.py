@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ..access import admins_only
+from ..db import contains_text
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..web.forms import page_arg, text_arg
@@ -69,14 +70,7 @@ def index() -> ResponseReturnValue:
     if state in {"active", "inactive"}:
         query = query.where(User.active.is_(state == "active"))
     if text:
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        query = query.where(
-            sa.or_(
-                User.display_name.ilike(pattern, escape="\\"),
-                User.email.ilike(pattern.lower(), escape="\\"),
-            )
-        )
+        query = query.where(contains_text(text, User.display_name, User.email))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
