@@ -20,11 +20,10 @@ def commands(port: str) -> list[list[str]]:
     return [
         [
             os.path.join(bin_dir, "gunicorn"),
+            "--config",
+            "python:readerapp.gunicorn_conf",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            os.environ.get("WEB_CONCURRENCY", "2"),
-            # No access log: feed addresses carry their secret token in the path.
             "wsgi:app",
         ],
         [os.path.join(bin_dir, "flask"), "--app", "wsgi", "scheduler", "run"],
