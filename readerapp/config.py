@@ -54,7 +54,11 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SCHEDULER_SWEEP_SECONDS": (60, int),
     "SCHEDULER_STANDBY_POLL_SECONDS": (5, int),
     "RETENTION_MONTHS": (24, int),
+    # Where rate-limit counters live: memory:// counts in this process only (one gunicorn worker,
+    # as `make run`); redis://HOST:6379 is shared by every worker and machine.
     "RATELIMIT_STORAGE_URI": ("memory://", str),
+    # Keeps this installation's counters apart from others sharing the same Redis.
+    "RATELIMIT_KEY_PREFIX": ("readerapp", str),
     "SIGNIN_RATE_LIMIT": ("10 per 5 minutes", str),
     # failed feed/API token attempts per client address (successful polls are not counted)
     "TOKEN_RATE_LIMIT": ("30 per minute", str),
@@ -156,8 +160,30 @@ def _validate(config: dict[str, Any]) -> None:
     for key in ("SCHEDULE_HORIZON_DAYS", "FEED_WINDOW_BACK_DAYS", "RETENTION_MONTHS"):
         if not isinstance(config[key], int) or config[key] <= 0:
             raise ConfigError(f"{key}: must be a positive whole number")
+    _validate_limits(config)
     if not config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY: missing (set it in the environment or instance/config.py)")
+
+
+RATELIMIT_SCHEMES = ("memory", "redis", "rediss")
+
+
+def _validate_limits(config: dict[str, Any]) -> None:
+    from limits import parse
+
+    scheme = urlsplit(str(config["RATELIMIT_STORAGE_URI"])).scheme
+    if scheme not in RATELIMIT_SCHEMES:
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI: use memory:// (one process) or redis://HOST:6379 "
+            f"(shared by every worker), not {config['RATELIMIT_STORAGE_URI']!r}"
+        )
+    for key in ("SIGNIN_RATE_LIMIT", "TOKEN_RATE_LIMIT"):
+        try:
+            parse(str(config[key]))
+        except ValueError:
+            raise ConfigError(
+                f"{key}: not a rate limit: {config[key]!r} (e.g. '10 per 5 minutes')"
+            ) from None
 
 
 def load(
@@ -188,4 +214,9 @@ def load(
     config.setdefault("REMEMBER_COOKIE_SECURE", not development and not testing)
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     config.setdefault("MAX_CONTENT_LENGTH", 8 * 1024 * 1024)
+    if urlsplit(config["RATELIMIT_STORAGE_URI"]).scheme != "memory":
+        # A Redis that stops answering must not hold requests until gunicorn kills the worker.
+        config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 2, "socket_connect_timeout": 2}
+        )
     return config

@@ -29,6 +29,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from ..security import token_accepted
 from ..users.models import User
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -409,6 +410,7 @@ def authenticate_request() -> Response | None:
         return problem(401, "This API token is not valid, or it has been revoked.")
     g.api_user = user
     g._login_user = user
+    token_accepted()
     return None
 
 

@@ -18,6 +18,7 @@ from werkzeug.http import http_date
 
 from ..db import sqlite_read_only
 from ..extensions import db
+from ..security import token_accepted
 from ..timeutil import utcnow
 from .ical import CONTENT_TYPE, build_feed, feed_state, feed_window, scope_of
 from .operations import (
@@ -62,6 +63,7 @@ def serve_feed(raw_token: str) -> Response:
     token = find_active_token(raw_token)
     if token is None:
         abort(404)
+    token_accepted()
     scope = scope_of(token)
     if scope is None:
         abort(404)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, limiter
+from ..extensions import db
+from ..security import limit_failed_attempts
 from .forms import ChangePasswordForm, SignInForm
 from .operations import authenticate, change_password
 
@@ -25,12 +26,8 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 401)
+@limit_failed_attempts("SIGNIN_RATE_LIMIT", "sign-in", failed=lambda r: r.status_code == 401)
 def sign_in() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("web.index"))
