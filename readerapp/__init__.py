@@ -27,7 +27,20 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     register_blueprints(app)
     register_commands(app)
     register_security(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the client's address and scheme from
+    the X-Forwarded-For/-Proto headers they set (the limits count per client address). With
+    0, the default, those headers are ignored: anyone could forge them. The Host header is
+    passed through by the proxy, so X-Forwarded-Host is never believed."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
 def configure_logging(app: Flask) -> None:
@@ -48,7 +61,6 @@ def register_extensions(app: Flask) -> None:
         render_item=render_item,
     )
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATELIMIT_STORAGE_URI"])
     limiter.init_app(app)
     login_manager.init_app(app)
     from .users import auth  # noqa: F401  (registers the user loader)

@@ -63,6 +63,9 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # failed feed/API token attempts per client address (successful polls are not counted)
     "TOKEN_RATE_LIMIT": ("30 per minute", str),
     "LOG_LEVEL": ("INFO", str),
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, so those
+    # headers are never believed).
+    "TRUSTED_PROXIES": (0, int),
 }
 
 # Flask's and its extensions' own settings may also be set in instance/config.py.
@@ -184,6 +187,9 @@ def _validate_limits(config: dict[str, Any]) -> None:
             raise ConfigError(
                 f"{key}: not a rate limit: {config[key]!r} (e.g. '10 per 5 minutes')"
             ) from None
+    proxies = config["TRUSTED_PROXIES"]
+    if not isinstance(proxies, int) or isinstance(proxies, bool) or proxies < 0:
+        raise ConfigError("TRUSTED_PROXIES: must be a whole number, 0 when not behind a proxy")
 
 
 def load(
