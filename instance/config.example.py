@@ -16,3 +16,11 @@
 
 # RETENTION_MONTHS = 24                         # display names removed after this long
 # SCHEDULE_HORIZON_DAYS = 183                   # sessions generated this far ahead
+
+# Limits on failed sign-ins and failed feed/API tokens, per client address. memory:// counts in
+# one process: fine for one gunicorn worker; with several workers or machines use Redis.
+# RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379"
+# RATELIMIT_KEY_PREFIX = "readerapp"            # one per installation sharing a Redis
+# SIGNIN_RATE_LIMIT = "10 per 5 minutes"
+# TOKEN_RATE_LIMIT = "30 per minute"
+# TRUSTED_PROXIES = 1                           # reverse proxies in front; 0 when none
