@@ -35,8 +35,9 @@ def on_starting(server: Any) -> None:
 
     # The instance folder Flask gives create_app: instance/ beside the package.
     instance = Path(config.__file__).resolve().parent.parent / "instance"
-    uri = config.load(instance, None)["RATELIMIT_STORAGE_URI"]
-    if uri.startswith("memory:"):
+    settings = config.load(instance, None)
+    uri = settings["RATELIMIT_STORAGE_URI"]
+    if uri.startswith("memory:") and settings.get("RATELIMIT_ENABLED", True):
         message = (
             f"readerapp: {processes} worker processes with RATELIMIT_STORAGE_URI={uri} would each "
             "count rate limits alone. Set READERAPP_RATELIMIT_STORAGE_URI=redis://HOST:6379 "
