@@ -151,7 +151,10 @@ class FailureLimits:
             with self._lock:
                 return int(self.storage.incr(self.key(scope, address), item.get_expiry(), amount))
         except self.storage.base_exceptions as exc:
-            logger.warning("rate-limit storage unavailable (%s): %s not limited", exc, scope)
+            # The error's name only: its text could quote a key, which holds an address.
+            logger.warning(
+                "rate-limit storage unavailable (%s): %s not limited", type(exc).__name__, scope
+            )
             return None
 
     def count(self, setting: str, scope: str, address: str) -> bool:
