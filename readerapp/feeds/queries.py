@@ -30,6 +30,7 @@ from ..timeutil import to_local
 from ..users.models import User
 from .ical import FORMAT_VERSION, FeedRows, joined_text
 from .models import FeedEventCache, FeedToken
+from .scopes import FeedScope, rule_for
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,11 @@ class Scope:
 
     @property
     def shows_sessions(self) -> bool:
-        return self.kind in {"organisation", "group", "leader"}
+        return rule_for(self.kind).holds_sessions
 
     @property
     def shows_broadcasts(self) -> bool:
-        return self.kind == "station" or (self.kind == "organisation" and self.is_station)
+        return rule_for(self.kind).shows_broadcasts(self.is_station)
 
     @property
     def calendar_name(self) -> str:
@@ -88,18 +89,23 @@ class Scope:
 
 def scope_of(token: FeedToken) -> Scope | None:
     """The token's target, or None when it no longer exists or may not have a feed."""
-    if token.scope in {"organisation", "station"}:
-        org = token.organisation
-        if org is None or (token.scope == "station" and not org.is_station):
-            return None
-        return Scope(token.scope, org.id, org.name, org.updated_at, org.is_station)
-    if token.scope == "group":
-        group = token.group
-        return None if group is None else Scope("group", group.id, group.name, group.updated_at)
-    user = token.user
-    if user is None or not user.active:
+    rule = rule_for(token.scope)
+    target = {
+        "organisation_id": token.organisation,
+        "group_id": token.group,
+        "user_id": token.user,
+    }[rule.target_column]
+    if target is None:
         return None
-    return Scope("leader", user.id, user.first_name, user.updated_at)
+    if isinstance(target, User):
+        # A leader's feed lasts while their account does.
+        if not target.active:
+            return None
+        return Scope(token.scope, target.id, target.first_name, target.updated_at)
+    if rule.refuse(target):  # e.g. a station that is no longer one
+        return None
+    is_station = isinstance(target, Organisation) and target.is_station
+    return Scope(token.scope, target.id, target.name, target.updated_at, is_station)
 
 
 # Statements are built once per scope kind with bound parameters, so each request only binds
@@ -118,22 +124,39 @@ def _params(scope: Scope, window: Window) -> dict[str, Any]:
         "upper": window.upper,
         "cancelled_since": window.cancelled_since,
     }
-    if scope.kind == "organisation":
+    if scope.kind == FeedScope.ORGANISATION:
         params["today"] = window.today
     return params
 
 
-def _session_condition(kind: str) -> sa.ColumnElement[bool]:
+def _partnered_sessions() -> sa.ColumnElement[bool]:
+    # Every group the organisation partners in any role, as its partner viewers see them: while
+    # the partnership lasts.
+    return ReadingSession.group_id.in_(partnered_group_ids(TARGET, TODAY))
+
+
+def _group_sessions() -> sa.ColumnElement[bool]:
+    return ReadingSession.group_id == TARGET
+
+
+def _leader_sessions() -> sa.ColumnElement[bool]:
     S = ReadingSession
-    if kind == "organisation":
-        # Every group the organisation partners in any role, as its partner viewers see them:
-        # while the partnership lasts.
-        return S.group_id.in_(partnered_group_ids(TARGET, TODAY))
-    if kind == "group":
-        return S.group_id == TARGET
     led = sa.select(ReadingGroup.id).where(ReadingGroup.lead_leader_id == TARGET)
     coled = sa.select(group_coleader.c.group_id).where(group_coleader.c.user_id == TARGET)
     return sa.or_(S.group_id.in_(led), S.group_id.in_(coled), S.leader_id == TARGET)
+
+
+# Which sessions each scope that holds sessions shows.
+SESSIONS_OF = {
+    FeedScope.ORGANISATION: _partnered_sessions,
+    FeedScope.GROUP: _group_sessions,
+    FeedScope.LEADER: _leader_sessions,
+}
+assert set(SESSIONS_OF) == {s for s in FeedScope if rule_for(s).holds_sessions}
+
+
+def _session_condition(kind: str) -> sa.ColumnElement[bool]:
+    return SESSIONS_OF[FeedScope(kind)]()
 
 
 def _in_window(start: Any, status: Any) -> sa.ColumnElement[bool]:
@@ -297,7 +320,7 @@ def _raw(column: Any) -> Any:
 def _row_statements(kind: str) -> dict[str, sa.Select]:
     S, B, C = ReadingSession, Broadcast, FeedEventCache
     statements: dict[str, sa.Select] = {}
-    if kind != "station":
+    if rule_for(kind).holds_sessions:
         where = _session_where(kind)
         statements["sessions"] = (
             _session_joins(
@@ -330,7 +353,7 @@ def _row_statements(kind: str) -> dict[str, sa.Select]:
             .where(S.status == "delivered", *where)
             .order_by(session_material.c.session_id, ReadingMaterial.title, ReadingMaterial.author)
         )
-    if kind in {"organisation", "station"}:
+    if rule_for(kind).holds_broadcasts is not False:
         where = _broadcast_where()
         statements["broadcasts"] = (
             _broadcast_joins(
