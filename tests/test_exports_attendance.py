@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from readerapp.exports import operations
+from readerapp.exports import streaming
 from readerapp.exports.queries import (
     PARTICIPANT_COLUMNS,
     SESSION_COLUMNS,
@@ -44,7 +44,7 @@ def fx() -> Fixture:
 
 def export(filters: ExportFilters, fmt: str) -> bytes:
     out = io.BytesIO()
-    operations.write_export(filters, fmt, out)
+    streaming.write_export(filters, fmt, out)
     return out.getvalue()
 
 

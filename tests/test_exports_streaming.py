@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pytest
 import xlsxwriter  # noqa: F401  (imported before measuring, so its loading is not counted)
 
-from readerapp.exports import operations
+from readerapp.exports import streaming
 from readerapp.exports.queries import ExportFilters
 from readerapp.exports.synthetic import generate
 from readerapp.extensions import db
@@ -45,10 +45,10 @@ def peak_while_exporting(fmt: str) -> tuple[int, int]:
     filters = ExportFilters(
         TODAY - timedelta(days=400), TODAY + timedelta(days=30), per_participant=True
     )
-    rows = operations.total_rows(filters)
+    rows = streaming.total_rows(filters)
     tracemalloc.start()
     try:
-        operations.write_export(filters, fmt, Sink())
+        streaming.write_export(filters, fmt, Sink())
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -64,8 +64,8 @@ def empty_bench_data() -> None:
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_memory_stays_flat_with_ten_times_the_rows(fmt: str, monkeypatch) -> None:
     # Small chunks, so the smaller run is already more than one chunk long.
-    monkeypatch.setattr(operations, "SESSIONS_PER_CHUNK", 100)
-    monkeypatch.setattr(operations, "BATCH_ROWS", 200)
+    monkeypatch.setattr(streaming, "SESSIONS_PER_CHUNK", 100)
+    monkeypatch.setattr(streaming, "BATCH_ROWS", 200)
     generate(1, today=TODAY, groups=5)
     db.session.commit()
     small_rows, small_peak = peak_while_exporting(fmt)
@@ -79,7 +79,7 @@ def test_memory_stays_flat_with_ten_times_the_rows(fmt: str, monkeypatch) -> Non
 
 
 def test_xlsx_memory_stays_flat(monkeypatch) -> None:
-    monkeypatch.setattr(operations, "BATCH_ROWS", 200)
+    monkeypatch.setattr(streaming, "BATCH_ROWS", 200)
     generate(1, today=TODAY, groups=3)
     db.session.commit()
     small_rows, small_peak = peak_while_exporting("xlsx")
@@ -98,13 +98,13 @@ def test_chunked_and_parallel_csv_match_one_pass(monkeypatch) -> None:
     filters = ExportFilters(TODAY - timedelta(days=400), TODAY + timedelta(days=30))
 
     def csv_with(chunk: int, threads: int) -> bytes:
-        monkeypatch.setattr(operations, "SESSIONS_PER_CHUNK", chunk)
-        monkeypatch.setattr(operations, "EXPORT_THREADS", threads)
+        monkeypatch.setattr(streaming, "SESSIONS_PER_CHUNK", chunk)
+        monkeypatch.setattr(streaming, "EXPORT_THREADS", threads)
         out = io.BytesIO()
-        operations.write_export(filters, "csv", out)
+        streaming.write_export(filters, "csv", out)
         return out.getvalue()
 
     whole = csv_with(10**9, 1)
-    assert whole.count(b"\n") == operations.total_rows(filters) + 1
+    assert whole.count(b"\n") == streaming.total_rows(filters) + 1
     assert csv_with(37, 1) == whole
     assert csv_with(37, 2) == whole

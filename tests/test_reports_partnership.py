@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from readerapp.exports import operations
+from readerapp.exports.partnership_report import build_report, current_quarter, zone_today
 from readerapp.exports.queries import ReportScope
 from readerapp.extensions import db
 
@@ -29,7 +29,7 @@ def fx() -> Fixture:
 
 
 def test_one_partner_hand_counted(fx: Fixture) -> None:
-    report = operations.build_report(ReportScope(*Q1, organisation_id=fx.org1.id), "Northmoor")
+    report = build_report(ReportScope(*Q1, organisation_id=fx.org1.id), "Northmoor")
     assert (report.planned, report.delivered, report.cancelled) == (6, 4, 1)
     assert report.reasons == [(CANCEL_REASON, 1)]
     assert report.attendances == 5 + 4 + 6 + 3
@@ -51,7 +51,7 @@ def test_one_partner_hand_counted(fx: Fixture) -> None:
 
 
 def test_all_partners_and_local_quarter_edges(fx: Fixture) -> None:
-    report = operations.build_report(ReportScope(*Q1))
+    report = build_report(ReportScope(*Q1))
     # s7 and s9 (23:30 BST on 31 March) join; s10 (00:30 BST on 1 April) is next quarter.
     assert (report.planned, report.delivered, report.cancelled) == (8, 6, 1)
     assert report.attendances == 18 + 8 + 2
@@ -59,7 +59,7 @@ def test_all_partners_and_local_quarter_edges(fx: Fixture) -> None:
     assert report.texts[0] == ("The Happy Prince", "Oscar Wilde", 2)
     assert report.authors[0] == ("Oscar Wilde", 2)
     assert report.months[-1].month == "2026-03" and report.months[-1].delivered == 1
-    april = operations.build_report(ReportScope(date(2026, 4, 1), date(2026, 6, 30)))
+    april = build_report(ReportScope(date(2026, 4, 1), date(2026, 6, 30)))
     assert (april.planned, april.attendances) == (1, 7)
 
 
@@ -73,22 +73,31 @@ def test_radio_partner_broadcasts_and_reach(factory: Factory) -> None:
     )
     factory.broadcast(episode, air_dt=local(2026, 5, 1, 19, 0), status="aired")
     db.session.commit()
-    report = operations.build_report(ReportScope(*Q1, organisation_id=station.id), "Wave Radio")
+    report = build_report(ReportScope(*Q1, organisation_id=station.id), "Wave Radio")
     assert report.stations == [("Wave Radio", 120, 2)]
     assert ("Broadcasts aired: Wave Radio", 2) in report.summary_rows()
     assert ("Prisons reached: Wave Radio", 120) in report.summary_rows()
 
 
 def test_an_empty_period_has_no_numbers_to_divide() -> None:
-    report = operations.build_report(ReportScope(date(2030, 1, 1), date(2030, 3, 31)))
+    report = build_report(ReportScope(date(2030, 1, 1), date(2030, 3, 31)))
     assert report.planned == 0 and report.mean_group_size is None and report.retention is None
     assert report.months == []
 
 
 def test_current_quarter() -> None:
-    assert operations.current_quarter(date(2026, 11, 29)) == (date(2026, 10, 1), date(2026, 12, 31))
-    assert operations.current_quarter(date(2026, 2, 28)) == (date(2026, 1, 1), date(2026, 3, 31))
-    assert operations.current_quarter(date(2026, 6, 30)) == (date(2026, 4, 1), date(2026, 6, 30))
+    assert current_quarter(date(2026, 11, 29)) == (
+        date(2026, 10, 1),
+        date(2026, 12, 31),
+    )
+    assert current_quarter(date(2026, 2, 28)) == (
+        date(2026, 1, 1),
+        date(2026, 3, 31),
+    )
+    assert current_quarter(date(2026, 6, 30)) == (
+        date(2026, 4, 1),
+        date(2026, 6, 30),
+    )
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -143,7 +152,7 @@ def test_default_period_is_the_current_quarter(app: Flask, factory) -> None:
     admin = factory.user("admin")
     db.session.commit()
     html = signed_in(app, admin).get("/reports/partnership").get_data(as_text=True)
-    start, end = operations.current_quarter(operations.zone_today(exports_fixture.LONDON))
+    start, end = current_quarter(zone_today(exports_fixture.LONDON))
     assert f'value="{start.isoformat()}"' in html and f'value="{end.isoformat()}"' in html
 
 

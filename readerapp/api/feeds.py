@@ -11,12 +11,9 @@ from flask.views import MethodView
 from ..extensions import db
 from ..feeds.models import FeedToken
 from ..feeds.operations import create_token, feed_url, revoke_token, rotate_token, webcal_url
-from ..groups.models import ReadingGroup
-from ..organisations.models import Organisation
-from ..users.models import User
+from ..feeds.scopes import rule_for
 from .core import Blueprint, api_user, field_error, forbid, get_or_404, paginate_query
 from .schemas import (
-    FEED_TARGET_FIELD,
     FeedTokenCreatedSchema,
     FeedTokenInputSchema,
     FeedTokenQuerySchema,
@@ -58,11 +55,9 @@ class FeedTokens(MethodView):
     @blp.response(201, FeedTokenCreatedSchema)
     def post(self, values: dict[str, Any]) -> dict[str, Any]:
         """Create a feed token; the answer holds its secret and addresses, shown only once."""
-        target_model = {"group_id": ReadingGroup, "user_id": User}.get(
-            FEED_TARGET_FIELD[values["scope"]], Organisation
-        )
-        field = FEED_TARGET_FIELD[values["scope"]]
-        target = db.session.get(target_model, values[field])
+        rule = rule_for(values["scope"])
+        field = rule.target_column
+        target = db.session.get(rule.target_model, values[field])
         if target is None:
             field_error(422, field, "Nothing with this id.")
         token, secret = create_token(

@@ -20,7 +20,8 @@ from marshmallow import fields, validate
 
 from ..access import sees_participants
 from ..attendance.models import Attendance
-from ..feeds.models import FEED_SCOPES
+from ..feeds.scopes import FEED_SCOPES, TARGET_COLUMNS
+from ..feeds.scopes import SCOPES as FEED_SCOPE_RULES
 from ..groups.models import GROUP_STATUSES
 from ..organisations.models import ORGANISATION_KINDS, PARTNERSHIP_ROLES, SETTING_TYPES
 from ..radio.models import BROADCAST_STATUSES
@@ -689,12 +690,7 @@ class BroadcastUpdateSchema(Schema):
             raise ma.ValidationError("Enter a date between 2000 and 2100.", "air_dt")
 
 
-FEED_TARGET_FIELD = {
-    "organisation": "organisation_id",
-    "station": "organisation_id",
-    "group": "group_id",
-    "leader": "user_id",
-}
+FEED_TARGET_FIELD = {rule.scope.value: rule.target_column for rule in FEED_SCOPE_RULES.values()}
 
 
 class FeedTokenInputSchema(Schema):
@@ -707,7 +703,7 @@ class FeedTokenInputSchema(Schema):
     @ma.validates_schema
     def _one_target(self, data: dict[str, Any], **kwargs: Any) -> None:
         wanted = FEED_TARGET_FIELD[data["scope"]]
-        given = [k for k in ("organisation_id", "group_id", "user_id") if k in data]
+        given = [k for k in TARGET_COLUMNS if k in data]
         if given != [wanted]:
             raise ma.ValidationError(f"A {data.get('scope')} feed needs {wanted} only.", wanted)
 

@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..organisations.models import SETTING_TYPES
-from . import operations
-from .operations import record_participant_export
+from . import streaming
+from .streaming import record_participant_export
 
 export_cli = AppGroup("export", help="Export attendance for spreadsheets and reports.")
 bench_cli = AppGroup("bench", help="Synthetic data for benchmarks.")
@@ -33,7 +33,7 @@ def _day(ctx: click.Context, param: click.Parameter, value: str) -> date:
 @click.option("--group", help="Reading group name.")
 @click.option("--leader", help="Reader leader's email.")
 @click.option("--per-participant", is_flag=True, help="One row per participant attendance.")
-@click.option("--format", "fmt", type=click.Choice(operations.FORMATS), default="csv")
+@click.option("--format", "fmt", type=click.Choice(streaming.FORMATS), default="csv")
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def export_attendance(
@@ -50,21 +50,21 @@ def export_attendance(
 ) -> None:
     """Write attendance between two local dates (inclusive) to a file."""
     try:
-        filters = operations.resolve_names(
+        filters = streaming.resolve_names(
             date_from, date_to, organisation, setting, group, leader, per_participant
         )
-    except operations.ExportError as exc:
+    except streaming.ExportError as exc:
         raise click.UsageError(str(exc)) from exc
-    total = operations.total_rows(filters)
+    total = streaming.total_rows(filters)
     started = time.perf_counter()
     with open(output, "wb") as out:
         if quiet:
-            operations.write_export(filters, fmt, out)
+            streaming.write_export(filters, fmt, out)
         else:
             with click.progressbar(
                 length=total, label=f"Exporting {total} rows", file=sys.stderr
             ) as bar:
-                operations.write_export(filters, fmt, out, bar.update)
+                streaming.write_export(filters, fmt, out, bar.update)
     if filters.per_participant:
         record_participant_export(filters, fmt, "command line")
     db.session.commit()

@@ -122,7 +122,7 @@ class ExportForm(PeriodForm):
 
 
 def default_period(today: date) -> dict[str, date]:
-    from .operations import current_quarter
+    from .partnership_report import current_quarter
 
     start, end = current_quarter(today)
     return {"date_from": start, "date_to": end}

@@ -1,4 +1,5 @@
-"""Export and report pages: load, check who may see what, delegate to operations, stream."""
+"""Export and report pages: load, check who may see what, delegate to the exports and the
+report, stream."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..access import roles_required, sees_participants
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..timeutil import local_zone
-from . import operations
+from . import partnership_report, streaming
 from .charts import Series, bar_chart
 from .forms import ExportForm, ReportForm, default_period
 
@@ -43,20 +44,20 @@ def _args_for(own: Organisation | None) -> MultiDict[str, str]:
         if asked and asked != str(own.id):
             abort(403)
         args["organisation"] = str(own.id)
-    today = operations.zone_today(local_zone())
+    today = partnership_report.zone_today(local_zone())
     for name, value in default_period(today).items():
         if name not in args:
             args[name] = value.isoformat()
     return args
 
 
-def _streamed(make_body: Callable[[operations.Source], Iterator[bytes]]) -> Iterator[bytes]:
+def _streamed(make_body: Callable[[streaming.Source], Iterator[bytes]]) -> Iterator[bytes]:
     """The body, read through a connection of its own while the server sends it.
 
     It needs no Flask context: servers (and test clients) may send the body from another
     context than the view's.
     """
-    source = operations.Source.current()
+    source = streaming.Source.current()
 
     def body() -> Iterator[bytes]:
         try:
@@ -68,7 +69,7 @@ def _streamed(make_body: Callable[[operations.Source], Iterator[bytes]]) -> Iter
 
 
 def _download(body: Iterator[bytes], fmt: str, name: str) -> Response:
-    response = Response(body, mimetype=operations.MEDIA_TYPES[fmt])
+    response = Response(body, mimetype=streaming.MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -103,17 +104,17 @@ def attendance() -> ResponseReturnValue:
     filters = form.filters()
     fmt = form.format.data
     if filters.per_participant:
-        operations.record_participant_export(filters, fmt, "web")
-    name = operations.filename(filters, fmt)
+        streaming.record_participant_export(filters, fmt, "web")
+    name = streaming.filename(filters, fmt)
     if fmt == "csv":
-        return _download(_streamed(lambda src: operations.csv_stream(filters, src)), fmt, name)
+        return _download(_streamed(lambda src: streaming.csv_stream(filters, src)), fmt, name)
     if fmt == "json":
-        return _download(_streamed(lambda src: operations.json_stream(filters, src)), fmt, name)
+        return _download(_streamed(lambda src: streaming.json_stream(filters, src)), fmt, name)
 
-    def xlsx(source: operations.Source) -> Iterator[bytes]:
+    def xlsx(source: streaming.Source) -> Iterator[bytes]:
         # XlsxWriter finishes the zip only at close: build it in a temporary file, then stream.
         with tempfile.TemporaryFile() as handle:
-            operations.write_xlsx(filters, handle, source)
+            streaming.write_xlsx(filters, handle, source)
             yield from _file_chunks(handle)
 
     return _download(_streamed(xlsx), fmt, name)
@@ -140,7 +141,7 @@ def report() -> ResponseReturnValue:
     form = _report_form(own)
     if not form.validate():
         return render_template("exports/report.html", form=form, report=None), 400
-    result = operations.build_report(form.scope(), _organisation_name(form))
+    result = partnership_report.build_report(form.scope(), _organisation_name(form))
     labels = [m.label for m in result.months]
     charts = None
     if result.has_sessions:
@@ -176,14 +177,14 @@ def _report_download(fmt: str) -> ResponseReturnValue:
     form = _report_form(own)
     if not form.validate():
         return render_template("exports/report.html", form=form, report=None), 400
-    result = operations.build_report(form.scope(), _organisation_name(form))
+    result = partnership_report.build_report(form.scope(), _organisation_name(form))
     scope = result.scope
     name = f"partnership-report-{scope.date_from.isoformat()}-to-{scope.date_to.isoformat()}.{fmt}"
     if fmt == "csv":
-        body = iter([operations.report_csv(result).encode()])
+        body = iter([partnership_report.report_csv(result).encode()])
     else:
         buffer = io.BytesIO()
-        operations.report_xlsx(result, buffer)
+        partnership_report.report_xlsx(result, buffer)
         body = iter([buffer.getvalue()])
     return _download(body, fmt, name)
 

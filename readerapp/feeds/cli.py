@@ -4,24 +4,21 @@
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..groups.models import ReadingGroup
-from ..organisations.models import Organisation
-from ..users.models import User
 from .operations import FeedError, create_token, feed_url, webcal_url
+from .scopes import FeedScope, rule_for
 
 feeds_cli = AppGroup("feeds", help="Partner calendar feeds.")
 
 
 @feeds_cli.command("create-token")
-@click.option("--organisation", help="A partner organisation's name: every group it partners.")
-@click.option("--group", help="A reading group's name.")
-@click.option("--leader", help="A reader leader's email: their own sessions.")
-@click.option("--station", help="A radio station's name: its broadcasts.")
+@click.option("--organisation", help=rule_for(FeedScope.ORGANISATION).option_help)
+@click.option("--group", help=rule_for(FeedScope.GROUP).option_help)
+@click.option("--leader", help=rule_for(FeedScope.LEADER).option_help)
+@click.option("--station", help=rule_for(FeedScope.STATION).option_help)
 @click.option("--label", help="A note saying who the address is for.")
 def create_token_command(
     organisation: str | None,
@@ -44,13 +41,7 @@ def create_token_command(
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of --organisation, --group, --leader, --station")
     scope, value = chosen.popitem()
-    if scope in {"organisation", "station"}:
-        target = db.session.scalar(sa.select(Organisation).where(Organisation.name == value))
-    elif scope == "group":
-        target = db.session.scalar(sa.select(ReadingGroup).where(ReadingGroup.name == value))
-    else:
-        email = User.normalise_email(value)
-        target = db.session.scalar(sa.select(User).where(User.email == email))
+    target = rule_for(scope).find_by_name(db.session, value)
     if target is None:
         raise click.ClickException(f"no {scope} called {value!r}")
     try:

@@ -5,21 +5,10 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from .models import FEED_SCOPES
+from .scopes import SCOPES
 
-SCOPE_LABELS = {
-    "organisation": "A partner organisation (every group it partners)",
-    "group": "One reading group",
-    "leader": "One reader leader's sessions",
-    "station": "A radio station's broadcasts",
-}
 # Which target field each scope reads.
-TARGET_FIELDS = {
-    "organisation": "organisation_id",
-    "group": "group_id",
-    "leader": "leader_id",
-    "station": "station_id",
-}
+TARGET_FIELDS = {rule.scope.value: rule.form_field for rule in SCOPES.values()}
 
 
 def _optional_int(value: object) -> int | None:
@@ -34,7 +23,7 @@ def _optional_int(value: object) -> int | None:
 class FeedTokenForm(FlaskForm):
     scope = SelectField(
         "What the feed shows",
-        choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in FEED_SCOPES],
+        choices=[SelectChoice(rule.scope.value, rule.label) for rule in SCOPES.values()],
         validators=[DataRequired()],
     )
     organisation_id = SelectField("Partner organisation", coerce=_optional_int)

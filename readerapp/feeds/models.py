@@ -10,8 +10,7 @@ from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..organisations.models import Organisation
 from ..users.models import User
-
-FEED_SCOPES = ("organisation", "group", "leader", "station")
+from .scopes import FEED_SCOPES, one_target_condition
 
 
 class FeedToken(TimestampMixin, db.Model):
@@ -20,17 +19,7 @@ class FeedToken(TimestampMixin, db.Model):
     __tablename__ = "feed_token"
     __table_args__ = (
         enum_check("scope", FEED_SCOPES, "scope"),
-        sa.CheckConstraint(
-            "(scope = 'organisation' AND organisation_id IS NOT NULL"
-            " AND group_id IS NULL AND user_id IS NULL)"
-            " OR (scope = 'station' AND organisation_id IS NOT NULL"
-            " AND group_id IS NULL AND user_id IS NULL)"
-            " OR (scope = 'group' AND group_id IS NOT NULL"
-            " AND organisation_id IS NULL AND user_id IS NULL)"
-            " OR (scope = 'leader' AND user_id IS NOT NULL"
-            " AND organisation_id IS NULL AND group_id IS NULL)",
-            name="one_target_for_scope",
-        ),
+        sa.CheckConstraint(one_target_condition(), name="one_target_for_scope"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,13 +17,12 @@ from sqlalchemy.orm import joinedload
 
 from ..config import SETTINGS
 from ..extensions import db
-from ..groups.models import ReadingGroup
-from ..organisations.models import Organisation
 from ..radio.models import Broadcast
 from ..sessions.models import ReadingSession
 from ..timeutil import utcnow
 from ..users.models import User
 from .models import FeedEventCache, FeedToken
+from .scopes import Target, UnknownScope, rule_for
 
 # secrets.token_urlsafe(32): 256 random bits, 43 URL-safe characters.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
@@ -53,23 +52,17 @@ def find_active_token(raw: str) -> FeedToken | None:
     )
 
 
-Target = Organisation | ReadingGroup | User
-
-
 def _target_kwargs(scope: str, target: Target) -> dict[str, int]:
-    if scope == "organisation" and isinstance(target, Organisation):
-        return {"organisation_id": target.id}
-    if scope == "station" and isinstance(target, Organisation):
-        if not target.is_station:
-            raise FeedError(f"{target.name} is not a radio station")
-        return {"organisation_id": target.id}
-    if scope == "group" and isinstance(target, ReadingGroup):
-        return {"group_id": target.id}
-    if scope == "leader" and isinstance(target, User):
-        if target.role != "reader_leader":
-            raise FeedError(f"{target.email} is not a reader leader")
-        return {"user_id": target.id}
-    raise FeedError(f"a {scope} feed needs a {scope} as its target")
+    try:
+        rule = rule_for(scope)
+    except UnknownScope as exc:
+        raise FeedError(str(exc)) from None
+    if not isinstance(target, rule.target_model):
+        raise FeedError(f"a {scope} feed needs a {scope} as its target")
+    refusal = rule.refuse(target)
+    if refusal:
+        raise FeedError(refusal)
+    return {rule.target_column: target.id}
 
 
 def create_token(

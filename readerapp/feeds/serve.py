@@ -20,7 +20,7 @@ from ..db import sqlite_read_only
 from ..extensions import db
 from ..security import token_accepted
 from ..timeutil import utcnow
-from .ical import CONTENT_TYPE, build_feed, feed_state, feed_window, scope_of
+from .ical import CONTENT_TYPE, render_feed
 from .operations import (
     find_active_token,
     prune_event_texts,
@@ -28,6 +28,7 @@ from .operations import (
     store_event_texts,
     unrecorded_last_modified,
 )
+from .queries import feed_rows, feed_state, feed_window, scope_of
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def serve_feed(raw_token: str) -> Response:
     if known and _not_modified(served_etag, served_last_modified, now):
         return _respond(None, served_etag, served_last_modified)
 
-    built = build_feed(scope, window)
+    built = render_feed(scope.calendar_name, window.years, feed_rows(scope, window))
     if known and built.etag == served_etag and not built.misses:
         return _respond(built.body, served_etag, served_last_modified)
 

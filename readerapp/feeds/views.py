@@ -29,6 +29,7 @@ from .operations import (
     target_name,
     webcal_url,
 )
+from .scopes import FeedScope, rule_for
 from .serve import serve_feed
 
 bp = Blueprint("feeds", __name__, template_folder="templates")
@@ -49,7 +50,7 @@ def _is_staff() -> bool:
 def _may_manage(token: FeedToken) -> bool:
     if _is_staff():
         return True
-    return token.scope == "leader" and token.user_id == current_user.id
+    return token.scope == FeedScope.LEADER and token.user_id == current_user.id
 
 
 def _form() -> FeedTokenForm:
@@ -89,7 +90,7 @@ def _form() -> FeedTokenForm:
 def _visible_tokens() -> list[FeedToken]:
     query = sa.select(FeedToken).where(FeedToken.revoked_at.is_(None))
     if not _is_staff():
-        query = query.where(FeedToken.scope == "leader", FeedToken.user_id == current_user.id)
+        query = query.where(FeedToken.scope == FeedScope.LEADER, FeedToken.user_id == current_user.id)
     return list(db.session.scalars(query.order_by(FeedToken.scope, FeedToken.id)))
 
 
@@ -140,10 +141,7 @@ def create() -> ResponseReturnValue:
         return _index(form, 400)
     scope = form.scope.data
     target_id = form[TARGET_FIELDS[scope]].data
-    model = {"organisation": Organisation, "station": Organisation, "group": ReadingGroup}.get(
-        scope, User
-    )
-    target = db.session.get(model, target_id)
+    target = db.session.get(rule_for(scope).target_model, target_id)
     if target is None:
         abort(400)
     try:
