@@ -90,7 +90,9 @@ def _form() -> FeedTokenForm:
 def _visible_tokens() -> list[FeedToken]:
     query = sa.select(FeedToken).where(FeedToken.revoked_at.is_(None))
     if not _is_staff():
-        query = query.where(FeedToken.scope == FeedScope.LEADER, FeedToken.user_id == current_user.id)
+        query = query.where(
+            FeedToken.scope == FeedScope.LEADER, FeedToken.user_id == current_user.id
+        )
     return list(db.session.scalars(query.order_by(FeedToken.scope, FeedToken.id)))
 
 
