@@ -1,15 +1,21 @@
-"""Real gunicorn serving the app (the production configuration, readerapp/gunicorn_conf.py) and
-a small cookie-keeping HTTP client that signs in through the real form."""
+"""Real processes for tests and benchmarks: gunicorn serving the app (the production
+configuration, readerapp/gunicorn_conf.py), a private PostgreSQL cluster, and a small
+cookie-keeping HTTP client that signs in through the real form."""
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import http.cookiejar
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -19,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -130,3 +137,79 @@ class Browser:
             "/sign-in", {"csrf_token": token, "email": email, "password": password}
         )
         assert answer.status == 302, f"sign-in: {answer.status} {answer.text[:300]}"
+
+
+class Cluster:
+    """initdb + pg_ctl as the ``postgres`` user, in a temporary directory, on a free port."""
+
+    def __init__(self) -> None:
+        self.bin = Path(PG_BIN[-1]).parent
+        self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+        self.dir = Path(tempfile.mkdtemp(prefix="readerapp-pg-"))
+        if os.geteuid() == 0:
+            account = pwd.getpwnam(self.user)
+            os.chown(self.dir, account.pw_uid, account.pw_gid)
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/readerapp"
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bin / tool), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", self.user, "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
+            "-c max_connections=60"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.dir / "log"),
+            "-w",
+            "start",
+        )
+
+    def create_database(self) -> None:
+        import psycopg
+
+        dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE readerapp")
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def pids(self) -> list[int]:
+        """The postmaster and every process it started (its backends and helpers)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                    children.append(int(entry.name))
+        return [postmaster, *children]
+
+    def signal_all(self, signum: int) -> None:
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    def remove(self) -> None:
+        try:
+            self.signal_all(signal.SIGCONT)
+            self.stop()
+        except (OSError, subprocess.SubprocessError, ValueError):
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
