@@ -24,3 +24,11 @@
 # SIGNIN_RATE_LIMIT = "10 per 5 minutes"
 # TOKEN_RATE_LIMIT = "30 per minute"
 # TRUSTED_PROXIES = 1                           # reverse proxies in front; 0 when none
+# Bounded database waits (seconds): past them a request answers 503 with Retry-After instead of
+# hanging. Raise DB_STATEMENT_TIMEOUT (or set 0 for no bound) in the environment of a long
+# one-off job such as a migration on a large database.
+# DB_CONNECT_TIMEOUT = 3                        # PostgreSQL connect; 2 or more
+# DB_POOL_TIMEOUT = 3.0                         # waiting for a free pooled connection
+# DB_STATEMENT_TIMEOUT = 5.0                    # PostgreSQL, one statement (server and client)
+# SQLITE_BUSY_TIMEOUT = 5.0                     # SQLite, waiting for another writer
+# DB_RETRY_AFTER_SECONDS = 10                   # the Retry-After of those 503 answers

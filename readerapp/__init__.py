@@ -10,6 +10,7 @@ from flask import Flask, request
 
 from . import config as settings
 from .db import include_object, render_item, sqlite_read_only
+from .dbguard import install_watchdog
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .security import register_security
 
@@ -64,6 +65,14 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     from .users import auth  # noqa: F401  (registers the user loader)
+
+    with app.app_context():
+        for engine in db.engines.values():
+            install_watchdog(
+                engine,
+                float(app.config["DB_STATEMENT_TIMEOUT"]),
+                ping_timeout=float(app.config["DB_CONNECT_TIMEOUT"]),
+            )
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .dbguard import engine_options
 from .timeutil import is_valid_zone
 
 
@@ -66,6 +67,16 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, so those
     # headers are never believed).
     "TRUSTED_PROXIES": (0, int),
+    # Bounded database waits, in seconds, so a database that is down, frozen or overloaded
+    # answers 503 within seconds instead of holding requests: connecting (PostgreSQL), waiting
+    # for a pooled connection, one statement (PostgreSQL; 0 turns the bound off, e.g. for a long
+    # migration), waiting for another writer's lock (SQLite).
+    "DB_CONNECT_TIMEOUT": (3, int),
+    "DB_POOL_TIMEOUT": (3.0, float),
+    "DB_STATEMENT_TIMEOUT": (5.0, float),
+    "SQLITE_BUSY_TIMEOUT": (5.0, float),
+    # What a 503 tells clients (Retry-After) when the database is unavailable.
+    "DB_RETRY_AFTER_SECONDS": (10, int),
 }
 
 # Flask's and its extensions' own settings may also be set in instance/config.py.
@@ -164,6 +175,20 @@ def _validate(config: dict[str, Any]) -> None:
         if not isinstance(config[key], int) or config[key] <= 0:
             raise ConfigError(f"{key}: must be a positive whole number")
     _validate_limits(config)
+    # libpq refuses a connect_timeout under 2 seconds (it would silently use 2).
+    if isinstance(config["DB_CONNECT_TIMEOUT"], bool) or not (
+        isinstance(config["DB_CONNECT_TIMEOUT"], int) and config["DB_CONNECT_TIMEOUT"] >= 2
+    ):
+        raise ConfigError("DB_CONNECT_TIMEOUT: must be a whole number of seconds, 2 or more")
+    for key, least in (
+        ("DB_POOL_TIMEOUT", 0.1),
+        ("DB_STATEMENT_TIMEOUT", 0),
+        ("SQLITE_BUSY_TIMEOUT", 0.1),
+        ("DB_RETRY_AFTER_SECONDS", 1),
+    ):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
+            raise ConfigError(f"{key}: must be a number of seconds, at least {least}")
     if not config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY: missing (set it in the environment or instance/config.py)")
 
@@ -218,7 +243,7 @@ def load(
     config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     config.setdefault("REMEMBER_COOKIE_SECURE", not development and not testing)
-    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config)
     config.setdefault("MAX_CONTENT_LENGTH", 8 * 1024 * 1024)
     if urlsplit(config["RATELIMIT_STORAGE_URI"]).scheme != "memory":
         # A Redis that stops answering must not hold requests until gunicorn kills the worker.

@@ -106,8 +106,6 @@ sqlite_read_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "sqlite_read_only", default=False
 )
 
-SQLITE_BUSY_TIMEOUT_MS = 60_000
-
 
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -119,7 +117,7 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    # The busy timeout is sqlite3's ``timeout`` (the SQLITE_BUSY_TIMEOUT setting, connect_args).
     # WAL persists in the file; asking again needs a lock that a busy database may not grant.
     if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         cursor.execute("PRAGMA journal_mode = WAL")

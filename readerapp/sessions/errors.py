@@ -6,6 +6,15 @@ problem+json. They never carry personal data beyond what the caller itself sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy.orm.exc import StaleDataError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class SessionError(ValueError):
     """Input that cannot be applied to a session. ``field`` names the input at fault, if any;
@@ -27,3 +36,19 @@ class VersionConflict(Exception):
         )
         self.expected = expected
         self.current = current
+
+
+def version_checked(operation: Callable[P, R]) -> Callable[P, R]:
+    """Raise VersionConflict, never StaleDataError, from an operation that takes an
+    ``expected_version``: a concurrent writer's UPDATE can surface in any flush the operation
+    causes, the autoflush before one of its queries as much as its final flush."""
+
+    @wraps(operation)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return operation(*args, **kwargs)
+        except StaleDataError as exc:
+            expected: Any = kwargs.get("expected_version")
+            raise VersionConflict(expected, None) from exc
+
+    return checked

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..attendance.operations import Headcounts, RegisterInput, clear_attendance, record_attendance
 from ..db import escape_like
@@ -20,7 +19,7 @@ from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..timeutil import local_to_utc, to_local, utcnow
 from ..users.models import User
-from .errors import SessionError, VersionConflict
+from .errors import SessionError, VersionConflict, version_checked
 from .models import MATERIAL_KINDS, ReadingMaterial, ReadingSession, session_material
 
 __all__ = [
@@ -81,11 +80,9 @@ def check_version(session: ReadingSession, expected_version: int | None) -> None
 
 
 def _flush(session: ReadingSession, expected_version: int | None) -> None:
-    # A concurrent writer between our read and this UPDATE shows up as a stale version.
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise VersionConflict(expected_version, None) from exc
+    # A concurrent writer between our read and this UPDATE shows up as a stale version, which
+    # @version_checked on the operation turns into VersionConflict.
+    db.session.flush()
 
 
 def _touch(session: ReadingSession) -> None:
@@ -161,6 +158,7 @@ def _check_leader(leader_id: int | None) -> None:
         raise SessionError("Choose a leader from the list.", "leader_id")
 
 
+@version_checked
 def log_session(
     session: ReadingSession,
     entry: SessionLog,
@@ -215,6 +213,7 @@ def log_session(
     return session
 
 
+@version_checked
 def cancel_session(
     session: ReadingSession,
     reason: str | None,
@@ -312,6 +311,7 @@ def add_session(
     return session
 
 
+@version_checked
 def reschedule_session(
     session: ReadingSession,
     day: date,
