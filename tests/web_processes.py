@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,12 @@ class Gunicorn:
             READERAPP_ENVIRONMENT="development",
             READERAPP_MAIL_HOST="",
             READERAPP_SIGNIN_RATE_LIMIT="1000 per minute",
+            # As in production: several workers share their limit counters in Redis (gunicorn
+            # refuses several workers counting alone), under a prefix of this run's own.
+            READERAPP_RATELIMIT_STORAGE_URI=os.environ.get(
+                "TEST_REDIS_URL", "redis://127.0.0.1:6379"
+            ),
+            READERAPP_RATELIMIT_KEY_PREFIX=f"readerapp-test-{uuid.uuid4().hex[:12]}",
             **{f"READERAPP_{k}": v for k, v in settings.items()},
         )
         self.log = log
