@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
 
 
 def configure_logging(app: Flask) -> None:
-    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
-    logging.getLogger("readerapp").setLevel(level)
-    app.logger.setLevel(level)
+    from .logs import configure_logging as configure
+
+    configure(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -59,6 +59,9 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # failed feed/API token attempts per client address (successful polls are not counted)
     "TOKEN_RATE_LIMIT": ("30 per minute", str),
     "LOG_LEVEL": ("INFO", str),
+    # text: Flask's plain lines; json: one JSON object per line (time, level, logger, message,
+    # request id, method, endpoint, status, duration), for a log collector.
+    "LOG_FORMAT": ("text", str),
 }
 
 # Flask's and its extensions' own settings may also be set in instance/config.py.
@@ -156,6 +159,8 @@ def _validate(config: dict[str, Any]) -> None:
     for key in ("SCHEDULE_HORIZON_DAYS", "FEED_WINDOW_BACK_DAYS", "RETENTION_MONTHS"):
         if not isinstance(config[key], int) or config[key] <= 0:
             raise ConfigError(f"{key}: must be a positive whole number")
+    if config["LOG_FORMAT"] not in {"text", "json"}:
+        raise ConfigError("LOG_FORMAT: must be one of text, json")
     if not config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY: missing (set it in the environment or instance/config.py)")
 
