@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.update(settings.load(Path(app.instance_path), config))
     configure_logging(app)
+    register_metrics(app)
     register_extensions(app)
     register_request_hooks(app)
     register_blueprints(app)
@@ -33,6 +34,13 @@ def configure_logging(app: Flask) -> None:
     from .logs import configure_logging as configure
 
     configure(app)
+
+
+def register_metrics(app: Flask) -> None:
+    # Before the extensions: its after-request hook must run last, to count the final status.
+    from .metrics import init_app
+
+    init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
