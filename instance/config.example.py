@@ -16,3 +16,8 @@
 
 # RETENTION_MONTHS = 24                         # display names removed after this long
 # SCHEDULE_HORIZON_DAYS = 183                   # sessions generated this far ahead
+
+# Logs and metrics (README, "Metrics and logs"). /metrics answers 404 until one of these is set.
+# LOG_FORMAT = "json"                           # text | json (one JSON object per line)
+# METRICS_TOKEN = "a-long-random-string"        # sent as "Authorization: Bearer ..."
+# METRICS_ALLOWED_ADDRESSES = ["10.0.0.0/24"]   # addresses or CIDRs allowed to scrape
