@@ -45,7 +45,7 @@ request_log = logging.getLogger("readerapp.request")
 
 def request_id_for(header: str | None) -> str:
     if header and _WELL_FORMED_ID.match(header):
-        return header.lower()
+        return header  # as the proxy logged it
     return uuid.uuid4().hex
 
 
