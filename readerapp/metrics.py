@@ -7,8 +7,9 @@
 - Database errors, counted by kind (the SQLAlchemy exception's class) on every engine.
 - From the database, at scrape time (one short query each, so every worker and every scrape
   agrees): outbox queue length and the age of its oldest queued message, the scheduler's
-  heartbeat age, and how long ago each scheduler job last ran. The scheduler writes those last
-  runs into ``scheduler_heartbeat`` as rows named ``job:<id>``, since it may run elsewhere.
+  heartbeat age, how long ago each fixed scheduler job last ran, and how far each is behind its
+  next due run. The scheduler writes those last runs into ``scheduler_heartbeat`` as rows named
+  ``job:<id>``, since it may run elsewhere; the due times are APScheduler's own job store.
   When the database cannot be read the scrape still answers, with ``readerapp_database_up 0``.
 
 Under gunicorn every worker has its own counters: prometheus-client's multiprocess mode keeps
@@ -53,6 +54,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Rows of scheduler_heartbeat: the active scheduler's beat, and one per fixed job's last run.
 ACTIVE_BEAT = "active"
 JOB_RUN_PREFIX = "job:"
+# APScheduler's job store: its table appears when a scheduler first starts.
+JOB_STORE = sa.table("apscheduler_jobs", sa.column("id"), sa.column("next_run_time"))
 # A scrape must answer quickly even when PostgreSQL is slow.
 SCRAPE_STATEMENT_TIMEOUT_MS = 2000
 
@@ -101,14 +104,17 @@ def multiprocess_dir() -> str | None:
 class DatabaseCollector(Collector):
     """Gauges read from the database at scrape time; a failure becomes ``database_up 0``."""
 
-    def __init__(self, engine: sa.Engine, heartbeat_stale_after: float) -> None:
+    def __init__(
+        self, engine: sa.Engine, heartbeat_stale_after: float, jobs: frozenset[str] = frozenset()
+    ) -> None:
         self.engine = engine
         self.heartbeat_stale_after = heartbeat_stale_after
+        self.jobs = jobs  # the fixed jobs whose lag behind their due time is reported
 
     def describe(self) -> Iterable[Any]:
         return []  # nothing to check at registration: the names are fixed
 
-    def read(self) -> tuple[int, float | None, list[tuple[str, float]]]:
+    def read(self) -> tuple[int, float | None, list[tuple[str, float]], dict[str, float]]:
         from .notifications.models import OutboxMessage, SchedulerHeartbeat
 
         with self.engine.connect() as conn:
@@ -128,16 +134,29 @@ class DatabaseCollector(Collector):
                     )
                 )
             ).all()
+            due = self._due_times(conn)
         oldest_age = max(0.0, now - oldest.timestamp()) if oldest is not None else None
         ages = [(name, max(0.0, now - beat_at.timestamp())) for name, beat_at in beats]
-        return int(queued), oldest_age, ages
+        overdue = {job: max(0.0, now - at) for job, at in due.items()}
+        return int(queued), oldest_age, ages, overdue
+
+    def _due_times(self, conn: sa.Connection) -> dict[str, float]:
+        """Each fixed job's next due time (Unix time) from APScheduler's job store, if any."""
+        if not self.jobs or not _job_store_exists(conn):
+            return {}
+        rows = conn.execute(
+            sa.select(JOB_STORE.c.id, JOB_STORE.c.next_run_time).where(
+                JOB_STORE.c.id.in_(sorted(self.jobs)), JOB_STORE.c.next_run_time.is_not(None)
+            )
+        ).all()
+        return {job: float(at) for job, at in rows}
 
     def collect(self) -> Iterator[Any]:
         up = GaugeMetricFamily(
             "readerapp_database_up", "1 if this scrape could read the database, else 0."
         )
         try:
-            queued, oldest_age, ages = self.read()
+            queued, oldest_age, ages, overdue = self.read()
         except Exception:  # any failure to read is reported, never raised: the scrape answers
             up.add_metric([], 0)
             yield up
@@ -173,9 +192,34 @@ class DatabaseCollector(Collector):
             if name.startswith(JOB_RUN_PREFIX):
                 jobs.add_metric([name.removeprefix(JOB_RUN_PREFIX)], age)
         yield jobs
+        lag = GaugeMetricFamily(
+            "readerapp_scheduler_job_lag_seconds",
+            "Seconds each scheduler job is past its due time without having run (0 when on time).",
+            labels=["job"],
+        )
+        for job, seconds in sorted(overdue.items()):
+            lag.add_metric([job], seconds)
+        yield lag
 
 
-def render(engine: sa.Engine) -> bytes:
+_job_store_seen: set[str] = set()
+
+
+def _job_store_exists(conn: sa.Connection) -> bool:
+    """Whether APScheduler's table exists (remembered once seen: it is never dropped)."""
+    key = conn.engine.url.render_as_string(hide_password=True)
+    if key not in _job_store_seen and sa.inspect(conn).has_table(JOB_STORE.name):
+        _job_store_seen.add(key)
+    return key in _job_store_seen
+
+
+def fixed_job_ids(app: Flask) -> frozenset[str]:
+    from .scheduler.runner import fixed_jobs
+
+    return frozenset(spec["id"] for spec in fixed_jobs(app))
+
+
+def render(engine: sa.Engine, jobs: frozenset[str] = frozenset()) -> bytes:
     from .health import HEARTBEAT_STALE_AFTER
 
     directory = multiprocess_dir()
@@ -185,7 +229,7 @@ def render(engine: sa.Engine) -> bytes:
     else:
         registry = REGISTRY
     from_database = CollectorRegistry(auto_describe=False)
-    from_database.register(DatabaseCollector(engine, HEARTBEAT_STALE_AFTER.total_seconds()))
+    from_database.register(DatabaseCollector(engine, HEARTBEAT_STALE_AFTER.total_seconds(), jobs))
     return generate_latest(registry) + generate_latest(from_database)
 
 
@@ -224,7 +268,8 @@ def metrics() -> Response:
         response = Response("401 Unauthorized\n", status=401, content_type="text/plain")
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    response = Response(render(db.engine), content_type=CONTENT_TYPE_LATEST)
+    jobs = current_app.extensions["readerapp.metrics.jobs"]
+    response = Response(render(db.engine, jobs), content_type=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -236,6 +281,7 @@ def init_app(app: Flask) -> None:
     """Count every request (register early: after-request hooks run last-registered first, so
     this one sees the final status) and serve /metrics."""
     WORKER_STARTED.set_to_current_time()
+    app.extensions["readerapp.metrics.jobs"] = fixed_job_ids(app)
     csrf.exempt(metrics)
     app.register_blueprint(bp)
 

@@ -411,7 +411,9 @@ def test_gunicorn_workers_counted_together_killed_gauges_gone_json_logs(server: 
 
 
 @pytest.mark.usefixtures("open_with_token")
-def test_the_scheduler_records_each_jobs_last_run(app: Flask, tmp_path: Path) -> None:
+def test_the_scheduler_records_each_jobs_last_run_and_a_late_job_shows_its_lag(
+    app: Flask, tmp_path: Path
+) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("READERAPP_")},
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -438,16 +440,39 @@ def test_the_scheduler_records_each_jobs_last_run(app: Flask, tmp_path: Path) ->
             return found
 
         wait_for(recorded, "the scheduler's record of a send-due run")
-    finally:
         scheduler.terminate()
-        scheduler.wait(timeout=30)
+        assert scheduler.wait(timeout=30) == 0
+
+        samples = scrape(app)
+        age = value(samples, "readerapp_scheduler_job_last_run_age_seconds", job="send-due")
+        assert age is not None and age < 60
+        assert (
+            value(samples, "readerapp_scheduler_job_last_run_age_seconds", job="heartbeat") is None
+        )
+        lags = {
+            labels["job"]: value(samples, "readerapp_scheduler_job_lag_seconds", **labels)
+            for labels in labelled(samples, "readerapp_scheduler_job_lag_seconds")
+        }
+        assert {"heartbeat", "send-due", "weekly-digest"} <= set(lags)
+        assert lags["weekly-digest"] == 0  # due next Monday
+        assert not any(job.startswith(("broadcast", "session")) for job in lags)
+
+        # Stopped, with send-due two minutes past its due time: its lag says so.
+        db.session.execute(
+            sa.text("UPDATE apscheduler_jobs SET next_run_time = :at WHERE id = 'send-due'"),
+            {"at": time.time() - 120},
+        )
+        db.session.commit()
+        lag = value(scrape(app), "readerapp_scheduler_job_lag_seconds", job="send-due")
+        assert lag is not None and 120 <= lag < 180
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+            scheduler.wait(timeout=10)
         db.session.rollback()
         if sa.inspect(db.engine).has_table("apscheduler_jobs"):
             db.session.execute(sa.text("DELETE FROM apscheduler_jobs"))
             db.session.commit()
-    samples = scrape(app)
-    assert value(samples, "readerapp_scheduler_job_last_run_age_seconds", job="send-due") < 60
-    assert value(samples, "readerapp_scheduler_job_last_run_age_seconds", job="heartbeat") is None
 
 
 def test_without_a_folder_gunicorn_uses_a_temporary_one_and_removes_it(
