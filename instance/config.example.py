@@ -32,3 +32,7 @@
 # DB_STATEMENT_TIMEOUT = 5.0                    # PostgreSQL, one statement (server and client)
 # SQLITE_BUSY_TIMEOUT = 5.0                     # SQLite, waiting for another writer
 # DB_RETRY_AFTER_SECONDS = 10                   # the Retry-After of those 503 answers
+# Logs and metrics (README, "Metrics and logs"). /metrics answers 404 until one of these is set.
+# LOG_FORMAT = "json"                           # text | json (one JSON object per line)
+# METRICS_TOKEN = "a-long-random-string"        # sent as "Authorization: Bearer ..."
+# METRICS_ALLOWED_ADDRESSES = ["10.0.0.0/24"]   # addresses or CIDRs allowed to scrape

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.update(settings.load(Path(app.instance_path), config))
     configure_logging(app)
+    register_metrics(app)
     register_extensions(app)
     register_request_hooks(app)
     register_blueprints(app)
@@ -45,9 +45,16 @@ def trust_proxies(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
-    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
-    logging.getLogger("readerapp").setLevel(level)
-    app.logger.setLevel(level)
+    from .logs import configure_logging as configure
+
+    configure(app)
+
+
+def register_metrics(app: Flask) -> None:
+    # Before the extensions: its after-request hook must run last, to count the final status.
+    from .metrics import init_app
+
+    init_app(app)
 
 
 def register_extensions(app: Flask) -> None:

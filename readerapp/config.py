@@ -7,6 +7,7 @@ An unknown setting or an invalid value stops the start with a message saying whi
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -28,6 +29,14 @@ def _bool(value: str) -> bool:
     if lowered in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _address_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+# Fewer characters than this is a guessable token for a bearer secret.
+METRICS_TOKEN_MIN_LENGTH = 16
 
 
 # name -> (default, parser for environment strings)
@@ -77,6 +86,14 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SQLITE_BUSY_TIMEOUT": (5.0, float),
     # What a 503 tells clients (Retry-After) when the database is unavailable.
     "DB_RETRY_AFTER_SECONDS": (10, int),
+    # text: Flask's plain lines; json: one JSON object per line (time, level, logger, message,
+    # request id, method, endpoint, status, duration), for a log collector.
+    "LOG_FORMAT": ("text", str),
+    # GET /metrics (Prometheus). Closed unless at least one is set; when both are, both apply.
+    # The token is sent as "Authorization: Bearer <token>"; addresses are IPs or CIDRs,
+    # comma-separated in the environment.
+    "METRICS_TOKEN": ("", str),
+    "METRICS_ALLOWED_ADDRESSES": ((), _address_list),
 }
 
 # Flask's and its extensions' own settings may also be set in instance/config.py.
@@ -189,6 +206,9 @@ def _validate(config: dict[str, Any]) -> None:
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
             raise ConfigError(f"{key}: must be a number of seconds, at least {least}")
+    if config["LOG_FORMAT"] not in {"text", "json"}:
+        raise ConfigError("LOG_FORMAT: must be one of text, json")
+    _validate_metrics(config)
     if not config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY: missing (set it in the environment or instance/config.py)")
 
@@ -215,6 +235,29 @@ def _validate_limits(config: dict[str, Any]) -> None:
     proxies = config["TRUSTED_PROXIES"]
     if not isinstance(proxies, int) or isinstance(proxies, bool) or proxies < 0:
         raise ConfigError("TRUSTED_PROXIES: must be a whole number, 0 when not behind a proxy")
+
+
+def _validate_metrics(config: dict[str, Any]) -> None:
+    token = config["METRICS_TOKEN"]
+    if not isinstance(token, str) or (token and len(token) < METRICS_TOKEN_MIN_LENGTH):
+        raise ConfigError(
+            f"METRICS_TOKEN: must be empty (no token) or at least {METRICS_TOKEN_MIN_LENGTH} "
+            "characters"
+        )
+    addresses = config["METRICS_ALLOWED_ADDRESSES"]
+    if isinstance(addresses, str):
+        addresses = _address_list(addresses)
+    if not isinstance(addresses, (list, tuple)):
+        raise ConfigError("METRICS_ALLOWED_ADDRESSES: must be a list of addresses or CIDRs")
+    for entry in addresses:
+        try:
+            ipaddress.ip_network(str(entry).strip(), strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"METRICS_ALLOWED_ADDRESSES: {entry!r} is not an IP address or CIDR "
+                "(e.g. 10.0.0.5 or 10.0.0.0/24)"
+            ) from None
+    config["METRICS_ALLOWED_ADDRESSES"] = tuple(str(entry).strip() for entry in addresses)
 
 
 def load(

@@ -22,6 +22,7 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import STATE_STOPPED
@@ -205,6 +206,7 @@ def run(app: Flask) -> int:
         try:
             scheduler = build_scheduler(app)
             _scheduler = scheduler
+            scheduler.add_listener(_job_run_recorder(app), EVENT_JOB_EXECUTED)
             threading.Thread(
                 target=_start_up, args=(app, scheduler), name="scheduler-start-up", daemon=True
             ).start()
@@ -247,6 +249,43 @@ def _start_up(app: Flask, scheduler: BlockingScheduler) -> None:
         return
     scheduler.resume()
     log.info("scheduler %s: running", os.getpid())
+
+
+def _job_run_recorder(app: Flask) -> Any:
+    """Each fixed job's last successful run, as a ``job:<id>`` row of scheduler_heartbeat, for
+    /metrics (which may be served from another machine). Not the heartbeat job (the "active"
+    row is its record) nor the per-row jobs (one each, run once)."""
+    recorded = {spec["id"] for spec in fixed_jobs(app)} - {"heartbeat"}
+
+    def record(event: JobExecutionEvent) -> None:
+        if event.job_id in recorded:
+            record_job_run(app, event.job_id)
+
+    return record
+
+
+def record_job_run(app: Flask, job_id: str) -> None:
+    import socket
+
+    from ..notifications.models import SchedulerHeartbeat
+    from ..timeutil import utcnow
+
+    with app.app_context():
+        try:
+            name = f"job:{job_id}"
+            row = db.session.get(SchedulerHeartbeat, name)
+            if row is None:
+                row = SchedulerHeartbeat(name=name)
+                db.session.add(row)
+            row.beat_at = utcnow()
+            row.host = socket.gethostname()[:200]
+            row.pid = os.getpid()
+            db.session.commit()
+        except Exception:  # a missed record shows as lag; it must not disturb the scheduler
+            db.session.rollback()
+            log.warning("scheduler: could not record the run of %s", job_id)
+        finally:
+            db.session.remove()
 
 
 def _clear_heartbeat() -> None:
