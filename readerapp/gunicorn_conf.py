@@ -29,6 +29,9 @@ threads = int(os.environ.get("WEB_THREADS", "8"))
 timeout = 30
 graceful_timeout = 20
 accesslog = None
+# gunicorn's control socket lives at one path per user: several servers on one machine (a
+# blue/green switch, the tests) would fight over it, and nothing here uses it.
+control_socket_disable = True
 
 # prometheus-client picks its multiprocess mode when first imported, so the folder must be in the
 # environment before any worker loads the app. Our own folder is unique to this server, so two
