@@ -31,6 +31,7 @@ from readerapp.models import OutboxMessage, SchedulerHeartbeat
 from readerapp.scheduler.runner import record_job_run
 from readerapp.timeutil import utcnow
 
+from .web_processes import shared_limits_env
 from .world import SECRET_CODE, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,6 +276,7 @@ class Server:
             "READERAPP_METRICS_TOKEN": TOKEN,
             "READERAPP_LOG_FORMAT": "json",
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+            **shared_limits_env(),
             "WEB_CONCURRENCY": "2",
             "WEB_THREADS": "2",
             "BIND": f"127.0.0.1:{self.port}",

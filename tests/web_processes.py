@@ -36,6 +36,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def shared_limits_env() -> dict[str, str]:
+    """As in production, several workers share their limit counters in Redis (gunicorn refuses
+    several workers counting alone), here under a key prefix of this server's own."""
+    return {
+        "READERAPP_RATELIMIT_STORAGE_URI": os.environ.get(
+            "TEST_REDIS_URL", "redis://127.0.0.1:6379"
+        ),
+        "READERAPP_RATELIMIT_KEY_PREFIX": f"readerapp-test-{uuid.uuid4().hex[:12]}",
+    }
+
+
 class Gunicorn:
     """``gunicorn -c python:readerapp.gunicorn_conf wsgi:app`` on a free port."""
 
@@ -52,12 +63,7 @@ class Gunicorn:
             READERAPP_ENVIRONMENT="development",
             READERAPP_MAIL_HOST="",
             READERAPP_SIGNIN_RATE_LIMIT="1000 per minute",
-            # As in production: several workers share their limit counters in Redis (gunicorn
-            # refuses several workers counting alone), under a prefix of this run's own.
-            READERAPP_RATELIMIT_STORAGE_URI=os.environ.get(
-                "TEST_REDIS_URL", "redis://127.0.0.1:6379"
-            ),
-            READERAPP_RATELIMIT_KEY_PREFIX=f"readerapp-test-{uuid.uuid4().hex[:12]}",
+            **shared_limits_env(),
             **{f"READERAPP_{k}": v for k, v in settings.items()},
         )
         self.log = log
