@@ -239,6 +239,30 @@ def test_an_interrupted_last_attempt_gives_up_instead_of_sending_again(
     assert smtp_server.received == []
 
 
+def test_the_outbox_page_shows_messages_being_sent_and_interrupted(
+    app: Flask,
+    client,
+    smtp_server: Inbox,  # type: ignore[no-untyped-def]
+) -> None:
+    w = build_world()
+    sending = _queued_id("test:1")
+    interrupted = _queued_id("test:2")
+    claim(sending, now=datetime.now(UTC))
+    claim(interrupted, now=datetime.now(UTC) - 2 * LEASE)
+    message_id = _row(sending).message_id
+    db.session.commit()
+    sign_in_as(client, w.admin)
+    page = client.get("/outbox/?status=sending")
+    assert page.status_code == 200
+    assert "Sending (2)" in page.text
+    assert ">Sending</span>" in page.text and ">Interrupted</span>" in page.text
+    assert "may arrive twice" in page.text
+    detail = client.get(f"/outbox/{sending}")
+    assert detail.status_code == 200 and message_id.strip("<>") in detail.text
+    assert "with the mail server now" in detail.text
+    assert "sent again shortly" in client.get(f"/outbox/{interrupted}").text
+
+
 def test_the_lease_must_be_a_positive_number_of_seconds(tmp_path: Path) -> None:
     base = {"TESTING": True, "SECRET_KEY": "x"}
     assert settings.load(tmp_path, base)["MAIL_LEASE_SECONDS"] == 300
