@@ -13,6 +13,7 @@
 # MAIL_USERNAME = ""
 # MAIL_PASSWORD = ""
 # MAIL_SENDER = "readerapp@example.org"
+# MAIL_LEASE_SECONDS = 300                     # a sender that dies mid-send is taken over after this long
 
 # RETENTION_MONTHS = 24                         # display names removed after this long
 # SCHEDULE_HORIZON_DAYS = 183                   # sessions generated this far ahead

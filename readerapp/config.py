@@ -56,6 +56,9 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "MAIL_USERNAME": ("", str),
     "MAIL_PASSWORD": ("", str),
     "MAIL_SENDER": ("readerapp@localhost", str),
+    # How long a sender's claim on a message lasts. Longer than an SMTP conversation takes: when
+    # it runs out the sender is taken for dead and the message is sent again (same Message-ID).
+    "MAIL_LEASE_SECONDS": (300, int),
     # The scheduler process (readerapp/scheduler): how often it beats, looks for web changes,
     # rebuilds its jobs from the database, sweeps for due work, and (as a standby) retries the lock.
     "SCHEDULER_HEARTBEAT_SECONDS": (10, int),
@@ -188,7 +191,12 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError("MAIL_TLS: must be one of none, starttls, ssl")
     if config["ENVIRONMENT"] not in {"development", "production", "testing"}:
         raise ConfigError("ENVIRONMENT: must be one of development, production, testing")
-    for key in ("SCHEDULE_HORIZON_DAYS", "FEED_WINDOW_BACK_DAYS", "RETENTION_MONTHS"):
+    for key in (
+        "SCHEDULE_HORIZON_DAYS",
+        "FEED_WINDOW_BACK_DAYS",
+        "RETENTION_MONTHS",
+        "MAIL_LEASE_SECONDS",
+    ):
         if not isinstance(config[key], int) or config[key] <= 0:
             raise ConfigError(f"{key}: must be a positive whole number")
     _validate_limits(config)

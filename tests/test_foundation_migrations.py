@@ -56,3 +56,50 @@ def test_every_revision_file_is_date_prefixed() -> None:
     files = [p.name for p in versions.glob("*.py")]
     assert files
     assert all(name[:8].isdigit() and name[8] == "_" for name in files), files
+
+
+def test_the_outbox_lease_migration_keeps_the_messages_already_queued(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from readerapp.models import OutboxMessage
+    from readerapp.notifications.outbox import claim
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO outbox_message (dedupe_key, kind, recipient, subject, body, "
+                    "status, attempts, created_at, updated_at) VALUES "
+                    "('a', 'test', 'a@example.org', 'A', 'a', 'queued', 2, "
+                    "'2026-11-01 10:00:00', '2026-11-01 10:00:00'), "
+                    "('b', 'test', 'b@example.org', 'B', 'b', 'sent', 1, "
+                    "'2026-11-01 10:00:00', '2026-11-01 10:00:00')"
+                )
+            )
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT dedupe_key, status, attempts, lease_until, message_id "
+                    "FROM outbox_message ORDER BY dedupe_key"
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            ("a", "queued", 2, None, None),
+            ("b", "sent", 1, None, None),
+        ]
+        queued_id = db.session.scalar(sa.select(OutboxMessage.id).filter_by(dedupe_key="a"))
+        held = claim(queued_id)  # the new state is allowed, and the old row gets a Message-ID
+        assert held is not None and held.attempt == 3
+        row = db.session.get(OutboxMessage, queued_id)
+        assert row.status == "sending" and row.message_id
+        db.session.rollback()
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE outbox_message SET status = 'lost'"))
+        db.session.remove()
+        db.engine.dispose()

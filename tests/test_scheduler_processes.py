@@ -1,7 +1,8 @@
 """Real scheduler processes against the test database: catch-up after downtime, a hot standby
-taking over from a killed active scheduler, and (on PostgreSQL) exactly-once effects with two
-schedulers and several gunicorn workers running at once. Executions are counted from the
-"claimed KIND:ID" line each job writes when it wins a claim."""
+taking over from a killed active scheduler (also mid-way through sending mail to a real SMTP
+server), and (on PostgreSQL) exactly-once effects with two schedulers and several gunicorn
+workers running at once. Executions are counted from the "claimed KIND:ID" line each job writes
+when it wins a claim."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,10 @@ from flask import Flask
 
 from readerapp.extensions import db
 from readerapp.models import Broadcast, OutboxMessage, SchedulerHeartbeat
+from readerapp.notifications.outbox import queue_message
 
 from .factories import Factory
+from .mail_support import SENDER, Inbox, mail_settings, smtp_server
 from .radio_support import shared_reading_series
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,3 +247,83 @@ def test_exactly_once_with_two_schedulers_and_several_web_workers(
     assert "claimed" not in (processes.logs / "gunicorn.log").read_text()
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 6
+
+
+class KillingInbox(Inbox):
+    """Accepts mail; on the first message, kills ``victim`` after recording the message and
+    before answering 250, so the sender dies between the acceptance and its "sent" record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.victim: subprocess.Popen[bytes] | None = None
+
+    def handle_message(self, message: Message) -> None:
+        super().handle_message(message)
+        victim, self.victim = self.victim, None
+        if victim is not None:
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(timeout=10)
+
+
+def test_mail_accepted_as_the_active_scheduler_dies_is_sent_again_with_the_same_message_id(
+    app: Flask, processes: Processes
+) -> None:
+    inbox = KillingInbox()
+    with smtp_server(inbox) as port:
+        processes.env.update(
+            READERAPP_MAIL_HOST="127.0.0.1",
+            READERAPP_MAIL_PORT=str(port),
+            READERAPP_MAIL_SENDER=SENDER,
+            READERAPP_MAIL_LEASE_SECONDS="3",
+        )
+        first = processes.scheduler("first")
+        wait_for(lambda: heartbeat_pid() == first.pid, "the first scheduler's heartbeat")
+        second = processes.scheduler("second")
+        wait_for(lambda: "standby" in (processes.logs / "second.log").read_text(), "a standby")
+
+        inbox.victim = first
+        with mail_settings(app, port):
+            for i in range(3):
+                queue_message(
+                    dedupe_key=f"test:{i}",
+                    kind="test",
+                    recipient=f"station{i}@radio.example",
+                    subject=f"Reminder {i}",
+                    body="Episode 1 airs on Tuesday at 20:00.",
+                )
+        db.session.commit()
+
+        def outbox() -> list[tuple[str, str | None, int, object]]:
+            return [
+                tuple(row)
+                for row in db.session.execute(
+                    sa.select(
+                        OutboxMessage.status,
+                        OutboxMessage.message_id,
+                        OutboxMessage.attempts,
+                        OutboxMessage.lease_until,
+                    ).order_by(OutboxMessage.id)
+                )
+            ]
+
+        wait_for(lambda: first.poll() is not None, "the first scheduler killed mid-send")
+        wait_for(lambda: heartbeat_pid() == second.pid, "the standby to take over")
+        wait_for(lambda: [r[0] for r in outbox()] == ["sent"] * 3, "every message sent")
+        time.sleep(3)  # a few more sweeps: nothing more may go out
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=20) == 0
+    db.session.rollback()
+
+    rows = outbox()
+    assert all(lease is None for *_, lease in rows)
+    received = Counter(m["Message-ID"] for m in inbox.received)
+    # Every message arrived, each with its recorded Message-ID; the one accepted as its sender
+    # died arrived twice, with the same Message-ID both times.
+    assert set(received) == {message_id for _, message_id, _, _ in rows}
+    assert sorted(received.values()) == [1, 1, 2]
+    [(repeated, _)] = [(mid, n) for mid, n in received.items() if n == 2]
+    assert {mid: attempts for _, mid, attempts, _ in rows}[repeated] == 2
+    # Each claim sent at most once: as many claims as messages received, none claimed twice.
+    mail_claims = {k: n for k, n in processes.claims().items() if k.startswith("mail:")}
+    assert all(n == 1 for n in mail_claims.values()), mail_claims
+    assert len(mail_claims) == len(inbox.received) == 4

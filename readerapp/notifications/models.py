@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import TimestampMixin, UTCDateTime, enum_check
 from ..extensions import db
 
-OUTBOX_STATUSES = ("queued", "sent", "held", "failed")
+OUTBOX_STATUSES = ("queued", "sending", "sent", "held", "failed")
 
 
 class OutboxMessage(TimestampMixin, db.Model):
@@ -23,11 +23,17 @@ class OutboxMessage(TimestampMixin, db.Model):
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
-    # queued: to send; sent: delivered over SMTP; held: no SMTP configured, read it in the app.
+    # queued: to send; sending: claimed by a sender until ``lease_until`` (if that passes, the
+    # sender died and the message is claimed again); sent: accepted by the SMTP server; held: no
+    # SMTP configured, read it in the app; failed: given up after MAX_ATTEMPTS.
     status: Mapped[str] = mapped_column(sa.String(10), default="queued", index=True)
+    # Claims so far; each claim increments it, so it also tells one claim from the next.
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The Message-ID header, fixed at the first claim: a repeat after a crash carries the same one.
+    message_id: Mapped[str | None] = mapped_column(sa.String(300))
 
 
 class SchedulerHeartbeat(db.Model):

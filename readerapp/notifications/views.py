@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from ..access import admins_only
 from ..extensions import db
+from ..timeutil import utcnow
 from .models import OUTBOX_STATUSES, OutboxMessage
 from .outbox import mail_configured
 
@@ -48,6 +49,7 @@ def outbox() -> ResponseReturnValue:
         counts=counts,
         statuses=OUTBOX_STATUSES,
         mail_configured=mail_configured(),
+        now=utcnow(),
     )
 
 
@@ -57,4 +59,4 @@ def message(message_id: int) -> ResponseReturnValue:
     found = db.session.get(OutboxMessage, message_id)
     if found is None:
         abort(404)
-    return render_template("notifications/message.html", message=found)
+    return render_template("notifications/message.html", message=found, now=utcnow())

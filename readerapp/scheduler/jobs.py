@@ -403,10 +403,12 @@ def send_due(now: datetime | None = None) -> SweepResult:
     """Everything due and not done yet: the catch-up after downtime, and a safety net.
 
     Reminders whose time has come (and whose event is still ahead), broadcasts that have
-    ended, then the outbox. Each piece is claimed on its own, so this may overlap freely with
-    the per-row jobs.
+    ended, then the outbox (including messages whose sender died mid-send and whose lease has
+    run out). Each piece is claimed on its own, so this may overlap freely with the per-row jobs.
     """
     with job_context():
+        # Mail leases run from the moment each message is claimed, not from the sweep's start.
+        mail_clock = now
         now = now or utcnow()
         result = SweepResult()
         reminder_ids = db.session.scalars(
@@ -435,7 +437,7 @@ def send_due(now: datetime | None = None) -> SweepResult:
         result.broadcast_reminders = sum(broadcast_reminder(i, now) for i in reminder_ids)
         result.aired = sum(mark_aired(i, now) for i in ended_ids)
         result.session_reminders = sum(session_reminder(i, now) for i in session_ids)
-        result.sent = deliver_queued(now=now).sent
+        result.sent = deliver_queued(now=mail_clock).sent
         return result
 
 
