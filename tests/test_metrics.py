@@ -28,7 +28,7 @@ from readerapp.extensions import db
 from readerapp.feeds.operations import create_token
 from readerapp.metrics import DatabaseCollector
 from readerapp.models import OutboxMessage, SchedulerHeartbeat
-from readerapp.scheduler.runner import record_job_run
+from readerapp.scheduler.housekeeping import record_job_run
 from readerapp.timeutil import utcnow
 
 from .web_processes import shared_limits_env

@@ -32,14 +32,14 @@ from ..radio.models import Broadcast, Episode
 from ..sessions.models import ReadingSession
 from ..timeutil import local_zone, to_local, utcnow
 from ..users.models import User
+from .timing import (
+    BROADCAST_REMINDER_BEFORE,
+    NUDGE_AFTER,
+    NUDGE_LOOKBACK,
+    SESSION_REMINDER_BEFORE,
+)
 
 log = logging.getLogger("readerapp.scheduler")
-
-BROADCAST_REMINDER_BEFORE = timedelta(hours=48)
-SESSION_REMINDER_BEFORE = timedelta(hours=24)
-NUDGE_AFTER = timedelta(hours=48)
-# Sessions older than this are not nudged about (a first start must not mail years of history).
-NUDGE_LOOKBACK = timedelta(days=30)
 
 _app: Flask | None = None
 
@@ -439,42 +439,6 @@ def send_due(now: datetime | None = None) -> SweepResult:
         result.session_reminders = sum(session_reminder(i, now) for i in session_ids)
         result.sent = deliver_queued(now=mail_clock).sent
         return result
-
-
-def heartbeat(now: datetime | None = None) -> None:
-    """Written every few seconds by the active scheduler; /healthz reads it."""
-    import os
-    import socket
-
-    from ..notifications.models import SchedulerHeartbeat
-    from . import runner
-
-    if runner.leadership_lost():
-        runner.lost_leadership()
-        return
-    with job_context():
-        beat = db.session.get(SchedulerHeartbeat, "active")
-        if beat is None:
-            beat = SchedulerHeartbeat(name="active")
-            db.session.add(beat)
-        beat.beat_at = now or utcnow()
-        beat.host = socket.gethostname()[:200]
-        beat.pid = os.getpid()
-        db.session.commit()
-
-
-def reconcile(now: datetime | None = None) -> None:
-    from . import reconcile as reconciliation
-
-    with job_context():
-        reconciliation.reconcile_jobs(now=now)
-
-
-def check_changes(now: datetime | None = None) -> None:
-    from . import reconcile as reconciliation
-
-    with job_context():
-        reconciliation.reconcile_if_changed(now=now)
 
 
 def outbox_counts() -> dict[str, int]:

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from apscheduler.triggers.date import DateTrigger
@@ -22,15 +21,17 @@ from ..extensions import db
 from ..radio.models import Broadcast
 from ..sessions.models import ReadingSession
 from ..timeutil import utcnow
-from .jobs import BROADCAST_REMINDER_BEFORE, SESSION_REMINDER_BEFORE
+from . import process
+from .timing import (
+    BROADCAST_REMINDER_BEFORE,
+    JOBS,
+    ROW_JOB_PREFIXES,
+    ROW_JOB_WINDOW,
+    SESSION_REMINDER_BEFORE,
+    UTC_ZONE,
+)
 
 log = logging.getLogger("readerapp.scheduler")
-
-JOBS = "readerapp.scheduler.jobs"
-UTC_ZONE = ZoneInfo("UTC")
-# Per-row jobs are planned this far ahead; the minute-by-minute reconciliation slides it on.
-WINDOW = timedelta(days=7)
-ROW_JOB_PREFIXES = ("broadcast-reminder:", "broadcast-aired:", "session-reminder:")
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Wanted:
 
 
 def wanted_jobs(now: datetime) -> list[Wanted]:
-    horizon = now + WINDOW
+    horizon = now + ROW_JOB_WINDOW
     wanted: list[Wanted] = []
     broadcasts = db.session.execute(
         sa.select(
@@ -86,9 +87,7 @@ class ReconcileResult:
 
 def reconcile_jobs(scheduler: Any = None, now: datetime | None = None) -> ReconcileResult:
     """Make the job store's per-row jobs match the database."""
-    from . import runner
-
-    scheduler = scheduler or runner.current_scheduler()
+    scheduler = scheduler or process.current_scheduler()
     now = now or utcnow()
     result = ReconcileResult()
     marker = change_marker()

@@ -32,45 +32,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from ..extensions import db
+from . import housekeeping, jobs, process, reconcile
 from .leader import Leadership, leadership_for
+from .process import request_stop
+from .timing import HOUR, HOUSEKEEPING, JOBS, UTC_ZONE
 
 log = logging.getLogger("readerapp.scheduler")
-
-JOBS = "readerapp.scheduler.jobs"
-UTC_ZONE = ZoneInfo("UTC")
-HOUR = 3600
-
-_scheduler: BlockingScheduler | None = None
-_leadership: Leadership | None = None
-_stopping = threading.Event()
-
-
-def current_scheduler() -> BlockingScheduler:
-    if _scheduler is None:
-        raise RuntimeError("the scheduler is not running in this process")
-    return _scheduler
-
-
-def leadership_lost() -> bool:
-    """True when this process ran as the active scheduler and its lock has gone."""
-    return _leadership is not None and not _leadership.still_held()
-
-
-def lost_leadership() -> None:
-    """The lock is gone (e.g. the database connection dropped): stop rather than risk two
-    active schedulers. A supervisor (``make run``) or the standby carries on."""
-    global _lost
-    log.error("scheduler: leadership lost; shutting down")
-    _lost = True
-    request_stop()
-
-
-def request_stop(*_: object) -> None:
-    _stopping.set()
-    scheduler = _scheduler
-    if scheduler is not None and scheduler.state != STATE_STOPPED:
-        # Not from inside the signal handler: shutdown waits for running jobs.
-        threading.Thread(target=scheduler.shutdown, name="scheduler-shutdown").start()
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
@@ -94,50 +61,50 @@ def fixed_jobs(app: Flask) -> list[dict[str, Any]]:
     return [
         dict(
             id="heartbeat",
-            func="heartbeat",
+            func=f"{HOUSEKEEPING}:heartbeat",
             trigger=every(config["SCHEDULER_HEARTBEAT_SECONDS"]),
             grace=30,
         ),
         dict(
             id="reconcile",
-            func="reconcile",
+            func=f"{HOUSEKEEPING}:reconcile",
             trigger=every(config["SCHEDULER_RECONCILE_SECONDS"]),
             grace=60,
         ),
         dict(
             id="check-changes",
-            func="check_changes",
+            func=f"{HOUSEKEEPING}:check_changes",
             trigger=every(config["SCHEDULER_CHANGE_POLL_SECONDS"]),
             grace=30,
         ),
         dict(
             id="send-due",
-            func="send_due",
+            func=f"{JOBS}:send_due",
             trigger=every(config["SCHEDULER_SWEEP_SECONDS"]),
             grace=HOUR,
         ),
         # Wall-clock jobs in the service's zone, away from the 01:00–03:00 DST changes.
         dict(
             id="extend-sessions",
-            func="extend_sessions",
+            func=f"{JOBS}:extend_sessions",
             trigger=CronTrigger(hour=4, minute=30, timezone=local),
             grace=12 * HOUR,
         ),
         dict(
             id="apply-retention",
-            func="apply_retention",
+            func=f"{JOBS}:apply_retention",
             trigger=CronTrigger(hour=4, minute=45, timezone=local),
             grace=12 * HOUR,
         ),
         dict(
             id="nudge-unlogged",
-            func="nudge_unlogged",
+            func=f"{JOBS}:nudge_unlogged",
             trigger=CronTrigger(hour=9, minute=0, timezone=local),
             grace=12 * HOUR,
         ),
         dict(
             id="weekly-digest",
-            func="weekly_digest",
+            func=f"{JOBS}:weekly_digest",
             trigger=CronTrigger(day_of_week="mon", hour=7, minute=0, timezone=local),
             grace=3 * 24 * HOUR,
         ),
@@ -148,7 +115,7 @@ def ensure_fixed_jobs(scheduler: BlockingScheduler, app: Flask) -> None:
     """Add the fixed jobs, keeping a stored job (and its missed run time) when unchanged."""
     for spec in fixed_jobs(app):
         existing = scheduler.get_job(spec["id"])
-        func = f"{JOBS}:{spec['func']}"
+        func = spec["func"]
         if (
             existing is not None
             and str(existing.trigger) == str(spec["trigger"])
@@ -171,7 +138,7 @@ def ensure_fixed_jobs(scheduler: BlockingScheduler, app: Flask) -> None:
 def wait_for_leadership(leadership: Leadership, poll_seconds: int) -> bool:
     """Block until this process holds the lock (True) or is asked to stop (False)."""
     announced = False
-    while not _stopping.is_set():
+    while not process.stopping.is_set():
         if leadership.try_acquire():
             log.info("scheduler %s: active (holding the %s)", os.getpid(), leadership.description)
             return True
@@ -183,17 +150,13 @@ def wait_for_leadership(leadership: Leadership, poll_seconds: int) -> bool:
                 poll_seconds,
             )
             announced = True
-        _stopping.wait(poll_seconds)
+        process.stopping.wait(poll_seconds)
     return False
 
 
 def run(app: Flask) -> int:
     """Run the scheduler process until SIGTERM/SIGINT. Returns the exit status."""
-    global _scheduler, _leadership, _lost
-    from . import jobs
-
-    _stopping.clear()
-    _lost = False
+    process.reset()
     jobs.bind_app(app)
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
@@ -202,10 +165,9 @@ def run(app: Flask) -> int:
         if not wait_for_leadership(leadership, app.config["SCHEDULER_STANDBY_POLL_SECONDS"]):
             leadership.release()
             return 0
-        _leadership = leadership
         try:
             scheduler = build_scheduler(app)
-            _scheduler = scheduler
+            process.attach(scheduler, leadership)
             scheduler.add_listener(_job_run_recorder(app), EVENT_JOB_EXECUTED)
             threading.Thread(
                 target=_start_up, args=(app, scheduler), name="scheduler-start-up", daemon=True
@@ -214,27 +176,21 @@ def run(app: Flask) -> int:
             # rebuilt from the database and the missed work is swept.
             scheduler.start(paused=True)
         finally:
-            _scheduler = None
-            _leadership = None
-            _clear_heartbeat()
+            process.attach(None, None)
+            housekeeping.clear_heartbeat()
             leadership.release()
             db.session.remove()
             db.engine.dispose()
     log.info("scheduler %s: stopped", os.getpid())
-    return 3 if _lost else 0
-
-
-_lost = False
+    return 3 if process.was_lost() else 0
 
 
 def _start_up(app: Flask, scheduler: BlockingScheduler) -> None:
-    from . import jobs, reconcile
-
-    while scheduler.state == STATE_STOPPED and not _stopping.is_set():
+    while scheduler.state == STATE_STOPPED and not process.stopping.is_set():
         time.sleep(0.05)
     try:
         with app.app_context():
-            jobs.heartbeat()
+            housekeeping.heartbeat()
             reconcile.reconcile_jobs(scheduler)
             swept = jobs.send_due()
             log.info("scheduler: start-up sweep %s", swept)
@@ -244,7 +200,7 @@ def _start_up(app: Flask, scheduler: BlockingScheduler) -> None:
         log.exception("scheduler: start-up failed")
         request_stop()
         return
-    if _stopping.is_set():
+    if process.stopping.is_set():
         request_stop()
         return
     scheduler.resume()
@@ -259,42 +215,6 @@ def _job_run_recorder(app: Flask) -> Any:
 
     def record(event: JobExecutionEvent) -> None:
         if event.job_id in recorded:
-            record_job_run(app, event.job_id)
+            housekeeping.record_job_run(app, event.job_id)
 
     return record
-
-
-def record_job_run(app: Flask, job_id: str) -> None:
-    import socket
-
-    from ..notifications.models import SchedulerHeartbeat
-    from ..timeutil import utcnow
-
-    with app.app_context():
-        try:
-            name = f"job:{job_id}"
-            row = db.session.get(SchedulerHeartbeat, name)
-            if row is None:
-                row = SchedulerHeartbeat(name=name)
-                db.session.add(row)
-            row.beat_at = utcnow()
-            row.host = socket.gethostname()[:200]
-            row.pid = os.getpid()
-            db.session.commit()
-        except Exception:  # a missed record shows as lag; it must not disturb the scheduler
-            db.session.rollback()
-            log.warning("scheduler: could not record the run of %s", job_id)
-        finally:
-            db.session.remove()
-
-
-def _clear_heartbeat() -> None:
-    from ..notifications.models import SchedulerHeartbeat
-
-    try:
-        beat = db.session.get(SchedulerHeartbeat, "active")
-        if beat is not None and beat.pid == os.getpid():
-            db.session.delete(beat)
-            db.session.commit()
-    except Exception:  # a dying database must not stop the lock from being released
-        db.session.rollback()
