@@ -174,3 +174,14 @@ def test_operations_validate_directly(factory: Factory) -> None:
             org, OrganisationData(name="Hilltop Care", kind="care_provider", prisons_reached=-1)
         )
     assert caught.value.field == "prisons_reached"
+
+
+def test_a_station_with_programmes_stays_a_station(factory: Factory) -> None:
+    station = factory.organisation(name="Wave Radio", kind="radio_station")
+    bare = factory.organisation(name="Quiet Radio", kind="radio_station")
+    factory.programme(station)
+    with pytest.raises(OrganisationError, match="has programmes, so it stays") as caught:
+        save_organisation(station, OrganisationData(name="Wave Radio", kind="nhs_trust"))
+    assert caught.value.field == "kind"
+    # A station without programmes may become something else.
+    assert save_organisation(bare, OrganisationData(name="Quiet", kind="library")).kind == "library"

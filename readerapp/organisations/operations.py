@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -51,11 +52,17 @@ def _text(value: str | None, limit: int, field: str, label: str) -> str | None:
     return value
 
 
-def _has_programmes(organisation: Organisation) -> bool:
-    from ..radio.models import Programme  # radio builds on organisations, not the reverse
+# Radio builds on organisations, not the reverse: it registers here what holds a station to its
+# kind (its programmes), so organisations never import radio.
+STATION_HOLDS: dict[str, Callable[[Organisation], bool]] = {}
 
-    found = sa.select(Programme.id).where(Programme.station_id == organisation.id).limit(1)
-    return db.session.scalar(found) is not None
+
+def _held_as_station(organisation: Organisation) -> str | None:
+    """What the station holds that needs it to stay a station (e.g. "programmes"), or None."""
+    for what, holds in STATION_HOLDS.items():
+        if holds(organisation):
+            return what
+    return None
 
 
 def save_organisation(organisation: Organisation | None, data: OrganisationData) -> Organisation:
@@ -76,9 +83,9 @@ def save_organisation(organisation: Organisation | None, data: OrganisationData)
         organisation is not None
         and organisation.kind == "radio_station"
         and data.kind != "radio_station"
-        and _has_programmes(organisation)
+        and (held := _held_as_station(organisation))
     ):
-        raise OrganisationError("this station has programmes, so it stays a radio station", "kind")
+        raise OrganisationError(f"this station has {held}, so it stays a radio station", "kind")
     contact_name = _text(data.contact_name, 200, "contact_name", "contact name")
     email = _text(data.contact_email, 254, "contact_email", "email")
     if email is not None:

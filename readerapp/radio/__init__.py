@@ -1,6 +1,22 @@
 """Prison radio: programmes, recorded episodes and their broadcasts on a station."""
 
+import sqlalchemy as sa
 from flask import Flask
+
+from ..extensions import db
+from ..organisations.models import Organisation
+from ..organisations.operations import STATION_HOLDS
+
+
+def _has_programmes(station: Organisation) -> bool:
+    from .models import Programme
+
+    found = sa.select(Programme.id).where(Programme.station_id == station.id).limit(1)
+    return db.session.scalar(found) is not None
+
+
+# A station that has programmes stays a radio station.
+STATION_HOLDS["programmes"] = _has_programmes
 
 
 def init_app(app: Flask) -> None:
