@@ -24,6 +24,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check readerapp tests bench migrations wsgi.py
 	$(BIN)/ruff format --check readerapp tests bench migrations wsgi.py
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix readerapp tests bench migrations wsgi.py
