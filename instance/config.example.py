@@ -16,3 +16,4 @@
 
 # RETENTION_MONTHS = 24                         # display names removed after this long
 # SCHEDULE_HORIZON_DAYS = 183                   # sessions generated this far ahead
+# API_MAX_BODY_BYTES = 1048576                # larger API request bodies answer 413

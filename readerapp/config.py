@@ -59,6 +59,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # failed feed/API token attempts per client address (successful polls are not counted)
     "TOKEN_RATE_LIMIT": ("30 per minute", str),
     "LOG_LEVEL": ("INFO", str),
+    # Largest request body the API reads (its bodies are small records); larger answers 413.
+    "API_MAX_BODY_BYTES": (1024 * 1024, int),
 }
 
 # Flask's and its extensions' own settings may also be set in instance/config.py.
@@ -153,7 +155,12 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError("MAIL_TLS: must be one of none, starttls, ssl")
     if config["ENVIRONMENT"] not in {"development", "production", "testing"}:
         raise ConfigError("ENVIRONMENT: must be one of development, production, testing")
-    for key in ("SCHEDULE_HORIZON_DAYS", "FEED_WINDOW_BACK_DAYS", "RETENTION_MONTHS"):
+    for key in (
+        "SCHEDULE_HORIZON_DAYS",
+        "FEED_WINDOW_BACK_DAYS",
+        "RETENTION_MONTHS",
+        "API_MAX_BODY_BYTES",
+    ):
         if not isinstance(config[key], int) or config[key] <= 0:
             raise ConfigError(f"{key}: must be a positive whole number")
     if not config.get("SECRET_KEY"):

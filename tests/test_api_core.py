@@ -147,6 +147,50 @@ def test_a_body_that_is_not_json_is_a_400_problem(client: FlaskClient, aw: ApiWo
     assert response.get_json()["errors"] == {"json": {"_schema": ["Invalid JSON body."]}}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000,
+        '{"a":' * 100_000,
+        "[" * 33 + "]" * 33,
+        '{"name": ' + "[" * 40 + "]" * 40 + "}",
+    ],
+    ids=["unclosed-lists", "unclosed-objects", "33-levels", "nested-in-a-field"],
+)
+def test_a_deeply_nested_body_is_a_400_problem(
+    client: FlaskClient, aw: ApiWorld, body: str
+) -> None:
+    before = db.session.scalar(sa.select(sa.func.count(ReadingGroup.id)))
+    response = client.post(
+        "/api/v1/groups", headers=aw.headers("admin"), data=body, content_type="application/json"
+    )
+    assert response.status_code == 400 and is_problem(response)
+    assert "nests more than 32 levels" in response.get_json()["detail"]
+    assert db.session.scalar(sa.select(sa.func.count(ReadingGroup.id))) == before
+
+
+def test_a_body_nested_a_few_levels_is_validated_as_usual(
+    client: FlaskClient, aw: ApiWorld
+) -> None:
+    body = json.dumps({"name": [[["x"]]]})
+    response = client.post(
+        "/api/v1/groups", headers=aw.headers("admin"), data=body, content_type="application/json"
+    )
+    assert response.status_code == 422 and is_problem(response)
+
+
+def test_an_oversized_body_is_a_413_problem_naming_the_limit(
+    app: Flask, client: FlaskClient, aw: ApiWorld
+) -> None:
+    limit = app.config["API_MAX_BODY_BYTES"]
+    body = json.dumps({"name": "x" * limit})
+    response = client.post(
+        "/api/v1/groups", headers=aw.headers("admin"), data=body, content_type="application/json"
+    )
+    assert response.status_code == 413 and is_problem(response)
+    assert f"{limit} bytes" in response.get_json()["detail"]
+
+
 def test_datetimes_need_an_offset(client: FlaskClient, aw: ApiWorld) -> None:
     url = f"/api/v1/sessions/{aw.ids['future_session']}"
     headers = aw.headers("admin", **{"If-Match": etag_of(client, url, aw.headers("admin"))})
