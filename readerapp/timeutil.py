@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app, has_app_context
@@ -26,8 +27,19 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 
-def is_valid_zone(name: str) -> bool:
-    return name in available_timezones()
+# Files in the zone database that are not zones of a place: "localtime" follows the host's
+# clock setting, "posixrules" and "Factory" are tooling artefacts.
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def known_zones() -> frozenset[str]:
+    """IANA zone names a person may choose (read once: the scan walks the zone database)."""
+    return frozenset(available_timezones() - NOT_ZONES)
+
+
+def is_valid_zone(name: object) -> bool:
+    return isinstance(name, str) and name in known_zones()
 
 
 def local_zone() -> ZoneInfo:
@@ -43,10 +55,12 @@ def to_local(value: datetime, tz: ZoneInfo | str | None = None) -> datetime:
 
 
 def local_to_utc(day: date, at: time, tz: ZoneInfo | str) -> datetime:
-    """A wall-clock time on a day in a zone, as UTC.
+    """A wall-clock time on a day in a zone, as UTC, never refusing: for range bounds (a day's
+    midnight) and for expanding group patterns, whose rule is documented in recurrence.py.
 
     Non-existent times (the skipped hour in spring) move forward by the gap, and ambiguous
-    ones (the repeated hour in autumn) take the first occurrence, as calendar apps do.
+    ones (the repeated hour in autumn) take the first occurrence. A time a person entered
+    goes through ``local_to_utc_exact`` instead, which refuses both.
     """
     if isinstance(tz, str):
         tz = zone(tz)
@@ -55,4 +69,70 @@ def local_to_utc(day: date, at: time, tz: ZoneInfo | str) -> datetime:
     # A wall time in the spring gap does not survive the round trip through UTC.
     if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         aware = (naive + timedelta(hours=1)).replace(tzinfo=tz)
+    return aware.astimezone(UTC)
+
+
+class LocalTimeError(ValueError):
+    """A wall-clock time that names no instant (the spring gap) or two (the autumn repeat)."""
+
+    def __init__(self, message: str, choices: tuple[tuple[int, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        # For a repeated time: (fold, label) per occurrence, e.g. (0, "01:30 BST (first)").
+        self.choices = choices
+
+
+class NonexistentTimeError(LocalTimeError):
+    """The clocks skip this time on this day."""
+
+
+class AmbiguousTimeError(LocalTimeError):
+    """The clocks pass this time twice on this day, and no occurrence was chosen."""
+
+
+def fold_choices(day: date, at: time, tz: ZoneInfo | str) -> tuple[tuple[int, str], ...]:
+    """The two occurrences of a repeated wall-clock time, labelled with their zone abbreviation;
+    empty when the time happens once (or not at all)."""
+    if isinstance(tz, str):
+        tz = zone(tz)
+    naive = datetime.combine(day, at.replace(fold=0))
+    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    # Repeated times have the larger offset first; equal offsets mean no change of clocks.
+    if not first.astimezone(UTC) < second.astimezone(UTC):
+        return ()
+    return (
+        (0, f"{naive:%H:%M} {first.tzname()} (first)"),
+        (1, f"{naive:%H:%M} {second.tzname()} (second)"),
+    )
+
+
+def local_to_utc_exact(
+    day: date, at: time, tz: ZoneInfo | str, fold: int | None = None
+) -> datetime:
+    """A wall-clock time a person chose, as UTC, refusing rather than guessing.
+
+    A time the clocks skip raises NonexistentTimeError; one they repeat raises
+    AmbiguousTimeError (with the two choices) unless ``fold`` says which: 0 the first
+    occurrence, 1 the second, as in ``datetime.fold``.
+    """
+    if isinstance(tz, str):
+        tz = zone(tz)
+    naive = datetime.combine(day, at.replace(fold=0))
+    aware = naive.replace(tzinfo=tz, fold=0)
+    shown = f"{naive:%H:%M} on {naive:%a %-d %b %Y}"
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        after = aware.astimezone(UTC).astimezone(tz)
+        raise NonexistentTimeError(
+            f"{shown} does not exist in {tz.key}: the clocks go forward then. "
+            f"Choose a time outside the skipped hour (e.g. {after:%H:%M})."
+        )
+    choices = fold_choices(day, at, tz)
+    if choices:
+        if fold not in (0, 1):
+            raise AmbiguousTimeError(
+                f"{shown} happens twice in {tz.key}: the clocks go back then. "
+                f"Choose {choices[0][1]} or {choices[1][1]}.",
+                choices,
+            )
+        aware = naive.replace(tzinfo=tz, fold=fold)
     return aware.astimezone(UTC)

@@ -200,6 +200,26 @@ def test_datetimes_need_an_offset(client: FlaskClient, aw: ApiWorld) -> None:
         assert "start_dt" in response.get_json()["errors"]["json"]
 
 
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "Mars/Olympus"])
+def test_a_zone_must_be_a_place_not_the_hosts_clock(
+    client: FlaskClient, aw: ApiWorld, name: str
+) -> None:
+    headers = aw.headers("manager")
+    air_dt = "2027-06-01T11:00:00+00:00"
+    body = {"episode_id": aw.ids["episode"], "air_dt": air_dt, "tz_name": name}
+    response = client.post("/api/v1/broadcasts", headers=headers, json=body)
+    assert response.status_code == 422 and is_problem(response)
+    assert "tz_name" in response.get_json()["errors"]["json"]
+    group = client.get(f"/api/v1/groups/{aw.ids['group']}", headers=headers)
+    response = client.patch(
+        f"/api/v1/groups/{aw.ids['group']}",
+        headers={**headers, "If-Match": group.headers["ETag"]},
+        json={"tz_name": name},
+    )
+    assert response.status_code == 422 and is_problem(response)
+    assert "tz_name" in response.get_json()["errors"]["json"]
+
+
 def test_a_rule_the_operation_refuses_is_a_422_on_its_field(
     client: FlaskClient, aw: ApiWorld
 ) -> None:

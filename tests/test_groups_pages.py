@@ -224,6 +224,8 @@ def test_monthly_builder_from_the_form(app: Flask, world: World, no_csrf: None) 
         ({"end": "count"}, "count", "Enter the number of sessions"),
         ({"end": "count", "count": "5000"}, "count", "between 1 and 1000"),
         ({"tz_name": "Europe/Atlantis"}, "tz_name", "not a time zone"),
+        ({"tz_name": "localtime"}, "tz_name", "not a time zone"),
+        ({"tz_name": "Factory"}, "tz_name", "not a time zone"),
         ({"excluded_dates": "2026-13-01"}, "excluded_dates", "line 1"),
         ({"capacity": "-1"}, "capacity", "between 1 and 10000"),
         ({"audience_notes": "a" * 2001}, "audience_notes", "longer than 2000"),

@@ -70,6 +70,9 @@ def test_create_refuses_an_overlap_inline_naming_both(
     assert bad.status_code == 400 and "error-summary" in bad.text
     zone = _post(client, url, {**data, "tz_name": "Mars/Olympus"})
     assert zone.status_code == 400
+    # It exists under /usr/share/zoneinfo, but follows the server's clock setting.
+    host_clock = _post(client, url, {**data, "tz_name": "localtime"})
+    assert host_clock.status_code == 400 and "such as Europe/London" in host_clock.text
     ok = _post(client, url, {**data, "air_time": "21:00", "repeat_of_id": "0"})
     assert ok.status_code == 302
     repeat = _post(

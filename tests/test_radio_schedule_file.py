@@ -161,6 +161,14 @@ ERRORS = {
         HEADER.replace('zone = "Europe/London"', 'zone = "Europe/Lundun"') + WEEKLY,
         "grid.toml: slots.sat.zone: unknown time zone",
     ),
+    "host-zone": (
+        HEADER.replace('zone = "Europe/London"', 'zone = "localtime"') + WEEKLY,
+        "grid.toml: slots.sat.zone: unknown time zone 'localtime'",
+    ),
+    "file-zone": (
+        'zone = "posixrules"\n' + HEADER + WEEKLY,
+        "grid.toml: zone: unknown time zone 'posixrules'",
+    ),
     "slot": (
         HEADER + WEEKLY.replace('"tue"', '"wed"'),
         "grid.toml: runs[0].slot: no slot named 'wed'",
