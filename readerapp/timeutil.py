@@ -72,6 +72,18 @@ def local_to_utc(day: date, at: time, tz: ZoneInfo | str) -> datetime:
     return aware.astimezone(UTC)
 
 
+def local_span(
+    start: datetime, end: datetime, tz: ZoneInfo | str | None = None, fmt: str = "%H:%M"
+) -> str:
+    """ "20:00–20:55" in the zone; when the clocks change in between, each end carries its own
+    abbreviation ("01:30 BST–01:25 GMT"), so an end is never shown as if before its start.
+    Both ends are converted separately from their instants (the duration is absolute)."""
+    first, last = to_local(start, tz), to_local(end, tz)
+    if first.utcoffset() == last.utcoffset():
+        return f"{first.strftime(fmt)}–{last:%H:%M}"
+    return f"{first.strftime(fmt)} {first.tzname()}–{last:%H:%M} {last.tzname()}"
+
+
 class LocalTimeError(ValueError):
     """A wall-clock time that names no instant (the spring gap) or two (the autumn repeat)."""
 
