@@ -84,6 +84,36 @@ def local_span(
     return f"{first.strftime(fmt)} {first.tzname()}–{last:%H:%M} {last.tzname()}"
 
 
+@cache
+def skipped_spans(name: str) -> tuple[tuple[datetime, datetime], ...]:
+    """The wall-clock spans [start, end) a zone's clocks skip in 2000–2100, as naive local
+    date-times (e.g. 01:00–02:00 on the last Sunday of March in London); read once a zone."""
+    tz = zone(name)
+    spans = []
+    step = timedelta(days=1)
+    instant = datetime(2000, 1, 1, tzinfo=UTC)
+    offset = instant.astimezone(tz).utcoffset()
+    while instant.year <= 2100:
+        following = instant + step
+        new = following.astimezone(tz).utcoffset()
+        if new != offset:
+            # Narrow down to the first second with the new offset.
+            low, high = 0, int(step.total_seconds())
+            while high - low > 1:
+                middle = (low + high) // 2
+                if (instant + timedelta(seconds=middle)).astimezone(tz).utcoffset() == offset:
+                    low = middle
+                else:
+                    high = middle
+            high = instant + timedelta(seconds=high)
+            if new is not None and offset is not None and new > offset:
+                start = (high + offset).replace(tzinfo=None)
+                spans.append((start, start + (new - offset)))
+            offset = new
+        instant = following
+    return tuple(spans)
+
+
 class LocalTimeError(ValueError):
     """A wall-clock time that names no instant (the spring gap) or two (the autumn repeat)."""
 

@@ -245,6 +245,24 @@ def test_bad_group_input_gives_inline_errors_400_and_writes_nothing(
     assert _group_count() == before
 
 
+def test_a_start_time_the_clocks_skip_is_refused_inline(
+    app: Flask, world: World, no_csrf: None
+) -> None:
+    before = _group_count()
+    form = _group_form(world, weekdays=["SU"], start_time="01:30")
+    response = client_for(app, world.manager).post("/groups/new", data=form)
+    assert response.status_code == 400
+    assert 'id="start_time-error"' in response.text
+    assert "01:30 does not exist in Europe/London on 28 Mar 2027" in response.text
+    assert _group_count() == before
+    # Excluding the days the clocks skip (here, a pattern ending before the next one) is fine.
+    ok = client_for(app, world.manager).post(
+        "/groups/new",
+        data={**form, "end": "last_date", "last_date": "2027-03-21"},
+    )
+    assert ok.status_code == 302, ok.text[:2000]
+
+
 def test_duplicate_name_is_an_inline_error(app: Flask, world: World, no_csrf: None) -> None:
     response = client_for(app, world.manager).post(
         "/groups/new", data=_group_form(world, name="willow readers")
