@@ -194,10 +194,19 @@ def test_an_oversized_body_is_a_413_problem_naming_the_limit(
 def test_datetimes_need_an_offset(client: FlaskClient, aw: ApiWorld) -> None:
     url = f"/api/v1/sessions/{aw.ids['future_session']}"
     headers = aw.headers("admin", **{"If-Match": etag_of(client, url, aw.headers("admin"))})
-    for naive in ("2026-12-30T10:00:00", "2026-12-30"):
+    for naive in ("2026-12-30T10:00:00", "2026-12-30", "2027-10-31T01:30:00"):
         response = client.patch(url, headers=headers, json={"start_dt": naive})
         assert response.status_code == 422, naive
-        assert "start_dt" in response.get_json()["errors"]["json"]
+        assert response.get_json()["errors"]["json"]["start_dt"] == [
+            "Give the date and time with its offset, e.g. 2026-03-03T10:30:00+00:00: "
+            "without one the instant is not known."
+        ]
+    body = {"episode_id": aw.ids["episode"], "air_dt": "2027-10-31T01:30:00"}
+    response = client.post("/api/v1/broadcasts", headers=aw.headers("manager"), json=body)
+    assert (
+        response.status_code == 422
+        and "offset" in response.get_json()["errors"]["json"]["air_dt"][0]
+    )
 
 
 @pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "Mars/Olympus"])
