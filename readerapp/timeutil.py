@@ -75,9 +75,9 @@ def local_to_utc(day: date, at: time, tz: ZoneInfo | str) -> datetime:
 def local_span(
     start: datetime, end: datetime, tz: ZoneInfo | str | None = None, fmt: str = "%H:%M"
 ) -> str:
-    """ "20:00–20:55" in the zone; when the clocks change in between, each end carries its own
-    abbreviation ("01:30 BST–01:25 GMT"), so an end is never shown as if before its start.
-    Both ends are converted separately from their instants (the duration is absolute)."""
+    """Start–end in the zone, "20:00–20:55"; when the clocks change in between, each end
+    carries its own abbreviation ("01:30 BST–01:25 GMT"), so an end is never shown as if
+    before its start. Each end is converted from its own instant (the duration is absolute)."""
     first, last = to_local(start, tz), to_local(end, tz)
     if first.utcoffset() == last.utcoffset():
         return f"{first.strftime(fmt)}–{last:%H:%M}"
@@ -166,7 +166,7 @@ def local_to_utc_exact(
         after = aware.astimezone(UTC).astimezone(tz)
         raise NonexistentTimeError(
             f"{shown} does not exist in {tz.key}: the clocks go forward then. "
-            f"Choose a time outside the skipped hour (e.g. {after:%H:%M})."
+            f"Choose a time the clocks do not skip (e.g. {after:%H:%M})."
         )
     choices = fold_choices(day, at, tz)
     if choices:
