@@ -202,20 +202,20 @@ def _default_description(error: HTTPException) -> str | None:
 
 
 def _nested_deeper_than(value: Any, limit: int) -> bool:
-    """Whether lists and objects nest more than ``limit`` levels (walked without recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children = list(item.values())
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
+    """Whether decoded JSON nests lists and objects more than ``limit`` levels, walked level
+    by level without recursion. (The decoder makes exact dicts and lists: ``type`` is enough,
+    and much faster than isinstance on a long flat list.)"""
+    level = [value] if type(value) in (dict, list) else []
+    for _ in range(limit):
+        below = []
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                if type(child) in (dict, list):
+                    below.append(child)
+        if not below:
+            return False
+        level = below
+    return True
 
 
 class JsonBodyParser(FlaskParser):
