@@ -37,3 +37,4 @@
 # LOG_FORMAT = "json"                           # text | json (one JSON object per line)
 # METRICS_TOKEN = "a-long-random-string"        # sent as "Authorization: Bearer ..."
 # METRICS_ALLOWED_ADDRESSES = ["10.0.0.0/24"]   # addresses or CIDRs allowed to scrape
+# API_MAX_BODY_BYTES = 1048576                # larger API request bodies answer 413

@@ -97,6 +97,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # comma-separated in the environment.
     "METRICS_TOKEN": ("", str),
     "METRICS_ALLOWED_ADDRESSES": ((), _address_list),
+    # Largest request body the API reads (its bodies are small records); larger answers 413.
+    "API_MAX_BODY_BYTES": (1024 * 1024, int),
 }
 
 # Flask's and its extensions' own settings may also be set in instance/config.py.
@@ -196,6 +198,7 @@ def _validate(config: dict[str, Any]) -> None:
         "FEED_WINDOW_BACK_DAYS",
         "RETENTION_MONTHS",
         "MAIL_LEASE_SECONDS",
+        "API_MAX_BODY_BYTES",
     ):
         if not isinstance(config[key], int) or config[key] <= 0:
             raise ConfigError(f"{key}: must be a positive whole number")

@@ -147,13 +147,86 @@ def test_a_body_that_is_not_json_is_a_400_problem(client: FlaskClient, aw: ApiWo
     assert response.get_json()["errors"] == {"json": {"_schema": ["Invalid JSON body."]}}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000,
+        '{"a":' * 100_000,
+        "[" * 33 + "]" * 33,
+        '{"name": ' + "[" * 40 + "]" * 40 + "}",
+    ],
+    ids=["unclosed-lists", "unclosed-objects", "33-levels", "nested-in-a-field"],
+)
+def test_a_deeply_nested_body_is_a_400_problem(
+    client: FlaskClient, aw: ApiWorld, body: str
+) -> None:
+    before = db.session.scalar(sa.select(sa.func.count(ReadingGroup.id)))
+    response = client.post(
+        "/api/v1/groups", headers=aw.headers("admin"), data=body, content_type="application/json"
+    )
+    assert response.status_code == 400 and is_problem(response)
+    assert "nests more than 32 levels" in response.get_json()["detail"]
+    assert db.session.scalar(sa.select(sa.func.count(ReadingGroup.id))) == before
+
+
+def test_a_body_nested_a_few_levels_is_validated_as_usual(
+    client: FlaskClient, aw: ApiWorld
+) -> None:
+    body = json.dumps({"name": [[["x"]]]})
+    response = client.post(
+        "/api/v1/groups", headers=aw.headers("admin"), data=body, content_type="application/json"
+    )
+    assert response.status_code == 422 and is_problem(response)
+
+
+def test_an_oversized_body_is_a_413_problem_naming_the_limit(
+    app: Flask, client: FlaskClient, aw: ApiWorld
+) -> None:
+    limit = app.config["API_MAX_BODY_BYTES"]
+    body = json.dumps({"name": "x" * limit})
+    response = client.post(
+        "/api/v1/groups", headers=aw.headers("admin"), data=body, content_type="application/json"
+    )
+    assert response.status_code == 413 and is_problem(response)
+    assert f"{limit} bytes" in response.get_json()["detail"]
+
+
 def test_datetimes_need_an_offset(client: FlaskClient, aw: ApiWorld) -> None:
     url = f"/api/v1/sessions/{aw.ids['future_session']}"
     headers = aw.headers("admin", **{"If-Match": etag_of(client, url, aw.headers("admin"))})
-    for naive in ("2026-12-30T10:00:00", "2026-12-30"):
+    for naive in ("2026-12-30T10:00:00", "2026-12-30", "2027-10-31T01:30:00"):
         response = client.patch(url, headers=headers, json={"start_dt": naive})
         assert response.status_code == 422, naive
-        assert "start_dt" in response.get_json()["errors"]["json"]
+        assert response.get_json()["errors"]["json"]["start_dt"] == [
+            "Give the date and time with its offset, e.g. 2026-03-03T10:30:00+00:00: "
+            "without one the instant is not known."
+        ]
+    body = {"episode_id": aw.ids["episode"], "air_dt": "2027-10-31T01:30:00"}
+    response = client.post("/api/v1/broadcasts", headers=aw.headers("manager"), json=body)
+    assert (
+        response.status_code == 422
+        and "offset" in response.get_json()["errors"]["json"]["air_dt"][0]
+    )
+
+
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "Mars/Olympus"])
+def test_a_zone_must_be_a_place_not_the_hosts_clock(
+    client: FlaskClient, aw: ApiWorld, name: str
+) -> None:
+    headers = aw.headers("manager")
+    air_dt = "2027-06-01T11:00:00+00:00"
+    body = {"episode_id": aw.ids["episode"], "air_dt": air_dt, "tz_name": name}
+    response = client.post("/api/v1/broadcasts", headers=headers, json=body)
+    assert response.status_code == 422 and is_problem(response)
+    assert "tz_name" in response.get_json()["errors"]["json"]
+    group = client.get(f"/api/v1/groups/{aw.ids['group']}", headers=headers)
+    response = client.patch(
+        f"/api/v1/groups/{aw.ids['group']}",
+        headers={**headers, "If-Match": group.headers["ETag"]},
+        json={"tz_name": name},
+    )
+    assert response.status_code == 422 and is_problem(response)
+    assert "tz_name" in response.get_json()["errors"]["json"]
 
 
 def test_a_rule_the_operation_refuses_is_a_422_on_its_field(

@@ -3,7 +3,7 @@ the API: who may make them, what they refuse, and that a refusal writes nothing.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 import sqlalchemy as sa
@@ -206,6 +206,30 @@ def test_a_one_off_session_keeps_its_local_time_and_survives_regeneration(
     headers = aw.headers("leader", **{"If-Match": etag_of(client, url, aw.headers("leader"))})
     moved = client.patch(url, headers=headers, json={"start_dt": "2027-07-02T09:30:00+00:00"})
     assert moved.status_code == 200
+
+
+def test_an_instant_in_the_repeated_hour_is_kept_as_sent(client: FlaskClient, aw: ApiWorld) -> None:
+    # 01:30 GMT on 31 October 2027 is the second 01:30 in London that night; the wall-clock
+    # round trip once turned it into the first (00:30 UTC).
+    for instant, expected in (
+        ("2027-10-31T01:30:00+00:00", datetime(2027, 10, 31, 1, 30, tzinfo=UTC)),
+        ("2027-10-31T01:30:00+01:00", datetime(2027, 10, 31, 0, 30, tzinfo=UTC)),
+    ):
+        response = client.post(
+            "/api/v1/sessions",
+            headers=aw.headers("leader"),
+            json={"group_id": aw.ids["group"], "start_dt": instant, "duration_minutes": 55},
+        )
+        assert response.status_code == 201, response.get_data(as_text=True)
+        session = db.session.get(ReadingSession, response.get_json()["id"])
+        assert session.start_dt == expected
+    broadcast = client.post(
+        "/api/v1/broadcasts",
+        headers=aw.headers("manager"),
+        json={"episode_id": aw.ids["episode"], "air_dt": "2027-10-31T01:30:00Z"},
+    )
+    assert broadcast.status_code == 201, broadcast.get_data(as_text=True)
+    assert broadcast.get_json()["air_dt"].startswith("2027-10-31T01:30:00")
 
 
 def test_one_off_sessions_refuse_a_taken_start_and_a_closed_groups_future(

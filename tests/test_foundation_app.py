@@ -75,6 +75,10 @@ def test_database_url_switches_to_postgresql_with_psycopg(tmp_path: Path) -> Non
     ("env", "instance_file", "message"),
     [
         ({"READERAPP_TIMEZONE": "Mars/Olympus"}, None, "unknown time zone"),
+        # Files in the zone database that follow the host's clock or are not places.
+        ({"READERAPP_TIMEZONE": "localtime"}, None, "unknown time zone"),
+        ({"READERAPP_TIMEZONE": "posixrules"}, None, "unknown time zone"),
+        ({}, "TIMEZONE = 'Factory'\n", "unknown time zone"),
         ({"READERAPP_COLOUR": "blue"}, None, "unknown setting 'COLOUR'"),
         ({"READERAPP_MAIL_PORT": "twenty-five"}, None, "READERAPP_MAIL_PORT"),
         ({"DATABASE_URL": "mysql://x/y"}, None, "unsupported database"),

@@ -224,6 +224,8 @@ def test_monthly_builder_from_the_form(app: Flask, world: World, no_csrf: None) 
         ({"end": "count"}, "count", "Enter the number of sessions"),
         ({"end": "count", "count": "5000"}, "count", "between 1 and 1000"),
         ({"tz_name": "Europe/Atlantis"}, "tz_name", "not a time zone"),
+        ({"tz_name": "localtime"}, "tz_name", "not a time zone"),
+        ({"tz_name": "Factory"}, "tz_name", "not a time zone"),
         ({"excluded_dates": "2026-13-01"}, "excluded_dates", "line 1"),
         ({"capacity": "-1"}, "capacity", "between 1 and 10000"),
         ({"audience_notes": "a" * 2001}, "audience_notes", "longer than 2000"),
@@ -241,6 +243,24 @@ def test_bad_group_input_gives_inline_errors_400_and_writes_nothing(
     assert f'id="{field}-error"' in response.text
     assert message in response.text, response.text[response.text.find("error-summary") :][:1500]
     assert _group_count() == before
+
+
+def test_a_start_time_the_clocks_skip_is_refused_inline(
+    app: Flask, world: World, no_csrf: None
+) -> None:
+    before = _group_count()
+    form = _group_form(world, weekdays=["SU"], start_time="01:30")
+    response = client_for(app, world.manager).post("/groups/new", data=form)
+    assert response.status_code == 400
+    assert 'id="start_time-error"' in response.text
+    assert "01:30 does not exist in Europe/London on 28 Mar 2027" in response.text
+    assert _group_count() == before
+    # Excluding the days the clocks skip (here, a pattern ending before the next one) is fine.
+    ok = client_for(app, world.manager).post(
+        "/groups/new",
+        data={**form, "end": "last_date", "last_date": "2027-03-21"},
+    )
+    assert ok.status_code == 302, ok.text[:2000]
 
 
 def test_duplicate_name_is_an_inline_error(app: Flask, world: World, no_csrf: None) -> None:

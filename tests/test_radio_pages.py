@@ -3,6 +3,7 @@ station's own partner_viewer reading (not changing) its schedule."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,6 +71,9 @@ def test_create_refuses_an_overlap_inline_naming_both(
     assert bad.status_code == 400 and "error-summary" in bad.text
     zone = _post(client, url, {**data, "tz_name": "Mars/Olympus"})
     assert zone.status_code == 400
+    # It exists under /usr/share/zoneinfo, but follows the server's clock setting.
+    host_clock = _post(client, url, {**data, "tz_name": "localtime"})
+    assert host_clock.status_code == 400 and "such as Europe/London" in host_clock.text
     ok = _post(client, url, {**data, "air_time": "21:00", "repeat_of_id": "0"})
     assert ok.status_code == 302
     repeat = _post(
@@ -239,3 +243,97 @@ def test_conflict_error_names_both_broadcasts(series: Series) -> None:
         at=datetime(2027, 1, 1, 20, 55).time(),
         tz_name="Europe/London",
     )
+
+
+# --- clock changes (Europe/London: 28 March and 31 October 2027) -----------------------------
+
+
+def _count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Broadcast))
+
+
+def test_a_time_the_clocks_skip_is_refused_not_moved(
+    factory: Factory, client: FlaskClient, series: Series, no_csrf: None
+) -> None:
+    _manager(factory, client)
+    url = f"/radio/stations/{series.station.id}/broadcasts/new"
+    data = {
+        "episode_id": str(series.episodes[0].id),
+        "air_date": "2027-03-28",
+        "air_time": "01:30",
+        "tz_name": "Europe/London",
+        "repeat_of_id": "0",
+    }
+    response = _post(client, url, data)
+    assert response.status_code == 400
+    assert 'id="air_time-error"' in response.text
+    assert "01:30 on Sun 28 Mar 2027 does not exist in Europe/London" in response.text
+    assert _count() == 0
+
+
+def test_a_time_the_clocks_repeat_asks_which_one(
+    factory: Factory, client: FlaskClient, series: Series, no_csrf: None
+) -> None:
+    _manager(factory, client)
+    url = f"/radio/stations/{series.station.id}/broadcasts/new"
+    data = {
+        "episode_id": str(series.episodes[0].id),
+        "air_date": "2027-10-31",
+        "air_time": "01:30",
+        "tz_name": "Europe/London",
+        "repeat_of_id": "0",
+    }
+    asked = _post(client, url, data)
+    assert asked.status_code == 400
+    assert 'id="fold-error"' in asked.text and "happens twice" in asked.text
+    assert "01:30 BST (first)" in asked.text and "01:30 GMT (second)" in asked.text
+    assert _count() == 0
+
+    second = _post(client, url, {**data, "fold": "1"})
+    assert second.status_code == 302
+    first = _post(client, url, {**data, "episode_id": str(series.episodes[1].id), "fold": "0"})
+    assert first.status_code == 302
+    airs = db.session.scalars(sa.select(Broadcast.air_dt).order_by(Broadcast.air_dt)).all()
+    # 01:30 BST is 00:30 UTC and 01:30 GMT is 01:30 UTC: 55 minutes each, no overlap.
+    assert airs == [
+        datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+        datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+    ]
+
+    # Moving keeps which 01:30 it is unless the form is told otherwise.
+    later = db.session.scalar(sa.select(Broadcast).where(Broadcast.air_dt == airs[1]))
+    move_url = f"/radio/broadcasts/{later.id}/move"
+    form = client.get(move_url)
+    assert "01:30 GMT (second)" in form.text
+    assert re.search(r'<input checked id="fold-1"[^>]*value="1"', form.text), form.text
+    data = {"air_date": "2027-10-31", "air_time": "01:30", "duration_minutes": "30", "fold": "1"}
+    assert _post(client, move_url, data).status_code == 302
+    db.session.refresh(later)
+    assert (later.air_dt, later.duration_minutes) == (airs[1], 30)
+
+
+@pytest.mark.parametrize(
+    ("air_dt", "shown"),
+    [
+        # 55 minutes from 01:30 BST ends at 01:25 GMT; from 00:30 GMT at 02:25 BST.
+        (datetime(2027, 10, 31, 0, 30, tzinfo=UTC), "01:30 BST–01:25 GMT"),
+        (datetime(2027, 3, 28, 0, 30, tzinfo=UTC), "00:30 GMT–02:25 BST"),
+    ],
+    ids=["autumn", "spring"],
+)
+def test_a_broadcast_across_a_clock_change_ends_after_it_starts(
+    factory: Factory, client: FlaskClient, series: Series, air_dt: datetime, shown: str
+) -> None:
+    local = to_local(air_dt, "Europe/London")
+    create_broadcast(
+        episode=series.episodes[0],
+        day=local.date(),
+        at=local.time(),
+        tz_name="Europe/London",
+        fold=local.fold,
+    )
+    _manager(factory, client)
+    week = client.get(f"/radio/stations/{series.station.id}/week?start={local.date()}")
+    assert week.status_code == 200
+    assert shown in week.text
+    assert "01:30–01:25" not in week.text

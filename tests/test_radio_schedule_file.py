@@ -161,6 +161,14 @@ ERRORS = {
         HEADER.replace('zone = "Europe/London"', 'zone = "Europe/Lundun"') + WEEKLY,
         "grid.toml: slots.sat.zone: unknown time zone",
     ),
+    "host-zone": (
+        HEADER.replace('zone = "Europe/London"', 'zone = "localtime"') + WEEKLY,
+        "grid.toml: slots.sat.zone: unknown time zone 'localtime'",
+    ),
+    "file-zone": (
+        'zone = "posixrules"\n' + HEADER + WEEKLY,
+        "grid.toml: zone: unknown time zone 'posixrules'",
+    ),
     "slot": (
         HEADER + WEEKLY.replace('"tue"', '"wed"'),
         "grid.toml: runs[0].slot: no slot named 'wed'",
@@ -186,6 +194,22 @@ ERRORS = {
         "grid.toml: station: no organisation is named",
     ),
     "unknown": ("colour = 'blue'\n" + HEADER + WEEKLY, "grid.toml: colour: unknown key"),
+    "year-1": (
+        HEADER + RUN.format(start="0001-01-02", every="{ weeks = 1 }"),
+        "grid.toml: runs[0].start (line 17): expected a date in 2000–2100, got 0001-01-02",
+    ),
+    "year-9999": (
+        HEADER + RUN.format(start="9999-12-28", every="{ weeks = 1 }"),
+        "grid.toml: runs[0].start (line 17): expected a date in 2000–2100, got 9999-12-28",
+    ),
+    "year-2101": (
+        HEADER + RUN.format(start="2100-12-20", every="{ weeks = 2 }"),
+        "grid.toml: runs[0].episodes (line 16): the run would air after 2100",
+    ),
+    "second-run-start": (
+        HEADER + WEEKLY + WEEKLY.replace('"r"', '"r2"').replace("2027-01-05", "1999-12-31"),
+        "grid.toml: runs[1].start (line 25): expected a date in 2000–2100",
+    ),
 }
 
 
@@ -197,6 +221,22 @@ def test_errors_name_the_file_and_the_key(
     db.session.commit()
     problems = _problems(_write(tmp_path, text))
     assert any(p.startswith(expected) for p in problems), problems
+    assert _broadcasts() == []
+
+
+@pytest.mark.parametrize("start", ["0001-01-02", "9999-12-28"])
+def test_the_command_refuses_a_year_out_of_range_with_a_message(
+    app: Flask, factory: Factory, tmp_path: Path, start: str
+) -> None:
+    shared_reading_series(factory)
+    db.session.commit()
+    path = _write(tmp_path, HEADER + RUN.format(start=start, every="{ weeks = 1 }"))
+    result = app.test_cli_runner().invoke(args=["schedules", "load", str(path), "--dry-run"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"grid.toml: runs[0].start (line 17): expected a date in 2000–2100, got {start}" in (
+        result.output
+    )
     assert _broadcasts() == []
 
 
@@ -276,13 +316,20 @@ def test_dst_weeks_keep_the_wall_clock_time_both_ways(factory: Factory, tmp_path
         ("2027-10-26", 19),
         ("2027-11-02", 20),
     ]
+    # A slot the clocks skip (28 March 2027 01:30) or repeat (31 October 2027 01:30) in London
+    # is refused, naming the broadcast and the slot's line, and nothing is written.
     early = HEADER.replace('"20:00"', '"01:30"').replace('"tuesday"', '"sunday"')
-    apply(_write(tmp_path, early + RUN.format(start="2027-03-21", every="{ weeks = 1 }")))
-    db.session.commit()
-    gap = [b for b in _broadcasts() if b.source_key.startswith("grid.toml#")]
-    # 28 March 2027 01:30 does not exist in London; it airs at 02:30 BST (01:30 UTC).
-    assert [to_local(b.air_dt, "Europe/London").strftime("%d %H:%M") for b in gap] == [
-        "21 01:30",
-        "28 02:30",
-        "04 01:30",
+    before = len(_broadcasts())
+    spring = _problems(
+        _write(tmp_path, early + RUN.format(start="2027-03-21", every="{ weeks = 1 }"))
+    )
+    assert spring == [
+        "grid.toml: runs[0].episodes (2): on Sun 28 Mar 2027 the clock change in Europe/London "
+        "skips 01:30: give slot 'tue' a time outside that hour (slots.tue.time, line 5)"
     ]
+    autumn = _problems(
+        _write(tmp_path, early + RUN.format(start="2027-10-24", every="{ weeks = 1 }"))
+    )
+    assert len(autumn) == 1 and "runs[0].episodes (2): on Sun 31 Oct 2027" in autumn[0]
+    assert "repeats 01:30" in autumn[0] and "line 5" in autumn[0]
+    assert len(_broadcasts()) == before

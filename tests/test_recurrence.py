@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,15 +11,17 @@ from readerapp.extensions import db
 from readerapp.groups.models import GroupExcludedDate, ReadingGroup
 from readerapp.groups.operations import generate_sessions
 from readerapp.groups.recurrence import (
+    ClockChangeError,
     Pattern,
     PatternError,
+    check_clock_changes,
     describe,
     normalise_rule,
     occurrences,
 )
 from readerapp.models import ReadingSession
 from readerapp.sessions.operations import cancel_session, reschedule_session
-from readerapp.timeutil import to_local
+from readerapp.timeutil import skipped_spans, to_local
 
 from .factories import Factory, aware
 
@@ -150,6 +152,70 @@ def test_other_zones_and_a_time_in_the_spring_gap() -> None:
     gap = occurrences(night, date(2026, 3, 29), date(2026, 3, 29))
     assert gap == [aware(2026, 3, 29, 1, 30)]
     assert to_local(gap[0], "Europe/London").time() == time(2, 30)
+
+
+def test_the_skipped_hours_of_a_zone() -> None:
+    london = skipped_spans("Europe/London")
+    assert (datetime(2027, 3, 28, 1, 0), datetime(2027, 3, 28, 2, 0)) in london
+    assert len(london) == 101  # one a year, 2000–2100
+    # Lord Howe Island skips half an hour; UTC never skips.
+    assert (datetime(2027, 10, 3, 2, 0), datetime(2027, 10, 3, 2, 30)) in skipped_spans(
+        "Australia/Lord_Howe"
+    )
+    assert skipped_spans("UTC") == ()
+
+
+def test_a_pattern_meeting_in_the_skipped_hour_is_refused_naming_the_days() -> None:
+    since = date(2026, 12, 1)
+    sunday_night = pattern("FREQ=WEEKLY;BYDAY=SU", first=since, start_time=time(1, 30))
+    with pytest.raises(ClockChangeError) as caught:
+        check_clock_changes(sunday_night, since)
+    message = str(caught.value)
+    assert message.startswith(
+        "01:30 does not exist in Europe/London on 28 Mar 2027, 26 Mar 2028, 25 Mar 2029 "
+        "and later years: the clocks go forward then."
+    )
+    # Ten Sundays stop before 28 March; twenty reach it, unless it is excluded.
+    check_clock_changes(
+        pattern("FREQ=WEEKLY;BYDAY=SU;COUNT=10", first=since, start_time=time(1, 30)), since
+    )
+    twenty = pattern("FREQ=WEEKLY;BYDAY=SU;COUNT=20", first=since, start_time=time(1, 30))
+    with pytest.raises(ClockChangeError, match=r"on 28 Mar 2027: .* exclude that date"):
+        check_clock_changes(twenty, since)
+    check_clock_changes(
+        Pattern(**{**twenty.__dict__, "excluded": frozenset({date(2027, 3, 28)})}), since
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "at"),
+    [
+        ("FREQ=WEEKLY;BYDAY=TU", time(1, 30)),  # never on the changing Sunday
+        ("FREQ=WEEKLY;BYDAY=SU", time(2, 0)),  # 02:00 is the first time that exists again
+        ("FREQ=WEEKLY;BYDAY=SU", time(0, 59)),
+        ("FREQ=DAILY", time(10, 30)),
+    ],
+)
+def test_patterns_clear_of_the_skipped_hour_are_kept(rule: str, at: time) -> None:
+    since = date(2026, 12, 1)
+    check_clock_changes(pattern(rule, first=since, start_time=at), since)
+
+
+def test_a_pattern_in_the_repeated_hour_keeps_its_first_wall_clock_slot() -> None:
+    # The documented rule: 01:30 on 31 October 2027 happens twice; the group meets at the first.
+    night = pattern(
+        "FREQ=WEEKLY;BYDAY=SU",
+        first=date(2027, 10, 24),
+        start_time=time(1, 30),
+        last_date=date(2027, 12, 31),
+    )
+    check_clock_changes(night, date(2027, 10, 1))
+    starts = occurrences(night, date(2027, 10, 24), date(2027, 11, 7))
+    assert [to_local(s, "Europe/London").strftime("%d %H:%M %Z") for s in starts] == [
+        "24 01:30 BST",
+        "31 01:30 BST",
+        "07 01:30 GMT",
+    ]
 
 
 def test_describe() -> None:

@@ -246,3 +246,71 @@ def test_the_group_page_links_to_it_for_editors_only(client: FlaskClient, world:
     html = response.get_data(as_text=True)
     assert "Add a one-off session" not in html
     assert "/sessions/new" not in html
+
+
+# --- clock changes (Europe/London: 28 March and 31 October 2027) -----------------------------
+
+
+def _post_one_off(client: FlaskClient, world: World, **fields: str):  # type: ignore[no-untyped-def]
+    group_id = _group_id(world)
+    token = _token(client, _url(group_id))
+    data = {
+        "csrf_token": token,
+        "duration_minutes": "55",
+        "leader_id": str(world.leader.id),
+        **fields,
+    }
+    db.session.rollback()
+    return client.post(_url(group_id), data=data)
+
+
+def test_a_start_the_clocks_skip_is_refused_not_moved(client: FlaskClient, world: World) -> None:
+    group_id = _group_id(world)
+    sign_in_as(client, world.leader)
+    before = _session_count(group_id)
+    response = _post_one_off(client, world, date="2027-03-28", start_time="01:30")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "does not exist in Europe/London" in _error(html, "start_time")
+    assert _session_count(group_id) == before
+
+
+def test_a_start_the_clocks_repeat_asks_which_and_keeps_the_answer(
+    client: FlaskClient, world: World
+) -> None:
+    group_id = _group_id(world)
+    sign_in_as(client, world.leader)
+    before = _session_count(group_id)
+    asked = _post_one_off(client, world, date="2027-10-31", start_time="01:30")
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 400
+    assert "happens twice" in _error(html, "fold")
+    assert "01:30 BST (first)" in html and "01:30 GMT (second)" in html
+    assert _session_count(group_id) == before
+
+    added = _post_one_off(client, world, date="2027-10-31", start_time="01:30", fold="1")
+    assert added.status_code == 302, added.get_data(as_text=True)[:2000]
+    session_id = int(added.headers["Location"].rsplit("/", 1)[1])
+    start = db.session.get(ReadingSession, session_id).start_dt
+    db.session.rollback()
+    # The second 01:30 is 01:30 UTC (GMT); the first would have been 00:30 UTC.
+    assert start == datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        ({"date": "2027-10-31", "start_time": "01:30", "fold": "0"}, "01:30 BST–01:25 GMT"),
+        ({"date": "2027-03-28", "start_time": "00:30"}, "00:30 GMT–02:25 BST"),
+    ],
+    ids=["autumn", "spring"],
+)
+def test_a_session_across_a_clock_change_ends_after_it_starts(
+    client: FlaskClient, world: World, fields: dict[str, str], shown: str
+) -> None:
+    sign_in_as(client, world.leader)
+    added = _post_one_off(client, world, **fields)
+    assert added.status_code == 302
+    page = client.get(added.headers["Location"]).get_data(as_text=True)
+    assert shown in page
+    assert "01:30–01:25" not in page

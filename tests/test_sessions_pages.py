@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -453,3 +453,35 @@ def test_csv_import_refuses_non_utf8(client: FlaskClient, world: World) -> None:
     )
     assert response.status_code == 400
     assert "UTF-8" in response.get_data(as_text=True)
+
+
+def test_reschedule_refuses_a_skipped_time_and_asks_about_a_repeated_one(
+    client: FlaskClient, world: World
+) -> None:
+    ids = _ids(world)
+    before = db.session.get(ReadingSession, ids["future"]).start_dt
+    db.session.rollback()
+    sign_in_as(client, world.leader)
+    url = f"/sessions/{ids['future']}/reschedule"
+    token, version = _token(client, url)
+    data = {"csrf_token": token, "version": version, "start_time": "01:30"}
+    data["duration_minutes"] = "55"
+
+    gap = client.post(url, data={**data, "date": "2027-03-28"})
+    assert gap.status_code == 400
+    assert "does not exist in Europe/London" in gap.get_data(as_text=True)
+    fold = client.post(url, data={**data, "date": "2027-10-31"})
+    html = fold.get_data(as_text=True)
+    assert fold.status_code == 400
+    assert 'id="fold-error"' in html and "01:30 GMT (second)" in html
+    s = db.session.get(ReadingSession, ids["future"])
+    assert (s.start_dt, s.sequence) == (before, 0)
+    db.session.rollback()
+
+    chosen = client.post(url, data={**data, "date": "2027-10-31", "fold": "0"})
+    assert chosen.status_code == 302
+    s = db.session.get(ReadingSession, ids["future"])
+    assert s.start_dt == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    db.session.rollback()
+    page = client.get(f"/sessions/{ids['future']}").get_data(as_text=True)
+    assert "01:30 BST–01:25 GMT" in page

@@ -36,6 +36,9 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 API_PREFIX = "/api/"
 # PostgreSQL's integer: ids and counts outside it can never match a row.
 MAX_INT = 2**31 - 1
+# No request body of this API nests more than a few levels; a deeper one is refused before it
+# can exhaust the stack of the decoder or of the validation that walks it.
+MAX_JSON_DEPTH = 32
 
 
 class ProblemSchema(ma.Schema):
@@ -66,6 +69,7 @@ DEFAULT_DETAIL = {
     405: "This method is not allowed on this URL.",
     409: "The request conflicts with the current state of the data.",
     412: "The resource changed since you read it: read it again and resend with its new ETag.",
+    413: "The request body is too large.",
     422: "Some fields are not valid; see 'errors'.",
     428: "This update needs an If-Match header with the ETag you last read.",
     500: "Something went wrong on our side. It has been logged.",
@@ -186,10 +190,54 @@ class ReaderApi(Api):
 
 def _default_description(error: HTTPException) -> str | None:
     """Werkzeug's generic descriptions talk about browsers; ours talk to API clients."""
+    if error.code == 413:
+        limit = request.max_content_length
+        return f"The request body is larger than the {limit} bytes allowed." if limit else None
     generic = type(error).description
     if error.description and error.description != generic:
         return error.description
     return None
+
+
+# --- Request bodies ------------------------------------------------------------------------------
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether decoded JSON nests lists and objects more than ``limit`` levels, walked level
+    by level without recursion. (The decoder makes exact dicts and lists: ``type`` is enough,
+    and much faster than isinstance on a long flat list.)"""
+    level = [value] if type(value) in (dict, list) else []
+    for _ in range(limit):
+        below = []
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                if type(child) in (dict, list):
+                    below.append(child)
+        if not below:
+            return False
+        level = below
+    return True
+
+
+class JsonBodyParser(FlaskParser):
+    """webargs' parser, refusing with a 400 a JSON body nested too deeply to decode or walk."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        from flask_smorest import abort
+
+        message = f"The JSON body nests more than {MAX_JSON_DEPTH} levels deep."
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError:
+            abort(400, message=message, errors={"json": {"_schema": [message]}})
+        if _nested_deeper_than(data, MAX_JSON_DEPTH):
+            abort(400, message=message, errors={"json": {"_schema": [message]}})
+        return data
+
+
+def limit_body() -> None:
+    """API bodies are small records: a smaller limit than the site's uploads (413 above it)."""
+    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
 
 
 # --- Pagination with page / per_page -------------------------------------------------------------
@@ -220,9 +268,11 @@ class Blueprint(SmorestBlueprint):
     """A resource blueprint: Bearer-authenticated, problem+json errors, page/per_page."""
 
     _page_parser = FlaskParser()
+    ARGUMENTS_PARSER = JsonBodyParser()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.before_request(limit_body)
         self.before_request(authenticate_request)
         self.after_request(_private)
         self.register_error_handler(IntegrityError, _integrity_error)

@@ -267,6 +267,7 @@ class Broadcasts(MethodView):
             tz_name=values["tz_name"],
             duration_minutes=values.get("duration_minutes"),
             repeat_of=repeat_of,
+            fold=at.fold,
         )
         db.session.commit()
         return broadcast
@@ -307,6 +308,7 @@ class BroadcastItem(MethodView):
                 at=at,
                 tz_name=tz_name,
                 duration_minutes=changes.get("duration_minutes"),
+                fold=at.fold,
             )
         db.session.commit()
         return broadcast

@@ -516,14 +516,25 @@ class FeedTokenQuerySchema(QuerySchema):
 # --- Input ----------------------------------------------------------------------------------------
 
 AWARE_HELP = "ISO 8601 with an offset, e.g. 2026-03-03T10:30:00+00:00."
+# Without an offset a local time can name two instants (or none) around a clock change.
+NAIVE_MESSAGE = (
+    "Give the date and time with its offset, e.g. 2026-03-03T10:30:00+00:00: "
+    "without one the instant is not known."
+)
+
+
+def Aware(**kwargs: Any) -> fields.AwareDateTime:
+    """A date-time that must carry its offset, refused clearly when it does not."""
+    return fields.AwareDateTime(
+        format="iso", error_messages={"invalid_awareness": NAIVE_MESSAGE}, **kwargs
+    )
 
 
 class SessionInputSchema(Schema):
     """An extra, one-off session of a group, outside its pattern."""
 
     group_id = Id(required=True)
-    start_dt = fields.AwareDateTime(
-        format="iso",
+    start_dt = Aware(
         required=True,
         metadata={"description": AWARE_HELP + " Kept as the wall-clock time in the group's zone."},
     )
@@ -545,7 +556,7 @@ class SessionUpdateSchema(Schema):
 
     status = fields.String(validate=validate.OneOf(["cancelled"]))
     cancellation_reason = Text(validate=validate.Length(min=1, max=500))
-    start_dt = fields.AwareDateTime(format="iso", metadata={"description": AWARE_HELP})
+    start_dt = Aware(metadata={"description": AWARE_HELP})
     duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=8 * 60))
 
     @ma.validates_schema
@@ -647,7 +658,7 @@ class PartnershipUpdateSchema(Schema):
 
 class BroadcastInputSchema(Schema):
     episode_id = Id(required=True)
-    air_dt = fields.AwareDateTime(format="iso", required=True, metadata={"description": AWARE_HELP})
+    air_dt = Aware(required=True, metadata={"description": AWARE_HELP})
     tz_name = Text(
         load_default="Europe/London",
         validate=validate.Length(min=1, max=64),
@@ -667,7 +678,7 @@ class BroadcastUpdateSchema(Schema):
 
     status = fields.String(validate=validate.OneOf(["cancelled"]))
     cancellation_reason = Text(validate=validate.Length(min=1, max=500))
-    air_dt = fields.AwareDateTime(format="iso", metadata={"description": AWARE_HELP})
+    air_dt = Aware(metadata={"description": AWARE_HELP})
     tz_name = Text(validate=validate.Length(min=1, max=64))
     duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 60))
 

@@ -149,6 +149,7 @@ class Sessions(MethodView):
             start.time().replace(tzinfo=None),
             values.get("duration_minutes"),
             leader_id=values.get("leader_id"),
+            fold=start.fold,
         )
         db.session.commit()
         return session
@@ -194,6 +195,7 @@ class SessionItem(MethodView):
                 start.time().replace(tzinfo=None),
                 changes.get("duration_minutes", session.duration_minutes),
                 expected_version=version,
+                fold=start.fold,
             )
         db.session.commit()
         return session

@@ -15,7 +15,14 @@ from ..timeutil import is_valid_zone, to_local, utcnow, zone
 from ..users.models import User
 from .models import GROUP_STATUSES, GroupExcludedDate, ReadingGroup
 from .patterns import check_meets
-from .recurrence import Pattern, PatternError, normalise_rule, occurrences
+from .recurrence import (
+    ClockChangeError,
+    Pattern,
+    PatternError,
+    check_clock_changes,
+    normalise_rule,
+    occurrences,
+)
 
 
 def pattern_of(group: ReadingGroup) -> Pattern:
@@ -215,17 +222,19 @@ def _check_group(data: GroupData, group: ReadingGroup | None) -> _Checked:
         raise GroupError(f"at most {AUDIENCE_NOTES_MAX} characters", "audience_notes")
     try:
         rule = normalise_rule(data.rrule)
-        check_meets(
-            Pattern(
-                rule=rule,
-                start_time=data.start_time,
-                duration_minutes=data.duration_minutes,
-                tz_name=data.tz_name,
-                first_date=data.first_date,
-                last_date=data.last_date,
-                excluded=frozenset(data.excluded),
-            )
+        pattern = Pattern(
+            rule=rule,
+            start_time=data.start_time,
+            duration_minutes=data.duration_minutes,
+            tz_name=data.tz_name,
+            first_date=data.first_date,
+            last_date=data.last_date,
+            excluded=frozenset(data.excluded),
         )
+        check_meets(pattern)
+        check_clock_changes(pattern, since=to_local(utcnow(), data.tz_name).date())
+    except ClockChangeError as exc:
+        raise GroupError(str(exc), "start_time") from exc
     except PatternError as exc:
         raise GroupError(str(exc), "rrule") from exc
     return _Checked(name, rule, venue, lead, coleaders, notes)

@@ -2,6 +2,14 @@
 
 Patterns are expanded in local wall-clock time and only then converted to UTC, so a Tuesday
 10:30 group stays at 10:30 local on both sides of a daylight-saving change.
+
+Clock changes (the rule for a start time in the hour the clocks skip or repeat):
+- a meeting whose wall-clock start the clocks *repeat* (01:30 on the last Sunday of October in
+  London) keeps its wall-clock slot at the first occurrence, as on every other week;
+- a meeting whose start the clocks *skip* (01:30 on the last Sunday of March) is refused when
+  the pattern is saved (``check_clock_changes``), naming the dates: choose another start time
+  or exclude those dates. Only a pattern saved before this check, or one a later time-zone
+  database change catches out, still expands such a meeting, moved forward by the gap.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil.rrule import rrule, rrulestr
 
-from ..timeutil import local_to_utc, zone
+from ..timeutil import local_to_utc, skipped_spans, zone
 
 ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 DAY_NAMES = {
@@ -29,6 +37,10 @@ ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "l
 
 class PatternError(ValueError):
     """The recurrence rule cannot be used; the message says why, for a person to read."""
+
+
+class ClockChangeError(PatternError):
+    """The start time falls in the hour the clocks skip on some meeting days."""
 
 
 @dataclass(frozen=True)
@@ -101,9 +113,9 @@ def normalise_rule(rule: str) -> str:
     return text
 
 
-def _rule(pattern: Pattern) -> rrule:
+def _rule(pattern: Pattern, cache: bool = False) -> rrule:
     dtstart = datetime.combine(pattern.first_date, pattern.start_time)
-    return rrulestr(normalise_rule(pattern.rule), dtstart=dtstart)
+    return rrulestr(normalise_rule(pattern.rule), dtstart=dtstart, cache=cache)
 
 
 def local_occurrences(pattern: Pattern, start: date, end: date) -> Iterator[datetime]:
@@ -128,6 +140,47 @@ def occurrences(pattern: Pattern, start: date, end: date) -> list[datetime]:
         local_to_utc(local.date(), local.time(), tz)
         for local in local_occurrences(pattern, start, end)
     ]
+
+
+# Patterns are checked as far as the service's dates go (open-ended ones included).
+LAST_CHECKED_DAY = date(2100, 12, 31)
+
+
+def check_clock_changes(pattern: Pattern, since: date) -> None:
+    """Refuse a pattern with a meeting from ``since`` on at a wall-clock time the clocks skip;
+    the message names the first few such days, to exclude them or change the start time.
+    (Meetings before ``since`` are history: they are not generated again.)"""
+    first = max(since, pattern.first_date)
+    last = min(pattern.last_date or LAST_CHECKED_DAY, LAST_CHECKED_DAY)
+    # Only the days whose skipped span holds the start time need the (slower) rule.
+    candidates = sorted(
+        {
+            day
+            for start, end in skipped_spans(pattern.tz_name)
+            for day in (start.date(), end.date())
+            if start <= datetime.combine(day, pattern.start_time) < end
+            and first <= day <= last
+            and day not in pattern.excluded
+        }
+    )
+    if not candidates:
+        return
+    rule = _rule(pattern, cache=True)
+    skipped: list[date] = []
+    for day in candidates:
+        if rule.between(datetime.combine(day, time.min), datetime.combine(day, time.max), inc=True):
+            skipped.append(day)
+            if len(skipped) > 3:  # enough to name; the rest need not be expanded
+                break
+    if not skipped:
+        return
+    shown = ", ".join(f"{d:%-d %b %Y}" for d in skipped[:3])
+    more = " and later years" if len(skipped) > 3 else ""
+    raise ClockChangeError(
+        f"{pattern.start_time:%H:%M} does not exist in {pattern.tz_name} on {shown}{more}: "
+        "the clocks go forward then. Choose a start time outside that hour, or exclude "
+        f"{'that date' if len(skipped) == 1 else 'those dates'}."
+    )
 
 
 def _ordinal_days(value: str) -> list[tuple[int | None, str]]:

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..timeutil import is_valid_zone
+from ..web.forms import FoldField
 from .operations import MAX_DURATION_MINUTES
 
 
@@ -36,6 +37,7 @@ class BroadcastForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=MAX_DURATION_MINUTES)],
     )
     repeat_of_id = SelectField("Repeat of", coerce=int, default=0)
+    fold = FoldField()
 
 
 class MoveForm(FlaskForm):
@@ -47,6 +49,7 @@ class MoveForm(FlaskForm):
         "Duration (minutes)",
         validators=[Optional(), NumberRange(min=1, max=MAX_DURATION_MINUTES)],
     )
+    fold = FoldField()
 
 
 class CancelForm(FlaskForm):

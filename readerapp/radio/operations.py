@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..sessions.models import ReadingMaterial
-from ..timeutil import is_valid_zone, local_to_utc, to_local, utcnow
+from ..timeutil import LocalTimeError, is_valid_zone, local_span, local_to_utc_exact, utcnow
 from .models import Broadcast, Episode, Programme
 
 # Longer than any real programme; it bounds the window searched for overlaps.
@@ -33,6 +33,8 @@ class RadioError(ValueError):
         super().__init__(message)
         self.field = field
         self.conflict = conflict
+        # For a time the clocks repeat: the occurrences to choose from, as (fold, label).
+        self.fold_choices: tuple[tuple[int, str], ...] = ()
 
 
 class ConflictError(RadioError):
@@ -175,22 +177,24 @@ def save_episode(episode: Episode | None, programme: Programme, data: EpisodeDat
 
 def describe(b: Broadcast) -> str:
     """ "Episode 2 “Title” on Tue 7 Jul 2026 20:00–20:55 Europe/London" (no personal data)."""
-    start = to_local(b.air_dt, b.tz_name)
-    end = to_local(b.end_dt, b.tz_name)
     episode = b.episode or db.session.get(Episode, b.episode_id)
-    return (
-        f"episode {episode.number} “{episode.title}” on {start:%a %-d %b %Y %H:%M}–{end:%H:%M} "
-        f"{b.tz_name}"
-    )
+    return describe_slot(episode, b.air_dt, b.duration_minutes, b.tz_name)
 
 
 def describe_slot(episode: Episode, air_dt: datetime, minutes: int, tz_name: str) -> str:
-    start = to_local(air_dt, tz_name)
-    end = to_local(air_dt + timedelta(minutes=minutes), tz_name)
-    return (
-        f"episode {episode.number} “{episode.title}” on {start:%a %-d %b %Y %H:%M}–{end:%H:%M} "
-        f"{tz_name}"
-    )
+    hours = local_span(air_dt, air_dt + timedelta(minutes=minutes), tz_name, "%a %-d %b %Y %H:%M")
+    return f"episode {episode.number} “{episode.title}” on {hours} {tz_name}"
+
+
+def _air_dt(day: date, at: time, tz_name: str, fold: int | None) -> datetime:
+    """The air time a person chose; a time the clocks skip is refused on the time, and one
+    they repeat asks which (the form offers the two, "fold")."""
+    try:
+        return local_to_utc_exact(day, at, tz_name, fold)
+    except LocalTimeError as exc:
+        error = RadioError(exc.message, "fold" if exc.choices else "air_time")
+        error.fold_choices = exc.choices
+        raise error from exc
 
 
 def find_conflict(
@@ -257,6 +261,7 @@ def create_broadcast(
     duration_minutes: int | None = None,
     repeat_of: Broadcast | None = None,
     source_key: str | None = None,
+    fold: int | None = None,
 ) -> Broadcast:
     """A broadcast of ``episode`` at a local wall-clock time on its programme's station."""
     duration = duration_minutes or episode.duration_minutes
@@ -270,7 +275,7 @@ def create_broadcast(
         # Always link to the first airing, never to another repeat.
         while repeat_of.repeat_of is not None:
             repeat_of = repeat_of.repeat_of
-    air_dt = local_to_utc(day, at, tz_name)
+    air_dt = _air_dt(day, at, tz_name, fold)
     if repeat_of is not None and air_dt <= repeat_of.air_dt:
         raise RadioError("A repeat must air after the first airing.", field="air_date")
     check_slot(station_id, episode, air_dt, duration, tz_name)
@@ -298,6 +303,7 @@ def move_broadcast(
     tz_name: str | None = None,
     duration_minutes: int | None = None,
     exclude_ids: set[int] | frozenset[int] = frozenset(),
+    fold: int | None = None,
 ) -> bool:
     """Move a scheduled broadcast; returns False when nothing changed."""
     if broadcast.status != "scheduled":
@@ -307,7 +313,7 @@ def move_broadcast(
     tz_name = tz_name or broadcast.tz_name
     duration = duration_minutes or broadcast.duration_minutes
     _validate(tz_name, duration)
-    air_dt = local_to_utc(day, at, tz_name)
+    air_dt = _air_dt(day, at, tz_name, fold)
     if (air_dt, tz_name, duration) == (
         broadcast.air_dt,
         broadcast.tz_name,

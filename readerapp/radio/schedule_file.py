@@ -22,6 +22,10 @@ A file names its station, its weekly slots and one or more runs of a programme::
     [[runs.repeats]]         # each episode again …
     slot = "saturday-late"   # … in this slot, the first such day after its first airing
 
+Dates are in 2000–2100, as everywhere else in the service. A slot time the clocks skip or
+repeat on an airing's day (01:30 on the last Sunday of March or October in London) is refused,
+naming the broadcast and the slot's line: a file cannot say which of two 01:30s it means.
+
 Loading is idempotent: each broadcast remembers its ``source_key`` ("FILE#RUN/EPISODE" and
 "FILE#RUN/EPISODE/repeat/SLOT"), so a second load changes nothing, an edited time moves the
 broadcast (bumping its sequence) and a broadcast removed from the file is cancelled, not deleted.
@@ -30,6 +34,7 @@ broadcast (bumping its sequence) and a broadcast removed from the file is cancel
 from __future__ import annotations
 
 import itertools
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -40,7 +45,14 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..organisations.models import Organisation
-from ..timeutil import is_valid_zone, local_to_utc, to_local, utcnow
+from ..timeutil import (
+    LocalTimeError,
+    NonexistentTimeError,
+    is_valid_zone,
+    local_to_utc_exact,
+    to_local,
+    utcnow,
+)
 from .models import Broadcast, Episode, Programme
 from .operations import (
     MAX_DURATION_MINUTES,
@@ -54,6 +66,8 @@ from .operations import (
 )
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# The years the rest of the service accepts (sessions, groups, the API).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class ScheduleFileError(ValueError):
@@ -83,10 +97,7 @@ class Planned:
     day: date
     slot: Slot
     repeat_of_key: str | None
-
-    @property
-    def air_dt(self) -> datetime:
-        return local_to_utc(self.day, self.slot.at, self.slot.zone)
+    air_dt: datetime
 
     def describe(self) -> str:
         return describe_slot(self.episode, self.air_dt, self.slot.duration_minutes, self.slot.zone)
@@ -122,12 +133,34 @@ class LoadReport:
 class _Reader:
     """Validates the parsed TOML, collecting every problem rather than stopping at the first."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, text: str = "") -> None:
         self.name = name
+        self.lines = text.splitlines()
         self.problems: list[str] = []
 
-    def problem(self, key: str, message: str) -> None:
-        self.problems.append(f"{self.name}: {key}: {message}")
+    def problem(self, key: str, message: str, line: int | None = None) -> None:
+        at = f" (line {line})" if line else ""
+        self.problems.append(f"{self.name}: {key}{at}: {message}")
+
+    def line_of(self, table: str, index: int | None, key: str) -> int | None:
+        """The line of ``key = …`` in the table ``[table.name]`` (``index`` None) or in the
+        ``index``-th ``[[table]]``; None when the file spells it otherwise (inline tables)."""
+        header = (
+            re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
+            if index is not None
+            else re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+        )
+        assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        seen, inside = -1, False
+        for number, text in enumerate(self.lines, start=1):
+            if header.match(text):
+                seen += 1
+                inside = index is None or seen == index
+            elif text.lstrip().startswith("["):
+                inside = False
+            elif inside and assignment.match(text):
+                return number
+        return None
 
     def get(
         self, table: dict[str, Any], key: str, where: str, kind: type | tuple, required: bool = True
@@ -192,9 +225,10 @@ def first_air_days(start: date, weekday: int, count: int, every: dict[str, int])
 def parse(path: Path) -> tuple[Organisation, list[Planned]]:
     """Read and validate a schedule file against the database; raises ScheduleFileError."""
     name = path.name
-    reader = _Reader(name)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        reader = _Reader(name, text)
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ScheduleFileError([f"{name}: no such file"]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -263,6 +297,13 @@ def parse(path: Path) -> tuple[Organisation, list[Planned]]:
         if isinstance(start, datetime):
             reader.problem(f"{where}start", "expected a date (2026-10-06), not a date-time")
             start = None
+        if start is not None and not FIRST_DAY <= start <= LAST_DAY:
+            reader.problem(
+                f"{where}start",
+                f"expected a date in {FIRST_DAY.year}–{LAST_DAY.year}, got {start.isoformat()}",
+                reader.line_of("runs", index, "start"),
+            )
+            start = None
         slot_name = reader.get(run, "slot", where, str)
         slot = slots.get(slot_name) if slot_name else None
         if slot_name and slot is None and slot_name not in (data.get("slots") or {}):
@@ -330,25 +371,45 @@ def parse(path: Path) -> tuple[Organisation, list[Planned]]:
 
         if reader.problems or not (key and slot and start and every and episodes):
             continue
-        for episode, day in zip(
-            episodes, first_air_days(start, slot.weekday, len(episodes), every), strict=True
-        ):
-            first_key = f"{name}#{key}/{episode.number}"
-            planned.append(
-                Planned(first_key, f"{where}episodes ({episode.number})", episode, day, slot, None)
+        try:
+            days = first_air_days(start, slot.weekday, len(episodes), every)
+        except (OverflowError, ValueError):
+            days = [date.max]
+        # A repeat airs within a week of its first airing.
+        if days[-1] + timedelta(days=7 if repeat_slots else 0) > LAST_DAY:
+            reader.problem(
+                f"{where}episodes",
+                f"the run would air after {LAST_DAY.year}: start it earlier or list fewer episodes",
+                reader.line_of("runs", index, "episodes"),
             )
+            continue
+        for episode, day in zip(episodes, days, strict=True):
+            first_key = f"{name}#{key}/{episode.number}"
+            first = _plan(
+                reader,
+                first_key,
+                f"{where}episodes ({episode.number})",
+                episode,
+                day,
+                slot,
+                None,
+            )
+            if first is None:
+                continue
+            planned.append(first)
             for repeat_slot in repeat_slots:
                 gap = (repeat_slot.weekday - day.weekday()) % 7 or 7
-                planned.append(
-                    Planned(
-                        f"{first_key}/repeat/{repeat_slot.name}",
-                        f"{where}repeats ({repeat_slot.name}, episode {episode.number})",
-                        episode,
-                        day + timedelta(days=gap),
-                        repeat_slot,
-                        first_key,
-                    )
+                repeat = _plan(
+                    reader,
+                    f"{first_key}/repeat/{repeat_slot.name}",
+                    f"{where}repeats ({repeat_slot.name}, episode {episode.number})",
+                    episode,
+                    day + timedelta(days=gap),
+                    repeat_slot,
+                    first_key,
                 )
+                if repeat is not None:
+                    planned.append(repeat)
     if reader.problems:
         raise ScheduleFileError(reader.problems)
     if station is None:
@@ -358,6 +419,33 @@ def parse(path: Path) -> tuple[Organisation, list[Planned]]:
             raise ScheduleFileError([f"{name}: {item.where}: episode is not on {station.name}"])
     _check_internal_overlaps(name, planned)
     return station, planned
+
+
+def _plan(
+    reader: _Reader,
+    source_key: str,
+    where: str,
+    episode: Episode,
+    day: date,
+    slot: Slot,
+    repeat_of_key: str | None,
+) -> Planned | None:
+    """One broadcast, or None with a problem when the clocks skip or repeat its slot's time
+    that day: a file cannot say which of two 01:30s it means, and a skipped one is refused
+    rather than moved."""
+    try:
+        air_dt = local_to_utc_exact(day, slot.at, slot.zone)
+    except LocalTimeError as exc:
+        change = "skips" if isinstance(exc, NonexistentTimeError) else "repeats"
+        line = reader.line_of(f"slots.{slot.name}", None, "time")
+        reader.problem(
+            where,
+            f"on {day:%a %-d %b %Y} the clock change in {slot.zone} {change} "
+            f"{slot.at:%H:%M}: give slot {slot.name!r} a time outside that hour "
+            f"(slots.{slot.name}.time{f', line {line}' if line else ''})",
+        )
+        return None
+    return Planned(source_key, where, episode, day, slot, repeat_of_key, air_dt)
 
 
 def _check_internal_overlaps(name: str, planned: list[Planned]) -> None:

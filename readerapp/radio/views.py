@@ -24,6 +24,7 @@ from ..extensions import db
 from ..organisations.models import Organisation
 from ..sessions.models import ReadingMaterial
 from ..timeutil import local_zone, to_local, utcnow
+from ..web.forms import offer_fold
 from .forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
 from .models import Broadcast, Episode, Programme
 from .operations import (
@@ -157,6 +158,7 @@ def new_broadcast(station_id: int) -> ResponseReturnValue:
     status = 200
     if request.method == "GET" and request.args.get("date"):
         form.air_date.data = _parse_day("date", to_local(utcnow()).date())
+    offer_fold(form, form.air_date.data, form.air_time.data, form.tz_name.data)
     if form.validate_on_submit():
         episode = db.session.get(Episode, form.episode_id.data)
         repeat_of = db.session.get(Broadcast, form.repeat_of_id.data or 0)
@@ -169,6 +171,7 @@ def new_broadcast(station_id: int) -> ResponseReturnValue:
                 tz_name=form.tz_name.data,
                 duration_minutes=form.duration_minutes.data,
                 repeat_of=repeat_of,
+                fold=form.fold.data,
             ),
         )
         if broadcast is not None:
@@ -218,7 +221,10 @@ def move(broadcast_id: int) -> ResponseReturnValue:
         local = to_local(broadcast.air_dt, broadcast.tz_name)
         form.air_date.data, form.air_time.data = local.date(), local.time()
         form.duration_minutes.data = broadcast.duration_minutes
-    elif form.validate_on_submit():
+        # A broadcast at a repeated time keeps which one it is unless changed.
+        form.fold.data = local.fold
+    offer_fold(form, form.air_date.data, form.air_time.data, broadcast.tz_name)
+    if request.method == "POST" and form.validate_on_submit():
         moved, status = _saved(
             form,
             lambda: move_broadcast(
@@ -226,12 +232,13 @@ def move(broadcast_id: int) -> ResponseReturnValue:
                 day=form.air_date.data,
                 at=form.air_time.data,
                 duration_minutes=form.duration_minutes.data,
+                fold=form.fold.data,
             ),
         )
         if moved is not None:
             flash(f"Moved: now {describe(broadcast)}.", "success")
             return redirect(_week_url(broadcast))
-    else:
+    elif request.method == "POST":
         status = 400
     return render_template("radio/move.html", form=form, broadcast=broadcast), status
 

@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import NumberInput
 
+from ..web.forms import FoldField
 from .operations import MAX_DURATION_MINUTES, MAX_NOTES, MAX_REASON, MAX_TITLE
 
 MATERIAL_KIND_CHOICES = [
@@ -128,6 +129,7 @@ class RescheduleSessionForm(FlaskForm):
         ],
         widget=NumberInput(min=1, max=MAX_DURATION_MINUTES),
     )
+    fold = FoldField()
 
 
 class AddSessionForm(FlaskForm):
@@ -144,3 +146,4 @@ class AddSessionForm(FlaskForm):
         widget=NumberInput(min=1, max=MAX_DURATION_MINUTES),
     )
     leader_id = SelectField("Leader", coerce=int, validate_choice=True)
+    fold = FoldField()

@@ -17,7 +17,7 @@ from ..attendance.operations import Headcounts, RegisterInput, clear_attendance,
 from ..db import escape_like
 from ..extensions import db
 from ..groups.models import ReadingGroup
-from ..timeutil import local_to_utc, to_local, utcnow
+from ..timeutil import LocalTimeError, local_to_utc_exact, to_local, utcnow
 from ..users.models import User
 from .errors import SessionError, VersionConflict, version_checked
 from .models import MATERIAL_KINDS, ReadingMaterial, ReadingSession, session_material
@@ -250,6 +250,17 @@ def _check_slot(day: date, duration_minutes: int) -> None:
         raise SessionError(f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", "date")
 
 
+def _start(day: date, at: time, tz_name: str, fold: int | None) -> datetime:
+    """The start a person chose; a time the clocks skip is refused on the time, and one they
+    repeat asks which (the form offers the two, "fold")."""
+    try:
+        return local_to_utc_exact(day, at, tz_name, fold)
+    except LocalTimeError as exc:
+        error = SessionError(exc.message, "fold" if exc.choices else "start_time")
+        error.fold_choices = exc.choices  # type: ignore[attr-defined]
+        raise error from exc
+
+
 def _check_free(group_id: int, start: datetime, tz_name: str, other_than: int | None) -> None:
     """A group meets once at a time: refuse a start another of its sessions has."""
     clash = sa.select(ReadingSession.id).where(
@@ -273,6 +284,7 @@ def add_session(
     duration_minutes: int | None = None,
     *,
     leader_id: int | None = None,
+    fold: int | None = None,
 ) -> ReadingSession:
     """An extra, one-off meeting of ``group`` at a local date and time in the group's zone.
 
@@ -287,7 +299,7 @@ def add_session(
         leader_id = group.lead_leader_id
     else:
         _check_leader(leader_id)
-    start = local_to_utc(day, at, group.tz_name)
+    start = _start(day, at, group.tz_name, fold)
     # A closed group's past can still be recorded (a paper register found late).
     if group.status == "closed" and start > utcnow():
         raise SessionError("This group is closed: reopen it before adding sessions.", "date")
@@ -319,6 +331,7 @@ def reschedule_session(
     duration_minutes: int,
     *,
     expected_version: int | None = None,
+    fold: int | None = None,
 ) -> ReadingSession:
     """Move one occurrence to a new local date and time (in the session's own zone).
 
@@ -331,7 +344,7 @@ def reschedule_session(
     if session.status == "delivered":
         raise SessionError("This session was delivered: it cannot be moved.", "date")
     _check_slot(day, duration_minutes)
-    new_start = local_to_utc(day, at, session.tz_name)
+    new_start = _start(day, at, session.tz_name, fold)
     if new_start == session.start_dt and duration_minutes == session.duration_minutes:
         raise SessionError("That is when the session already is: choose a new time.", "date")
     _check_free(session.group_id, new_start, session.tz_name, session.id)

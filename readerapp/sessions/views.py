@@ -28,6 +28,7 @@ from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..timeutil import to_local, utcnow
 from ..users.models import User
+from ..web.forms import offer_fold
 from . import queries
 from .errors import SessionError, VersionConflict
 from .forms import AddSessionForm, CancelSessionForm, LogSessionForm, RescheduleSessionForm
@@ -369,7 +370,11 @@ def _occurrence_page(
     if request.method == "GET":
         form.version.data = str(session.version)
         fill(session)
-    elif form.validate():
+    if isinstance(form, RescheduleSessionForm):
+        offer_fold(form, form.date.data, form.start_time.data, session.tz_name)
+    if request.method == "GET":
+        return render_template(template, s=session, form=form, conflict=conflict), status
+    if form.validate():
         try:
             change(session, int(form.version.data))
         except VersionConflict:
@@ -417,6 +422,8 @@ def reschedule(session_id: int) -> ResponseReturnValue:
         form.date.data = local.date()
         form.start_time.data = local.time().replace(second=0, microsecond=0)
         form.duration_minutes.data = session.duration_minutes
+        # A session at a repeated time keeps which one it is unless changed.
+        form.fold.data = local.fold
 
     return _occurrence_page(
         session_id,
@@ -428,6 +435,7 @@ def reschedule(session_id: int) -> ResponseReturnValue:
             form.start_time.data,
             form.duration_minutes.data,
             expected_version=version,
+            fold=form.fold.data,
         ),
         fill=fill,
         error_field="date",
@@ -466,7 +474,8 @@ def new(group_id: int) -> ResponseReturnValue:
         form.start_time.data = group.start_time
         form.duration_minutes.data = group.duration_minutes
         form.leader_id.data = group.lead_leader_id or 0
-    elif form.validate():
+    offer_fold(form, form.date.data, form.start_time.data, group.tz_name)
+    if request.method == "POST" and form.validate():
         try:
             session = add_session(
                 group,
@@ -474,6 +483,7 @@ def new(group_id: int) -> ResponseReturnValue:
                 form.start_time.data,
                 form.duration_minutes.data,
                 leader_id=form.leader_id.data or None,
+                fold=form.fold.data,
             )
         except SessionError as error:
             db.session.rollback()
@@ -485,7 +495,7 @@ def new(group_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash("The session has been added.", "success")
             return redirect(url_for("sessions.detail", session_id=session.id))
-    else:
+    elif request.method == "POST":
         status = 400
     return (
         render_template("sessions/new.html", group=group, form=form, group_url=group_url(group.id)),

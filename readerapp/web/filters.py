@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 from flask_login import current_user
 
+from ..timeutil import local_span as _local_span
 from ..timeutil import to_local
 
 
@@ -26,6 +27,15 @@ def local_time(value: datetime | None, tz: str | None = None) -> str:
     return local_dt(value, "%H:%M", tz)
 
 
+def local_span(
+    start: datetime | None, end: datetime | None, tz: str | None = None, fmt: str = "%H:%M"
+) -> str:
+    """Start–end in the zone; each end converted from its own instant (see timeutil)."""
+    if start is None or end is None:
+        return local_dt(start, fmt, tz)
+    return _local_span(start, end, tz, fmt)
+
+
 def ago(delta: timedelta) -> str:
     """A span in words: "3 days", "5 hours"."""
     days = delta.days
@@ -41,6 +51,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(local_dt)
     app.add_template_filter(local_date)
     app.add_template_filter(local_time)
+    app.add_template_filter(local_span)
     app.add_template_filter(ago)
 
     @app.context_processor

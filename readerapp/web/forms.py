@@ -7,9 +7,14 @@ both are refused at the edge with an inline error instead of failing at the data
 from __future__ import annotations
 
 import re
+from datetime import date, time
 from typing import Any
 
 from flask_wtf import FlaskForm
+from wtforms import RadioField
+from wtforms.validators import Optional
+
+from ..timeutil import fold_choices, is_valid_zone
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_MESSAGE = "Remove the invisible control characters from this text."
@@ -28,6 +33,35 @@ class CleanForm(FlaskForm):
                     field.errors = [*field.errors, CONTROL_MESSAGE]
                 valid = False
         return valid
+
+
+def _fold(value: object) -> int | None:
+    return int(value) if value in (0, 1, "0", "1") else None
+
+
+class FoldField(RadioField):
+    """Which of the two occurrences of a wall-clock time the clocks repeat (0 the first, 1 the
+    second). It has choices, and is shown, only when the entered time happens twice."""
+
+    def __init__(self, label: str = "Which one?", **kwargs: Any) -> None:
+        super().__init__(
+            label,
+            choices=[],
+            coerce=_fold,
+            validate_choice=False,
+            validators=[Optional()],
+            **kwargs,
+        )
+
+
+def offer_fold(form: FlaskForm, day: date | None, at: time | None, tz_name: str | None) -> None:
+    """Give ``form.fold`` its two choices when ``at`` on ``day`` happens twice in the zone."""
+    if not (isinstance(day, date) and isinstance(at, time) and is_valid_zone(tz_name)):
+        return
+    choices = fold_choices(day, at, tz_name)  # type: ignore[arg-type]
+    form.fold.choices = list(choices)
+    if choices:
+        form.fold.label.text = f"Which {at:%H:%M}? The clocks go back that night."
 
 
 def text_arg(value: str | None, limit: int = 200) -> str:
