@@ -112,14 +112,13 @@ DOMAINS = (
 
 def register_blueprints(app: Flask) -> None:
     import importlib
-    import importlib.util
 
     from .health import bp as health_bp
 
     app.register_blueprint(health_bp)
     for name in DOMAINS:
-        if importlib.util.find_spec(f"{__name__}.{name}") is None:
-            continue
+        # A domain listed here that cannot be imported stops the start: a missing package
+        # must never leave the service quietly without its pages.
         module = importlib.import_module(f"{__name__}.{name}")
         init = getattr(module, "init_app", None)
         if init is not None:

@@ -344,3 +344,13 @@ def test_sixteen_threads_writing_through_the_web_app_all_succeed(app: Flask) -> 
         )
     )
     assert cancelled == len(ids)
+
+
+def test_a_listed_domain_that_cannot_be_imported_stops_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import readerapp
+
+    monkeypatch.setattr(readerapp, "DOMAINS", (*readerapp.DOMAINS, "outcomes_missing"))
+    with pytest.raises(ModuleNotFoundError, match="readerapp.outcomes_missing"):
+        _make(tmp_path)
