@@ -352,5 +352,5 @@ def test_a_listed_domain_that_cannot_be_imported_stops_the_start(
     import readerapp
 
     monkeypatch.setattr(readerapp, "DOMAINS", (*readerapp.DOMAINS, "outcomes_missing"))
-    with pytest.raises(ModuleNotFoundError, match="readerapp.outcomes_missing"):
+    with pytest.raises(ModuleNotFoundError, match=r"readerapp\.outcomes_missing"):
         _make(tmp_path)
