@@ -223,7 +223,33 @@ def first_air_days(start: date, weekday: int, count: int, every: dict[str, int])
 
 
 def parse(path: Path) -> tuple[Organisation, list[Planned]]:
-    """Read and validate a schedule file against the database; raises ScheduleFileError."""
+    """Read and validate a schedule file against the database; raises ScheduleFileError.
+
+    Every problem in the file is collected (with its key and line) before any is reported, so
+    one run of ``--dry-run`` lists them all.
+    """
+    reader, data = _read(path)
+    reader.unknown(data, {"station", "zone", "slots", "runs"}, "")
+    station, default_zone = _station(reader, data)
+    slots = _slots(reader, data, default_zone)
+    planned: list[Planned] = []
+    run_keys: set[str] = set()
+    for index, run in enumerate(reader.get(data, "runs", "", list) or []):
+        planned.extend(_run(reader, data, station, slots, run_keys, index, run))
+    if reader.problems:
+        raise ScheduleFileError(reader.problems)
+    if station is None:
+        raise ScheduleFileError([f"{reader.name}: station: missing"])
+    for item in planned:
+        if item.episode.programme.station_id != station.id:  # pragma: no cover (checked above)
+            raise ScheduleFileError(
+                [f"{reader.name}: {item.where}: episode is not on {station.name}"]
+            )
+    _check_internal_overlaps(reader.name, planned)
+    return station, planned
+
+
+def _read(path: Path) -> tuple[_Reader, dict[str, Any]]:
     name = path.name
     try:
         text = path.read_text(encoding="utf-8")
@@ -235,8 +261,11 @@ def parse(path: Path) -> tuple[Organisation, list[Planned]]:
         raise ScheduleFileError([f"{name}: not valid TOML: {exc}"]) from None
     except UnicodeDecodeError:
         raise ScheduleFileError([f"{name}: not UTF-8 text"]) from None
+    return reader, data
 
-    reader.unknown(data, {"station", "zone", "slots", "runs"}, "")
+
+def _station(reader: _Reader, data: dict[str, Any]) -> tuple[Organisation | None, str]:
+    """The station the file is for, and the zone its slots use unless they name their own."""
     station_name = reader.get(data, "station", "", str)
     default_zone = reader.get(data, "zone", "", str, required=False) or "Europe/London"
     if not is_valid_zone(default_zone):
@@ -248,7 +277,11 @@ def parse(path: Path) -> tuple[Organisation, list[Planned]]:
             reader.problem("station", f"no organisation is named {station_name!r}")
         elif not station.is_station:
             reader.problem("station", f"{station_name!r} is not a radio station")
+    return station, default_zone
 
+
+def _slots(reader: _Reader, data: dict[str, Any], default_zone: str) -> dict[str, Slot]:
+    """The named weekly slots ([slots.NAME]) that are valid; problems for the others."""
     slots: dict[str, Slot] = {}
     for slot_name, table in (reader.get(data, "slots", "", dict) or {}).items():
         where = f"slots.{slot_name}."
@@ -274,151 +307,180 @@ def parse(path: Path) -> tuple[Organisation, list[Planned]]:
             continue
         if weekday is not None and parsed_at is not None and minutes:
             slots[slot_name] = Slot(slot_name, weekday, parsed_at, minutes, zone)
+    return slots
 
-    planned: list[Planned] = []
-    run_keys: set[str] = set()
-    runs = reader.get(data, "runs", "", list) or []
-    for index, run in enumerate(runs):
-        where = f"runs[{index}]."
-        if not isinstance(run, dict):
-            reader.problem(f"runs[{index}]", "expected a table")
-            continue
-        reader.unknown(
-            run, {"key", "programme", "episodes", "start", "slot", "every", "repeats"}, where
+
+RUN_KEYS = {"key", "programme", "episodes", "start", "slot", "every", "repeats"}
+
+
+def _run(
+    reader: _Reader,
+    data: dict[str, Any],
+    station: Organisation | None,
+    slots: dict[str, Slot],
+    run_keys: set[str],
+    index: int,
+    run: Any,
+) -> list[Planned]:
+    """One [[runs]] table: its episodes aired week by week in a slot, with their repeats."""
+    where = f"runs[{index}]."
+    if not isinstance(run, dict):
+        reader.problem(f"runs[{index}]", "expected a table")
+        return []
+    reader.unknown(run, RUN_KEYS, where)
+    key = reader.get(run, "key", where, str)
+    if key in run_keys:
+        reader.problem(f"{where}key", f"{key!r} is used by another run")
+    if key:
+        run_keys.add(key)
+    start = _run_start(reader, run, where, index)
+    slot_name = reader.get(run, "slot", where, str)
+    slot = slots.get(slot_name) if slot_name else None
+    if slot_name and slot is None and slot_name not in (data.get("slots") or {}):
+        reader.problem(f"{where}slot", f"no slot named {slot_name!r} in [slots]")
+    every = _every(reader, run, where)
+    episodes = _episodes(reader, run, where, station)
+    repeat_slots = _repeat_slots(reader, data, slots, run, where)
+    if reader.problems or not (key and slot and start and every and episodes):
+        return []
+    return _plan_run(reader, index, key, start, slot, every, episodes, repeat_slots)
+
+
+def _run_start(reader: _Reader, run: dict[str, Any], where: str, index: int) -> date | None:
+    start = reader.get(run, "start", where, date)
+    if isinstance(start, datetime):
+        reader.problem(f"{where}start", "expected a date (2026-10-06), not a date-time")
+        return None
+    if start is not None and not FIRST_DAY <= start <= LAST_DAY:
+        reader.problem(
+            f"{where}start",
+            f"expected a date in {FIRST_DAY.year}–{LAST_DAY.year}, got {start.isoformat()}",
+            reader.line_of("runs", index, "start"),
         )
-        key = reader.get(run, "key", where, str)
-        if key in run_keys:
-            reader.problem(f"{where}key", f"{key!r} is used by another run")
-        if key:
-            run_keys.add(key)
-        programme_title = reader.get(run, "programme", where, str)
-        numbers = reader.get(run, "episodes", where, list) or []
-        start = reader.get(run, "start", where, date)
-        if isinstance(start, datetime):
-            reader.problem(f"{where}start", "expected a date (2026-10-06), not a date-time")
-            start = None
-        if start is not None and not FIRST_DAY <= start <= LAST_DAY:
+        return None
+    return start
+
+
+def _every(reader: _Reader, run: dict[str, Any], where: str) -> dict[str, int] | None:
+    """How often the run airs: every N weeks, or on the Nth weekday of each month."""
+    every = reader.get(run, "every", where, dict, required=False) or {"weeks": 1}
+    if set(every) == {"weeks"}:
+        weeks = every["weeks"]
+        if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= 52:
+            reader.problem(f"{where}every.weeks", "expected a whole number of weeks, 1–52")
+            return None
+        return every
+    if set(every) == {"nth_weekday"}:
+        nth = every["nth_weekday"]
+        if isinstance(nth, bool) or nth not in (1, 2, 3, 4, -1):
+            reader.problem(f"{where}every.nth_weekday", "expected 1, 2, 3, 4 or -1 (the last)")
+            return None
+        return every
+    reader.problem(f"{where}every", "expected { weeks = N } or { nth_weekday = N }")
+    return None
+
+
+def _episodes(
+    reader: _Reader, run: dict[str, Any], where: str, station: Organisation | None
+) -> list[Episode]:
+    """The run's programme on the station, and its episodes in the order listed."""
+    programme_title = reader.get(run, "programme", where, str)
+    numbers = reader.get(run, "episodes", where, list) or []
+    programme = None
+    if station is not None and programme_title:
+        programme = db.session.scalar(
+            sa.select(Programme).filter_by(station_id=station.id, title=programme_title)
+        )
+        if programme is None:
             reader.problem(
-                f"{where}start",
-                f"expected a date in {FIRST_DAY.year}–{LAST_DAY.year}, got {start.isoformat()}",
-                reader.line_of("runs", index, "start"),
+                f"{where}programme", f"{station.name!r} has no programme {programme_title!r}"
             )
-            start = None
-        slot_name = reader.get(run, "slot", where, str)
-        slot = slots.get(slot_name) if slot_name else None
-        if slot_name and slot is None and slot_name not in (data.get("slots") or {}):
-            reader.problem(f"{where}slot", f"no slot named {slot_name!r} in [slots]")
-        every = reader.get(run, "every", where, dict, required=False) or {"weeks": 1}
-        if set(every) == {"weeks"}:
-            if (
-                isinstance(every["weeks"], bool)
-                or not isinstance(every["weeks"], int)
-                or not 1 <= every["weeks"] <= 52
-            ):
-                reader.problem(f"{where}every.weeks", "expected a whole number of weeks, 1–52")
-                every = None
-        elif set(every) == {"nth_weekday"}:
-            nth = every["nth_weekday"]
-            if isinstance(nth, bool) or nth not in (1, 2, 3, 4, -1):
-                reader.problem(f"{where}every.nth_weekday", "expected 1, 2, 3, 4 or -1 (the last)")
-                every = None
+    episodes: list[Episode] = []
+    for position, number in enumerate(numbers):
+        if isinstance(number, bool) or not isinstance(number, int):
+            reader.problem(
+                f"{where}episodes[{position}]", f"expected an episode number, got {number!r}"
+            )
+            continue
+        if programme is None:
+            continue
+        episode = next((e for e in programme.episodes if e.number == number), None)
+        if episode is None:
+            reader.problem(
+                f"{where}episodes[{position}]", f"{programme_title!r} has no episode {number}"
+            )
         else:
-            reader.problem(f"{where}every", "expected { weeks = N } or { nth_weekday = N }")
-            every = None
+            episodes.append(episode)
+    if len(set(numbers)) != len(numbers):
+        reader.problem(f"{where}episodes", "an episode is listed twice")
+    return episodes
 
-        programme = None
-        if station is not None and programme_title:
-            programme = db.session.scalar(
-                sa.select(Programme).filter_by(station_id=station.id, title=programme_title)
-            )
-            if programme is None:
-                reader.problem(
-                    f"{where}programme", f"{station_name!r} has no programme {programme_title!r}"
-                )
-        episodes: list[Episode] = []
-        for position, number in enumerate(numbers):
-            if isinstance(number, bool) or not isinstance(number, int):
-                reader.problem(
-                    f"{where}episodes[{position}]", f"expected an episode number, got {number!r}"
-                )
-                continue
-            if programme is None:
-                continue
-            episode = next((e for e in programme.episodes if e.number == number), None)
-            if episode is None:
-                reader.problem(
-                    f"{where}episodes[{position}]", f"{programme_title!r} has no episode {number}"
-                )
-            else:
-                episodes.append(episode)
-        if len(set(numbers)) != len(numbers):
-            reader.problem(f"{where}episodes", "an episode is listed twice")
 
-        repeat_slots: list[Slot] = []
-        for r_index, repeat in enumerate(
-            reader.get(run, "repeats", where, list, required=False) or []
-        ):
-            r_where = f"{where}repeats[{r_index}]."
-            if not isinstance(repeat, dict):
-                reader.problem(f"{where}repeats[{r_index}]", "expected a table")
-                continue
-            reader.unknown(repeat, {"slot"}, r_where)
-            r_name = reader.get(repeat, "slot", r_where, str)
-            if r_name and r_name in slots:
-                repeat_slots.append(slots[r_name])
-            elif r_name and r_name not in (data.get("slots") or {}):
-                reader.problem(f"{r_where}slot", f"no slot named {r_name!r} in [slots]")
-
-        if reader.problems or not (key and slot and start and every and episodes):
+def _repeat_slots(
+    reader: _Reader, data: dict[str, Any], slots: dict[str, Slot], run: dict[str, Any], where: str
+) -> list[Slot]:
+    repeat_slots: list[Slot] = []
+    for r_index, repeat in enumerate(reader.get(run, "repeats", where, list, required=False) or []):
+        r_where = f"{where}repeats[{r_index}]."
+        if not isinstance(repeat, dict):
+            reader.problem(f"{where}repeats[{r_index}]", "expected a table")
             continue
-        try:
-            days = first_air_days(start, slot.weekday, len(episodes), every)
-        except (OverflowError, ValueError):
-            days = [date.max]
-        # A repeat airs within a week of its first airing.
-        if days[-1] + timedelta(days=7 if repeat_slots else 0) > LAST_DAY:
-            reader.problem(
-                f"{where}episodes",
-                f"the run would air after {LAST_DAY.year}: start it earlier or list fewer episodes",
-                reader.line_of("runs", index, "episodes"),
-            )
+        reader.unknown(repeat, {"slot"}, r_where)
+        r_name = reader.get(repeat, "slot", r_where, str)
+        if r_name and r_name in slots:
+            repeat_slots.append(slots[r_name])
+        elif r_name and r_name not in (data.get("slots") or {}):
+            reader.problem(f"{r_where}slot", f"no slot named {r_name!r} in [slots]")
+    return repeat_slots
+
+
+def _plan_run(
+    reader: _Reader,
+    index: int,
+    key: str,
+    start: date,
+    slot: Slot,
+    every: dict[str, int],
+    episodes: list[Episode],
+    repeat_slots: list[Slot],
+) -> list[Planned]:
+    """Each episode's first airing, in turn from ``start``, and its repeats within the week."""
+    where = f"runs[{index}]."
+    try:
+        days = first_air_days(start, slot.weekday, len(episodes), every)
+    except (OverflowError, ValueError):
+        days = [date.max]
+    # A repeat airs within a week of its first airing.
+    if days[-1] + timedelta(days=7 if repeat_slots else 0) > LAST_DAY:
+        reader.problem(
+            f"{where}episodes",
+            f"the run would air after {LAST_DAY.year}: start it earlier or list fewer episodes",
+            reader.line_of("runs", index, "episodes"),
+        )
+        return []
+    planned: list[Planned] = []
+    for episode, day in zip(episodes, days, strict=True):
+        first_key = f"{reader.name}#{key}/{episode.number}"
+        first = _plan(
+            reader, first_key, f"{where}episodes ({episode.number})", episode, day, slot, None
+        )
+        if first is None:
             continue
-        for episode, day in zip(episodes, days, strict=True):
-            first_key = f"{name}#{key}/{episode.number}"
-            first = _plan(
+        planned.append(first)
+        for repeat_slot in repeat_slots:
+            gap = (repeat_slot.weekday - day.weekday()) % 7 or 7
+            repeat = _plan(
                 reader,
-                first_key,
-                f"{where}episodes ({episode.number})",
+                f"{first_key}/repeat/{repeat_slot.name}",
+                f"{where}repeats ({repeat_slot.name}, episode {episode.number})",
                 episode,
-                day,
-                slot,
-                None,
+                day + timedelta(days=gap),
+                repeat_slot,
+                first_key,
             )
-            if first is None:
-                continue
-            planned.append(first)
-            for repeat_slot in repeat_slots:
-                gap = (repeat_slot.weekday - day.weekday()) % 7 or 7
-                repeat = _plan(
-                    reader,
-                    f"{first_key}/repeat/{repeat_slot.name}",
-                    f"{where}repeats ({repeat_slot.name}, episode {episode.number})",
-                    episode,
-                    day + timedelta(days=gap),
-                    repeat_slot,
-                    first_key,
-                )
-                if repeat is not None:
-                    planned.append(repeat)
-    if reader.problems:
-        raise ScheduleFileError(reader.problems)
-    if station is None:
-        raise ScheduleFileError([f"{name}: station: missing"])
-    for item in planned:
-        if item.episode.programme.station_id != station.id:  # pragma: no cover (checked above)
-            raise ScheduleFileError([f"{name}: {item.where}: episode is not on {station.name}"])
-    _check_internal_overlaps(name, planned)
-    return station, planned
+            if repeat is not None:
+                planned.append(repeat)
+    return planned
 
 
 def _plan(
