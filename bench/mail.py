@@ -33,7 +33,8 @@ def bench(label: str, url: str, workdir: str) -> None:
 
     from readerapp.extensions import db
     from readerapp.models import OutboxMessage
-    from readerapp.notifications.outbox import compose, deliver_queued, queue_message, send_smtp
+    from readerapp.notifications.outbox import compose, deliver_queued, queue_message
+    from readerapp.notifications.transports import send_smtp
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

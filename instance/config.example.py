@@ -13,6 +13,8 @@
 # MAIL_USERNAME = ""
 # MAIL_PASSWORD = ""
 # MAIL_SENDER = "readerapp@example.org"
+# MAIL_BACKEND = "auto"                         # auto | smtp | folder | outbox, decided at send time
+# MAIL_FOLDER = ""                              # folder backend: .eml files here (default instance/mail)
 # MAIL_LEASE_SECONDS = 300                     # a sender that dies mid-send is taken over after this long
 
 # RETENTION_MONTHS = 24                         # display names removed after this long

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 from .dbguard import engine_options
 from .timeutil import is_valid_zone
 
+# How mail leaves (readerapp/notifications/transports.py).
+MAIL_BACKENDS = ("auto", "smtp", "folder", "outbox")
+
 
 class ConfigError(RuntimeError):
     """A setting is missing, unknown or invalid; the service refuses to start."""
@@ -56,6 +59,11 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "MAIL_USERNAME": ("", str),
     "MAIL_PASSWORD": ("", str),
     "MAIL_SENDER": ("readerapp@localhost", str),
+    # How messages leave, decided when they are sent: auto (smtp when MAIL_HOST is set, else
+    # outbox) | smtp | folder (one .eml file each in MAIL_FOLDER, for development) | outbox
+    # (nothing leaves; they wait in the Outbox page until a sending backend is set).
+    "MAIL_BACKEND": ("auto", str),
+    "MAIL_FOLDER": ("", str),
     # How long a sender's claim on a message lasts. Longer than an SMTP conversation takes: when
     # it runs out the sender is taken for dead and the message is sent again (same Message-ID).
     "MAIL_LEASE_SECONDS": (300, int),
@@ -191,6 +199,10 @@ def _validate(config: dict[str, Any]) -> None:
         )
     if config["MAIL_TLS"] not in {"none", "starttls", "ssl"}:
         raise ConfigError("MAIL_TLS: must be one of none, starttls, ssl")
+    if config["MAIL_BACKEND"] not in MAIL_BACKENDS:
+        raise ConfigError(f"MAIL_BACKEND: must be one of {', '.join(MAIL_BACKENDS)}")
+    if config["MAIL_BACKEND"] == "smtp" and not config["MAIL_HOST"]:
+        raise ConfigError("MAIL_BACKEND: smtp needs MAIL_HOST (the SMTP server)")
     if config["ENVIRONMENT"] not in {"development", "production", "testing"}:
         raise ConfigError("ENVIRONMENT: must be one of development, production, testing")
     for key in (

@@ -103,3 +103,34 @@ def test_the_outbox_lease_migration_keeps_the_messages_already_queued(
             conn.execute(sa.text("UPDATE outbox_message SET status = 'lost'"))
         db.session.remove()
         db.engine.dispose()
+
+
+def test_messages_held_for_want_of_a_mail_server_wait_in_the_queue_after_upgrade(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO outbox_message (dedupe_key, kind, recipient, subject, body, "
+                    "status, attempts, created_at, updated_at) VALUES "
+                    "('a', 'test', 'a@example.org', 'A', 'a', 'held', 0, "
+                    "'2026-11-01 10:00:00', '2026-11-01 10:00:00'), "
+                    "('b', 'test', '', 'B', 'b', 'held', 0, "
+                    "'2026-11-01 10:00:00', '2026-11-01 10:00:00')"
+                )
+            )
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT dedupe_key, status FROM outbox_message ORDER BY dedupe_key")
+            ).all()
+        # Sent once mail is configured; a message with no recipient stays held.
+        assert [tuple(r) for r in rows] == [("a", "queued"), ("b", "held")]
+        db.session.remove()
+        db.engine.dispose()

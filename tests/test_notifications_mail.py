@@ -1,11 +1,14 @@
-"""Mail goes through the outbox: delivered to a real SMTP server when one is configured, held
-for admins to read when none is, and never written twice for one dedupe key."""
+"""Mail goes through the outbox: delivered by the backend in force when it is sent (a real SMTP
+server, or a folder of .eml files), waiting for admins to read while nothing sends, and never
+written twice for one dedupe key."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -24,8 +27,8 @@ from readerapp.notifications.outbox import (
     mark_failed,
     mark_sent,
     queue_message,
-    send_smtp,
 )
+from readerapp.notifications.transports import send_smtp
 
 from .mail_support import Inbox, mail_settings
 from .mail_support import smtp_server as running_smtp_server
@@ -84,25 +87,88 @@ def test_an_unreachable_server_leaves_the_message_queued_with_the_error(app: Fla
     assert message.status == "queued" and message.last_error and message.attempts == 1
 
 
-def test_without_smtp_messages_are_held_and_admins_read_them(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
-    assert not app.config["MAIL_HOST"]
+def test_without_a_sending_backend_messages_wait_and_admins_read_them(app: Flask, client) -> None:  # type: ignore[no-untyped-def]
+    assert not app.config["MAIL_HOST"] and app.config["MAIL_BACKEND"] == "auto"
     w = build_world()
     _queue()
     db.session.commit()
     assert deliver_queued().sent == 0
     message = db.session.scalar(sa.select(OutboxMessage))
-    assert message.status == "held"
+    assert message.status == "queued" and message.attempts == 0
     message_id = message.id
     db.session.commit()
     sign_in_as(client, w.admin)
-    page = client.get("/outbox/?status=held")
+    page = client.get("/outbox/?status=queued")
     assert page.status_code == 200 and "Reminder: episode 1" in page.text
-    assert "No mail server is configured" in page.text
+    assert "No mail is being sent" in page.text
     detail = client.get(f"/outbox/{message_id}")
     assert detail.status_code == 200 and "Tuesday at 20:00" in detail.text
     assert client.get("/outbox/?status=nonsense").status_code == 400
     sign_in_as(client, w.manager)
     assert client.get("/outbox/").status_code == 403
+
+
+def test_messages_queued_before_mail_was_configured_go_out_once_it_is(app: Flask) -> None:
+    _queue("early:1")
+    db.session.commit()
+    assert deliver_queued().sent == 0  # nothing sends yet: they wait
+    inbox = Inbox()
+    with running_smtp_server(inbox) as port, mail_settings(app, port):
+        assert deliver_queued().sent == 1
+    [received] = inbox.received
+    assert received["Subject"] == "Reminder: episode 1"
+    assert db.session.scalar(sa.select(OutboxMessage.status)) == "sent"
+
+
+def test_a_message_without_a_recipient_is_held_and_never_sent(smtp_server: Inbox) -> None:
+    queue_message(dedupe_key="x:1", kind="test", recipient=None, subject="S", body="B")
+    db.session.commit()
+    assert deliver_queued().sent == 0 and smtp_server.received == []
+    message = db.session.scalar(sa.select(OutboxMessage))
+    assert message.status == "held" and message.last_error == "No recipient address is recorded."
+
+
+def test_the_outbox_backend_keeps_messages_even_with_a_mail_host(
+    smtp_server: Inbox, app: Flask
+) -> None:
+    app.config["MAIL_BACKEND"] = "outbox"
+    try:
+        _queue()
+        db.session.commit()
+        assert deliver_queued().sent == 0 and smtp_server.received == []
+    finally:
+        app.config["MAIL_BACKEND"] = "auto"
+    assert deliver_queued().sent == 1 and len(smtp_server.received) == 1
+
+
+def test_the_folder_backend_writes_each_message_as_an_eml_file(app: Flask, tmp_path: Path) -> None:
+    app.config.update(MAIL_BACKEND="folder", MAIL_FOLDER=str(tmp_path / "mail"))
+    try:
+        _queue()
+        db.session.commit()
+        assert deliver_queued().sent == 1
+    finally:
+        app.config.update(MAIL_BACKEND="auto", MAIL_FOLDER="")
+    [written] = list((tmp_path / "mail").iterdir())
+    parsed = BytesParser(policy=policy.default).parsebytes(written.read_bytes())
+    message = db.session.scalar(sa.select(OutboxMessage))
+    assert written.suffix == ".eml" and parsed["Message-ID"] == message.message_id
+    assert parsed["To"] == "station@radio.example" and "Tuesday at 20:00" in parsed.get_content()
+    assert message.status == "sent"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"MAIL_BACKEND": "pigeon"}, "MAIL_BACKEND: must be one of auto, smtp, folder, outbox"),
+        ({"MAIL_BACKEND": "smtp"}, "MAIL_BACKEND: smtp needs MAIL_HOST"),
+    ],
+)
+def test_mail_backend_settings_are_checked(
+    tmp_path: Path, values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(settings.ConfigError, match=message):
+        settings.load(tmp_path, {"TESTING": True, "SECRET_KEY": "x", **values}, {})
 
 
 # --- claims, leases and repeats ------------------------------------------------------------

@@ -24,8 +24,9 @@ class OutboxMessage(TimestampMixin, db.Model):
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
     # queued: to send; sending: claimed by a sender until ``lease_until`` (if that passes, the
-    # sender died and the message is claimed again); sent: accepted by the SMTP server; held: no
-    # SMTP configured, read it in the app; failed: given up after MAX_ATTEMPTS.
+    # sender died and the message is claimed again); sent: accepted by the mail backend; held: it
+    # has no recipient, so it can never be sent; failed: given up after MAX_ATTEMPTS. While no
+    # backend sends (MAIL_BACKEND outbox), messages wait as queued.
     status: Mapped[str] = mapped_column(sa.String(10), default="queued", index=True)
     # Claims so far; each claim increments it, so it also tells one claim from the next.
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -1,7 +1,9 @@
 """The outbox: every message is written here first (once, by its dedupe key), then delivered.
 
-With no MAIL_HOST configured a message is kept with status ``held`` for admins to read in the
-app; nothing is dropped. Delivering one message takes three steps, each its own commit:
+Whether and how a message leaves is decided when it is sent (``transports.py``, the
+``MAIL_BACKEND`` setting): while nothing sends, messages wait as ``queued`` for admins to read
+in the app, and go out once mail is configured. Only a message with no recipient is ``held``.
+Delivering one message takes three steps, each its own commit:
 
 1. claim it: one UPDATE moves it from ``queued`` (or from ``sending`` whose lease has run out)
    to ``sending``, counts the attempt and leases it for MAIL_LEASE_SECONDS;
@@ -20,8 +22,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import smtplib
-import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -33,6 +33,7 @@ from flask import current_app
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import OutboxMessage
+from .transports import current_transport
 
 log = logging.getLogger("readerapp.notifications")
 
@@ -41,7 +42,8 @@ MAX_ATTEMPTS = 5
 
 
 def mail_configured() -> bool:
-    return bool(current_app.config.get("MAIL_HOST"))
+    """Does a backend send messages now (rather than keep them in the outbox)?"""
+    return current_transport() is not None
 
 
 def queue_message(
@@ -55,7 +57,8 @@ def queue_message(
     """Write a message to the outbox unless one with ``dedupe_key`` exists (then return None).
 
     Flushes inside a savepoint, so a concurrent insert of the same key loses cleanly without
-    undoing the caller's transaction. A message without a recipient is held with the reason.
+    undoing the caller's transaction. A message without a recipient is held with the reason;
+    every other message is queued, whatever the mail settings are now.
     """
     if db.session.scalar(sa.select(OutboxMessage.id).filter_by(dedupe_key=dedupe_key)):
         return None
@@ -65,7 +68,7 @@ def queue_message(
         recipient=recipient or "",
         subject=subject,
         body=body,
-        status="queued" if mail_configured() and recipient else "held",
+        status="queued" if recipient else "held",
         last_error=None if recipient else "No recipient address is recorded.",
     )
     try:
@@ -213,13 +216,15 @@ def mark_failed(held: Claim, error: str) -> None:
 
 
 def deliver_queued(now: datetime | None = None, limit: int = 200) -> DeliveryResult:
-    """Send queued messages (and those whose sender died) over SMTP, each claimed first.
+    """Send queued messages (and those whose sender died) through the mail backend, each
+    claimed first; nothing when the backend is the outbox alone.
 
     Commits per step (a job boundary, not a request). ``now`` fixes the clock for tests;
     otherwise each claim takes the time it is made, so a long run never shortens a lease.
     """
     result = DeliveryResult()
-    if not mail_configured():
+    send = current_transport()
+    if send is None:
         return result
     candidates = db.session.scalars(
         sa.select(OutboxMessage.id)
@@ -238,7 +243,7 @@ def deliver_queued(now: datetime | None = None, limit: int = 200) -> DeliveryRes
             email = compose(message)
             # No transaction during the conversation (on SQLite it would hold the write lock).
             db.session.rollback()
-            send_smtp(email)
+            send(email)
         except Exception as exc:  # any error is this attempt's failure, never the whole run's
             db.session.rollback()
             mark_failed(held, f"{type(exc).__name__}: {exc}")
@@ -260,20 +265,3 @@ def compose(message: OutboxMessage) -> EmailMessage:
     )
     email.set_content(message.body)
     return email
-
-
-def send_smtp(email: EmailMessage) -> None:
-    config = current_app.config
-    host, port, tls = config["MAIL_HOST"], int(config["MAIL_PORT"]), config["MAIL_TLS"]
-    if tls == "ssl":
-        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-            host, port, timeout=30, context=ssl.create_default_context()
-        )
-    else:
-        smtp = smtplib.SMTP(host, port, timeout=30)
-    with smtp:
-        if tls == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
-        if config["MAIL_USERNAME"]:
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(email)

@@ -1,4 +1,4 @@
-"""The outbox pages: admins read every message, including those held for want of SMTP."""
+"""The outbox pages: admins read every message, including those waiting while no mail is sent."""
 
 from __future__ import annotations
 
