@@ -396,6 +396,7 @@ def _private(response: Response) -> Response:
 
 def authenticate_request() -> Response | None:
     """Only a Bearer token authenticates an API request: the session cookie is never read."""
+    from ..access import sees_participants
     from .tokens import user_for_token
 
     # Flask-Login reads ``g._login_user`` before the session: this keeps the cookie out.
@@ -408,6 +409,7 @@ def authenticate_request() -> Response | None:
     if user is None:
         return problem(401, "This API token is not valid, or it has been revoked.")
     g.api_user = user
+    g.api_partner = not sees_participants(user)
     g._login_user = user
     return None
 

@@ -239,8 +239,10 @@ class SessionAttendance(MethodView):
             leader_id=session.leader_id,
         )
         log_session(session, log, expected_version=session.version, actor=api_user())
+        # The answer as flushed: after the commit it would be read back in a new transaction.
+        answer = attendance_view(session)
         db.session.commit()
-        return attendance_view(session)
+        return answer
 
 
 @materials.route("")

@@ -328,6 +328,8 @@ def log(session_id: int) -> ResponseReturnValue:
         _attach_error(form, error)
         return _render_log(form, session, 400, already_read=_typed_already_read(form, session))
     warnings = _already_read_messages(session, list(session.materials))
+    # Before the commit, which expires every loaded row: reading one after it is a new query.
+    target = url_for("sessions.detail", session_id=session_id)
     db.session.commit()
     flash(
         "The session has been logged."
@@ -337,7 +339,7 @@ def log(session_id: int) -> ResponseReturnValue:
     )
     for message in warnings:
         flash(message, "warning")
-    return redirect(url_for("sessions.detail", session_id=session.id))
+    return redirect(target)
 
 
 def _attach_error(form: LogSessionForm, error: SessionError) -> None:
