@@ -549,6 +549,8 @@ def main() -> int:
     if not 1 <= args.rounds <= MAX_ROUNDS:
         parser.error(f"--rounds: 1 to {MAX_ROUNDS}")
 
+    # Stopped from outside: still stop the servers and drop the database (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"readerapp load bench · {args.clients} clients · {args.rounds} × {args.seconds:g} s "
