@@ -134,6 +134,47 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN" if sqlite_read_only.get() else "BEGIN IMMEDIATE")
 
 
+# SQLite has one write lock for the whole database, and a write request holding it from its
+# first statement makes every other writer wait for its sign-in check, form validation and
+# permission reads too. A view marked ``reads_first`` starts as a read (deferred); once its
+# checks are done it calls ``begin_writing()``, which ends the read transaction so the writes
+# begin IMMEDIATE. Rows read before are expired and read again under the lock, and version
+# checks compare with the version the client saw, so a change made in between is still refused.
+
+_READS_FIRST_MARK = "_readerapp_reads_first"
+
+
+def reads_first(view: Any) -> Any:
+    """Mark a write view (a function, or a MethodView's method) that reads and checks before
+    it calls ``begin_writing()``."""
+    setattr(view, _READS_FIRST_MARK, True)
+    return view
+
+
+def view_reads_first(view: Any, method: str) -> bool:
+    """Whether the view registered for a request (a MethodView's too) was marked."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        view = getattr(view_class, method.lower(), None)
+    return bool(getattr(view, _READS_FIRST_MARK, False))
+
+
+def begin_writing() -> None:
+    """End the request's read phase: what follows begins as a write (IMMEDIATE on SQLite).
+
+    Nothing may be changed before this call; PostgreSQL needs no second transaction."""
+    if not sqlite_read_only.get():
+        return
+    from .extensions import db
+
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_writing() after a change: that change would be written deferred")
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.commit()
+    sqlite_read_only.set(False)
+
+
 # Tables that other libraries own in the app's database (APScheduler's job store); migrations and
 # the models-match-migrations check leave them alone.
 FOREIGN_TABLES = frozenset({"apscheduler_jobs"})

@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..access import can_edit_group_sessions, can_view_group, require, sees_participants
 from ..attendance.operations import Headcounts, RegisterInput, parse_codes, register_codes
+from ..db import begin_writing, reads_first
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..timeutil import to_local, utcnow
@@ -297,6 +298,7 @@ def _render_log(
 
 
 @bp.route("/sessions/<int:session_id>/log", methods=["GET", "POST"])
+@reads_first
 @login_required
 def log(session_id: int) -> ResponseReturnValue:
     session = _load_for_edit(session_id)
@@ -314,6 +316,7 @@ def log(session_id: int) -> ResponseReturnValue:
     entry = _entry_from_form(form)
     if entry is None:
         return _render_log(form, session, 400)
+    begin_writing()
     try:
         log_session(session, entry, expected_version=int(form.version.data), actor=current_user)
     except VersionConflict:
