@@ -20,6 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from ..access import can_edit_group_sessions, can_view_group, require, sees_participants
@@ -319,7 +320,8 @@ def log(session_id: int) -> ResponseReturnValue:
     begin_writing()
     try:
         log_session(session, entry, expected_version=int(form.version.data), actor=current_user)
-    except VersionConflict:
+    except (VersionConflict, StaleDataError):
+        # StaleDataError: someone else's change met at a flush inside the operation.
         db.session.rollback()
         session = _load_for_edit(session_id)
         # The next save is a deliberate choice made with both versions in view.
