@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import sqlite3
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import Pool
 
 from .timeutil import utcnow
 
@@ -111,8 +114,6 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    import sqlite3
-
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     # Take over transaction control so the "begin" hook below decides how each one starts.
@@ -127,11 +128,57 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+# SQLite's busy handler waits for the write lock by sleeping, up to 100 ms at a time: with many
+# writers the lock often sits free while they sleep, and an unlucky one waits for seconds. The
+# threads of one process (a web worker's) therefore queue for it on a lock of their own, handed
+# on as soon as the write transaction ends; between processes the busy timeout still applies.
+_sqlite_writer = threading.Lock()
+_HOLDS_WRITER = "readerapp_sqlite_writer"
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn: sa.Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN" if sqlite_read_only.get() else "BEGIN IMMEDIATE")
+    if sqlite_read_only.get():
+        conn.exec_driver_sql("BEGIN")
+        return
+    if not _sqlite_writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise sa.exc.OperationalError(
+            "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+        )
+    conn.info[_HOLDS_WRITER] = True
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _release_writer(conn.info)
+        raise
+
+
+def _release_writer(info: dict[Any, Any]) -> None:
+    if info.pop(_HOLDS_WRITER, False):
+        _sqlite_writer.release()
+
+
+# The transaction ends: by commit or rollback, or by the pool resetting, closing or discarding
+# the connection. (The next writer may reach SQLite just before the COMMIT lands; its busy
+# handler's first wait is a millisecond.)
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_on_end(conn: sa.Connection) -> None:
+    _release_writer(conn.info)
+
+
+@event.listens_for(Pool, "reset")
+def _sqlite_on_reset(dbapi_connection: Any, record: Any, reset_state: Any) -> None:
+    _release_writer(record.info)
+
+
+@event.listens_for(Pool, "close")
+@event.listens_for(Pool, "invalidate")
+def _sqlite_on_close(dbapi_connection: Any, record: Any, *args: Any) -> None:
+    if record is not None:
+        _release_writer(record.info)
 
 
 # SQLite has one write lock for the whole database, and a write request holding it from its

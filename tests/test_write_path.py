@@ -187,3 +187,73 @@ def test_begin_writing_refuses_to_follow_a_change() -> None:
     finally:
         db.session.rollback()
         sqlite_read_only.reset(token)
+
+
+# --- SQLite: the writers of one process queue on a lock of their own -----------------------------
+
+
+@pytest.fixture
+def sqlite_only() -> None:
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the writer lock is SQLite's")
+
+
+def _writing() -> Any:
+    sqlite_read_only.set(False)
+    return db.engine.connect()
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_the_writer_lock_is_handed_on_whichever_way_a_write_transaction_ends() -> None:
+    from readerapp.db import _sqlite_writer
+
+    db.session.rollback()
+    with _writing() as conn:
+        conn.execute(sa.text("SELECT 1"))
+        assert _sqlite_writer.locked()
+        conn.commit()
+        assert not _sqlite_writer.locked()
+        conn.execute(sa.text("SELECT 1"))
+        conn.rollback()
+        assert not _sqlite_writer.locked()
+        conn.execute(sa.text("SELECT 1"))
+    # Closed with its transaction open: the pool's reset ends it.
+    assert not _sqlite_writer.locked()
+    sqlite_read_only.set(True)
+    with db.engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+        assert not _sqlite_writer.locked()  # reads never take it
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_threads_writing_at_once_all_commit() -> None:
+    """Answered, not hung: many threads of one process writing at once all get through."""
+    import threading
+
+    db.session.rollback()
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS _writer_check (n INTEGER)"))
+    errors: list[BaseException] = []
+    engine = db.engine
+
+    def write() -> None:
+        sqlite_read_only.set(False)
+        try:
+            for _ in range(20):
+                with engine.begin() as conn:
+                    conn.execute(sa.text("INSERT INTO _writer_check VALUES (1)"))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    try:
+        assert not errors and not any(t.is_alive() for t in threads)
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM _writer_check")).scalar() == 160
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE _writer_check"))
