@@ -185,8 +185,8 @@ def _sqlite_on_close(dbapi_connection: Any, record: Any, *args: Any) -> None:
 # first statement makes every other writer wait for its sign-in check, form validation and
 # permission reads too. A view marked ``reads_first`` starts as a read (deferred); once its
 # checks are done it calls ``begin_writing()``, which ends the read transaction so the writes
-# begin IMMEDIATE. Rows read before are expired and read again under the lock, and version
-# checks compare with the version the client saw, so a change made in between is still refused.
+# begin IMMEDIATE. Rows read before stay loaded; the UPDATEs check the version that was read
+# (and the operations the version the client saw), so a change made in between is refused.
 
 _READS_FIRST_MARK = "_readerapp_reads_first"
 
@@ -218,7 +218,14 @@ def begin_writing() -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("begin_writing() after a change: that change would be written deferred")
     if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
-        session.commit()
+        # What was read stays loaded (nothing was changed, so nothing is lost): reading it all
+        # again under the lock would hold the lock longer. A change made meanwhile is caught by
+        # the version-checked UPDATE (StaleDataError), as on PostgreSQL.
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
     sqlite_read_only.set(False)
 
 
