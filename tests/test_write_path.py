@@ -102,7 +102,7 @@ def test_an_attendance_put_writes_in_one_transaction_after_its_checks(
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["participants"] == 7
     assert response.headers["ETag"] == etag_of(client, url, headers)
-    trace.check_one_write_transaction("FROM api_token")
+    trace.check_one_write_transaction("api_token.token_hash")
 
 
 def test_a_change_between_the_checks_and_the_writes_is_a_412(
