@@ -432,10 +432,10 @@ def not_found() -> None:
     abort(404, message=DEFAULT_DETAIL[404])
 
 
-def get_or_404(model: type[Any], ident: int) -> Any:
+def get_or_404(model: type[Any], ident: int, options: Any = None) -> Any:
     if not 0 < ident <= MAX_INT:
         not_found()
-    item = db.session.get(model, ident)
+    item = db.session.get(model, ident, options=options)
     if item is None:
         not_found()
     return item
