@@ -20,6 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
@@ -80,7 +81,12 @@ def _page_url(arg: str, page: int) -> str:
 
 
 def _load(session_id: int) -> ReadingSession:
-    session = db.session.get(ReadingSession, session_id)
+    # Every session page checks the group and shows the attendance: read with the row.
+    session = db.session.get(
+        ReadingSession,
+        session_id,
+        options=[joinedload(ReadingSession.group), joinedload(ReadingSession.attendance)],
+    )
     if session is None:
         abort(404)
     require(can_view_group(current_user, session.group))
