@@ -130,10 +130,21 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 # SQLite's busy handler waits for the write lock by sleeping, up to 100 ms at a time: with many
 # writers the lock often sits free while they sleep, and an unlucky one waits for seconds. The
-# threads of one process (a web worker's) therefore queue for it on a lock of their own, handed
-# on as soon as the write transaction ends; between processes the busy timeout still applies.
-_sqlite_writer = threading.Lock()
+# threads of one process (a web worker's) therefore queue for it on a lock of their own, one per
+# database file, handed on as soon as the write transaction ends; between processes the busy
+# timeout still applies.
+_sqlite_writers: dict[str, threading.Lock] = {}
+_sqlite_writers_guard = threading.Lock()
 _HOLDS_WRITER = "readerapp_sqlite_writer"
+
+
+def sqlite_writer_lock(database: str | None) -> threading.Lock | None:
+    """The lock the writers of this process take for the SQLite file ``database`` (None for an
+    in-memory database, which every connection has to itself)."""
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return None
+    with _sqlite_writers_guard:
+        return _sqlite_writers.setdefault(database, threading.Lock())
 
 
 @event.listens_for(Engine, "begin")
@@ -143,11 +154,13 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
     if sqlite_read_only.get():
         conn.exec_driver_sql("BEGIN")
         return
-    if not _sqlite_writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-        raise sa.exc.OperationalError(
-            "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
-        )
-    conn.info[_HOLDS_WRITER] = True
+    writer = sqlite_writer_lock(conn.engine.url.database)
+    if writer is not None:
+        if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sa.exc.OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        conn.info[_HOLDS_WRITER] = writer
     try:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     except BaseException:
@@ -156,8 +169,9 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
 
 
 def _release_writer(info: dict[Any, Any]) -> None:
-    if info.pop(_HOLDS_WRITER, False):
-        _sqlite_writer.release()
+    writer = info.pop(_HOLDS_WRITER, None)
+    if writer is not None:
+        writer.release()
 
 
 # The transaction ends: by commit or rollback, or by the pool resetting, closing or discarding

@@ -205,8 +205,10 @@ def _writing() -> Any:
 
 @pytest.mark.usefixtures("sqlite_only")
 def test_the_writer_lock_is_handed_on_whichever_way_a_write_transaction_ends() -> None:
-    from readerapp.db import _sqlite_writer
+    from readerapp.db import sqlite_writer_lock
 
+    _sqlite_writer = sqlite_writer_lock(db.engine.url.database)
+    assert _sqlite_writer is not None
     db.session.rollback()
     with _writing() as conn:
         conn.execute(sa.text("SELECT 1"))
