@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, request
 
 from . import config as settings
-from .db import include_object, render_item, sqlite_read_only
+from .db import include_object, render_item, sqlite_read_only, view_reads_first
 from .dbguard import install_watchdog
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .security import register_security
@@ -85,8 +85,12 @@ def register_extensions(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _mark_read_only() -> None:
-        # SQLite: reads begin deferred so they never queue behind writers.
-        sqlite_read_only.set(request.method in READ_ONLY_METHODS)
+        # SQLite: reads begin deferred so they never queue behind writers; so do the checks of
+        # a write view marked ``reads_first``, until it calls ``begin_writing()``.
+        read_only = request.method in READ_ONLY_METHODS or view_reads_first(
+            app.view_functions.get(request.endpoint or ""), request.method
+        )
+        sqlite_read_only.set(read_only)
 
 
 # Each domain package may define ``init_app(app)`` to register its blueprints, commands and

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import sqlite3
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import Pool
 
 from .timeutil import utcnow
 
@@ -109,8 +112,6 @@ sqlite_read_only: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    import sqlite3
-
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     # Take over transaction control so the "begin" hook below decides how each one starts.
@@ -122,14 +123,126 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    # The same bound for the threads of this process queueing for the writer lock (below).
+    busy_ms = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+    connection_record.info[_BUSY_TIMEOUT_S] = busy_ms / 1000 if busy_ms else 5.0
     cursor.close()
+
+
+# SQLite's busy handler waits for the write lock by sleeping, up to 100 ms at a time: with many
+# writers the lock often sits free while they sleep, and an unlucky one waits for seconds. The
+# threads of one process (a web worker's) therefore queue for it on a lock of their own, one per
+# database file, handed on as soon as the write transaction ends; between processes the busy
+# timeout still applies.
+_sqlite_writers: dict[str, threading.Lock] = {}
+_sqlite_writers_guard = threading.Lock()
+_HOLDS_WRITER = "readerapp_sqlite_writer"
+_BUSY_TIMEOUT_S = "readerapp_busy_timeout_s"
+
+
+def sqlite_writer_lock(database: str | None) -> threading.Lock | None:
+    """The lock the writers of this process take for the SQLite file ``database`` (None for an
+    in-memory database, which every connection has to itself)."""
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return None
+    with _sqlite_writers_guard:
+        return _sqlite_writers.setdefault(database, threading.Lock())
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn: sa.Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
-    conn.exec_driver_sql("BEGIN" if sqlite_read_only.get() else "BEGIN IMMEDIATE")
+    if sqlite_read_only.get():
+        conn.exec_driver_sql("BEGIN")
+        return
+    writer = sqlite_writer_lock(conn.engine.url.database)
+    if writer is not None:
+        if not writer.acquire(timeout=conn.connection.info.get(_BUSY_TIMEOUT_S, 5.0)):
+            raise sa.exc.OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        conn.info[_HOLDS_WRITER] = writer
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _release_writer(conn.info)
+        raise
+
+
+def _release_writer(info: dict[Any, Any]) -> None:
+    writer = info.pop(_HOLDS_WRITER, None)
+    if writer is not None:
+        writer.release()
+
+
+# The transaction ends: by commit or rollback, or by the pool resetting, closing or discarding
+# the connection. (The next writer may reach SQLite just before the COMMIT lands; its busy
+# handler's first wait is a millisecond.)
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _sqlite_on_end(conn: sa.Connection) -> None:
+    _release_writer(conn.info)
+
+
+@event.listens_for(Pool, "reset")
+def _sqlite_on_reset(dbapi_connection: Any, record: Any, reset_state: Any) -> None:
+    _release_writer(record.info)
+
+
+@event.listens_for(Pool, "close")
+@event.listens_for(Pool, "invalidate")
+def _sqlite_on_close(dbapi_connection: Any, record: Any, *args: Any) -> None:
+    if record is not None:
+        _release_writer(record.info)
+
+
+# SQLite has one write lock for the whole database, and a write request holding it from its
+# first statement makes every other writer wait for its sign-in check, form validation and
+# permission reads too. A view marked ``reads_first`` starts as a read (deferred); once its
+# checks are done it calls ``begin_writing()``, which ends the read transaction so the writes
+# begin IMMEDIATE. Rows read before stay loaded; the UPDATEs check the version that was read
+# (and the operations the version the client saw), so a change made in between is refused.
+
+_READS_FIRST_MARK = "_readerapp_reads_first"
+
+
+def reads_first(view: Any) -> Any:
+    """Mark a write view (a function, or a MethodView's method) that reads and checks before
+    it calls ``begin_writing()``."""
+    setattr(view, _READS_FIRST_MARK, True)
+    return view
+
+
+def view_reads_first(view: Any, method: str) -> bool:
+    """Whether the view registered for a request (a MethodView's too) was marked."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        view = getattr(view_class, method.lower(), None)
+    return bool(getattr(view, _READS_FIRST_MARK, False))
+
+
+def begin_writing() -> None:
+    """End the request's read phase: what follows begins as a write (IMMEDIATE on SQLite).
+
+    Nothing may be changed before this call; PostgreSQL needs no second transaction."""
+    if not sqlite_read_only.get():
+        return
+    from .extensions import db
+
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("begin_writing() after a change: that change would be written deferred")
+    if session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        # What was read stays loaded (nothing was changed, so nothing is lost): reading it all
+        # again under the lock would hold the lock longer. A change made meanwhile is caught by
+        # the version-checked UPDATE (StaleDataError), as on PostgreSQL.
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
+    sqlite_read_only.set(False)
 
 
 # Tables that other libraries own in the app's database (APScheduler's job store); migrations and

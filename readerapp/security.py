@@ -58,11 +58,13 @@ def register_security(app: Flask) -> None:
             response.headers.setdefault(name, value)
         if production:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
-        # Pages for a signed-in user may show personal data: no copy in any cache.
+        # Pages for a signed-in user may show personal data: no copy in any cache. A user loaded
+        # for this request is signed in (the loader refuses inactive accounts); asking
+        # ``is_authenticated`` would reload the account after the request's commit.
         user = g.get("_login_user")
         if (
             user is not None
-            and getattr(user, "is_authenticated", False)
+            and not getattr(user, "is_anonymous", True)
             and "Cache-Control" not in response.headers
         ):
             response.headers["Cache-Control"] = "no-store"

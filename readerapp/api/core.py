@@ -447,6 +447,7 @@ def _private(response: Response) -> Response:
 
 def authenticate_request() -> Response | None:
     """Only a Bearer token authenticates an API request: the session cookie is never read."""
+    from ..access import sees_participants
     from .tokens import user_for_token
 
     # Flask-Login reads ``g._login_user`` before the session: this keeps the cookie out.
@@ -459,6 +460,7 @@ def authenticate_request() -> Response | None:
     if user is None:
         return problem(401, "This API token is not valid, or it has been revoked.")
     g.api_user = user
+    g.api_partner = not sees_participants(user)
     g._login_user = user
     token_accepted()
     return None
@@ -482,10 +484,10 @@ def not_found() -> None:
     abort(404, message=DEFAULT_DETAIL[404])
 
 
-def get_or_404(model: type[Any], ident: int) -> Any:
+def get_or_404(model: type[Any], ident: int, options: Any = None) -> Any:
     if not 0 < ident <= MAX_INT:
         not_found()
-    item = db.session.get(model, ident)
+    item = db.session.get(model, ident, options=options)
     if item is None:
         not_found()
     return item

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 
 from ..access import can_edit_group_sessions
-from ..db import contains_text
+from ..db import begin_writing, contains_text, reads_first
 from ..extensions import db
 from ..organisations.models import Partnership
 from ..sessions.models import ReadingMaterial, ReadingSession
@@ -209,6 +209,7 @@ class SessionAttendance(MethodView):
         """A session's attendance: headcounts, and the register (not for partners)."""
         return attendance_view(visible_session_or_404(api_user(), session_id))
 
+    @reads_first
     @blp.etag
     @blp.arguments(AttendanceInputSchema)
     @blp.response(200, AttendanceSchema)
@@ -221,6 +222,8 @@ class SessionAttendance(MethodView):
         """
         session = editable_session(session_id)
         blp.check_etag(attendance_view(session), AttendanceSchema)
+        version = session.version  # the one the client saw: a change after it is refused
+        begin_writing()
         register = entry.get("register")
         log = SessionLog(
             status="delivered",
@@ -240,9 +243,11 @@ class SessionAttendance(MethodView):
             notes=entry.get("notes", session.notes),
             leader_id=session.leader_id,
         )
-        log_session(session, log, expected_version=session.version, actor=api_user())
+        log_session(session, log, expected_version=version, actor=api_user())
+        # The answer as flushed: after the commit it would be read back in a new transaction.
+        answer = attendance_view(session)
         db.session.commit()
-        return attendance_view(session)
+        return answer
 
 
 @materials.route("")

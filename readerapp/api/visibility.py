@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from ..access import can_view_group, visible_group_ids
+from ..attendance.models import Attendance, ParticipantAttendance
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..organisations.models import Partnership, Venue
@@ -58,8 +60,18 @@ def visible_group_or_404(user: User, group_id: int) -> ReadingGroup:
     return group
 
 
+# What the session endpoints read of a session besides its row: its group (to check access) and
+# its attendance with the register. Loaded with the row: one statement, not one per relation.
+SESSION_LOADS = (
+    joinedload(ReadingSession.group),
+    joinedload(ReadingSession.attendance)
+    .selectinload(Attendance.records)
+    .joinedload(ParticipantAttendance.participant),
+)
+
+
 def visible_session_or_404(user: User, session_id: int) -> ReadingSession:
-    session = get_or_404(ReadingSession, session_id)
+    session = get_or_404(ReadingSession, session_id, options=SESSION_LOADS)
     if not can_view_group(user, session.group):
         not_found()
     return session

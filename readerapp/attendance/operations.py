@@ -97,6 +97,8 @@ def validate_headcounts(counts: Headcounts) -> None:
 
 def resolve_register(group: ReadingGroup, register: RegisterInput) -> list[Participant]:
     """The participants for a register, creating the new codes in the host organisation."""
+    if not register.codes and not register.new_codes:
+        return []  # an empty register (the log form's usual one) needs no look-up
     org_id = host_organisation_id(group)
     wanted = list(dict.fromkeys(normalise_code(c) for c in register.codes))
     new = list(dict.fromkeys(normalise_code(c, "new_codes") for c in register.new_codes))
@@ -188,10 +190,12 @@ def record_attendance(
         setattr(attendance, name, getattr(counts, name))
     if actor is not None:
         attendance.logged_by_id = actor.id
-    db.session.flush()
     if register is not None:
+        # The register's rows refer to the attendance; headcounts alone wait for the caller's
+        # flush (one UPDATE round and one audit INSERT fewer).
+        db.session.flush()
         _set_register(session, resolve_register(session.group, register))
-        first_timers = db.session.scalar(
+        first_timers = register.size and db.session.scalar(
             sa.select(sa.func.count()).where(
                 ParticipantAttendance.session_id == session.id,
                 ParticipantAttendance.first_time.is_(True),

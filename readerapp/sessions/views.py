@@ -20,10 +20,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from ..access import can_edit_group_sessions, can_view_group, require, sees_participants
 from ..attendance.operations import Headcounts, RegisterInput, parse_codes, register_codes
+from ..db import begin_writing, reads_first
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..timeutil import to_local, utcnow
@@ -79,7 +82,12 @@ def _page_url(arg: str, page: int) -> str:
 
 
 def _load(session_id: int) -> ReadingSession:
-    session = db.session.get(ReadingSession, session_id)
+    # Every session page checks the group and shows the attendance: read with the row.
+    session = db.session.get(
+        ReadingSession,
+        session_id,
+        options=[joinedload(ReadingSession.group), joinedload(ReadingSession.attendance)],
+    )
     if session is None:
         abort(404)
     require(can_view_group(current_user, session.group))
@@ -298,6 +306,7 @@ def _render_log(
 
 
 @bp.route("/sessions/<int:session_id>/log", methods=["GET", "POST"])
+@reads_first
 @login_required
 def log(session_id: int) -> ResponseReturnValue:
     session = _load_for_edit(session_id)
@@ -315,9 +324,11 @@ def log(session_id: int) -> ResponseReturnValue:
     entry = _entry_from_form(form)
     if entry is None:
         return _render_log(form, session, 400)
+    begin_writing()
     try:
         log_session(session, entry, expected_version=int(form.version.data), actor=current_user)
-    except VersionConflict:
+    except (VersionConflict, StaleDataError):
+        # StaleDataError: someone else's change met at a flush inside the operation.
         db.session.rollback()
         session = _load_for_edit(session_id)
         # The next save is a deliberate choice made with both versions in view.
@@ -329,6 +340,8 @@ def log(session_id: int) -> ResponseReturnValue:
         _attach_error(form, error)
         return _render_log(form, session, 400, already_read=_typed_already_read(form, session))
     warnings = _already_read_messages(session, list(session.materials))
+    # Before the commit, which expires every loaded row: reading one after it is a new query.
+    target = url_for("sessions.detail", session_id=session_id)
     db.session.commit()
     flash(
         "The session has been logged."
@@ -338,7 +351,7 @@ def log(session_id: int) -> ResponseReturnValue:
     )
     for message in warnings:
         flash(message, "warning")
-    return redirect(url_for("sessions.detail", session_id=session.id))
+    return redirect(target)
 
 
 def _attach_error(form: LogSessionForm, error: SessionError) -> None:
