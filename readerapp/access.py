@@ -1,32 +1,94 @@
-"""Who may see and change what. Views call these after loading and before delegating.
+"""Who may see and change what: the only place that decides it. Views and API resources load
+a row, ask one of these, and call operations; they never compare roles themselves.
 
-- admin, manager: everything;
-- reader_leader: the groups they lead or co-lead (and those groups' sessions);
+Role groups are named once here (the roles themselves are ``readerapp.users.models.Role``):
+
+- admin, manager (``STAFF``): everything; admins alone manage users, read the audit trail and
+  the outbox, and erase participants;
+- reader_leader: the groups they lead or co-lead (and those groups' sessions, attendance and
+  participants), their own calendar feed, and the radio stations' schedules, read-only;
 - partner_viewer: groups partnered with their organisation, read-only, headcounts only, for as
   long as the partnership lasts (one that has ended no longer shows the group, its sessions or
-  its feed; the partner's reports and exports still cover the partnership's dates).
+  its feed; the partner's reports and exports still cover the partnership's dates), and their
+  own station's schedule when their organisation is a radio station.
+
+Radio. A station's broadcast grid (its week, its as-run list, its programmes and episodes) holds
+no personal data: it says what goes on air and when, which the station announces anyway. Reader
+leaders record the sessions that become episodes and tell their groups when they air, so every
+reader leader may read every station's grid — read-only, on the web and in the API alike. Only
+staff change the schedule or the library. A partner sees only its own station's grid: another
+station's plans are that station's business, not a partner's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user, login_required
 
 from .groups.models import ReadingGroup, group_coleader
-from .organisations.models import Partnership
+from .organisations.models import Organisation, Partnership, Venue
 from .timeutil import to_local, utcnow
-from .users.models import User
+from .users.models import Role, User
+
+if TYPE_CHECKING:
+    from .feeds.models import FeedToken
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# --- Role groups ---------------------------------------------------------------------------------
 
-def roles_required(*roles: str) -> Callable[[F], F]:
+ADMINS: frozenset[str] = frozenset({Role.ADMIN})
+STAFF: frozenset[str] = frozenset({Role.ADMIN, Role.MANAGER})
+LEADERS: frozenset[str] = frozenset({Role.READER_LEADER})
+PARTNERS: frozenset[str] = frozenset({Role.PARTNER_VIEWER})
+EVERYONE: frozenset[str] = frozenset(Role)
+# Who may lead a group or a session, and so sees participants and registers.
+MAY_LEAD: frozenset[str] = STAFF | LEADERS
+# Who may open the exports and partnership reports (partners for their own organisation).
+EXPORTERS: frozenset[str] = STAFF | PARTNERS
+# Who may open the calendar-feed pages (leaders for their own feed only).
+FEED_MANAGERS: frozenset[str] = STAFF | LEADERS
+# Who may open the radio pages (what each sees there: ``visible_station_ids``).
+RADIO_READERS: frozenset[str] = EVERYONE
+# Who may ask to see a participant's name (each one still decided by can_see_participant_name).
+NAME_READERS: frozenset[str] = ADMINS | LEADERS
+
+
+def has_role(user: Any, roles: Collection[str]) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.role in roles
+
+
+def is_admin(user: Any) -> bool:
+    return has_role(user, ADMINS)
+
+
+def is_staff(user: Any) -> bool:
+    return has_role(user, STAFF)
+
+
+def is_leader(user: Any) -> bool:
+    return has_role(user, LEADERS)
+
+
+def is_partner(user: Any) -> bool:
+    return has_role(user, PARTNERS)
+
+
+def may_lead(user: Any) -> bool:
+    """May lead a group or a session (and be chosen as its leader)."""
+    return has_role(user, MAY_LEAD)
+
+
+# --- Decorators for web views --------------------------------------------------------------------
+
+
+def roles_required(roles: Collection[str]) -> Callable[[F], F]:
     """Signed in, and one of ``roles`` (403 otherwise)."""
 
     def decorator(view: F) -> F:
@@ -43,30 +105,40 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 
 def managers_only(view: F) -> F:
-    return roles_required("admin", "manager")(view)
+    return roles_required(STAFF)(view)
 
 
 def admins_only(view: F) -> F:
-    return roles_required("admin")(view)
+    return roles_required(ADMINS)(view)
+
+
+def require(condition: bool) -> None:
+    if not condition:
+        abort(403)
+
+
+# --- Groups, sessions, partnerships --------------------------------------------------------------
 
 
 def visible_group_ids(user: User) -> sa.Select | None:
     """A SELECT of the ids of groups ``user`` may see, or None for every group."""
-    if user.role in {"admin", "manager"}:
+    if is_staff(user):
         return None
-    if user.role == "reader_leader":
+    if is_leader(user):
         coled = sa.select(group_coleader.c.group_id).where(group_coleader.c.user_id == user.id)
         return sa.select(ReadingGroup.id).where(
             sa.or_(ReadingGroup.lead_leader_id == user.id, ReadingGroup.id.in_(coled))
         )
-    if user.role == "partner_viewer" and user.organisation_id is not None:
+    if is_partner(user) and user.organisation_id is not None:
         return partnered_group_ids(user.organisation_id)
     return sa.select(ReadingGroup.id).where(sa.false())
 
 
 def partnership_lasts(today: date | sa.BindParameter | None = None) -> sa.ColumnElement[bool]:
     """The partnership has not ended by ``today`` (a date or a bound parameter; the service's
-    local date when left out). It may start later: a partner prepares for a group."""
+    local date when left out). It may start later: a partner prepares for a group.
+
+    The only statement of this rule: every other check goes through ``partnered_group_ids``."""
     today = local_today() if today is None else today
     return sa.or_(Partnership.end_date.is_(None), Partnership.end_date >= today)
 
@@ -89,41 +161,185 @@ def restrict_to_visible_groups(query: sa.Select, group_id_column: Any, user: Use
     return query if ids is None else query.where(group_id_column.in_(ids))
 
 
-def can_view_group(user: User, group: ReadingGroup) -> bool:
-    if user.role in {"admin", "manager"}:
+def _admits(ids: sa.Select | None, value: Any) -> bool:
+    """``ids`` (None: everything) holds ``value``."""
+    if ids is None:
         return True
-    if user.role == "reader_leader":
+    from .extensions import db
+
+    return db.session.scalar(sa.select(sa.literal(value).in_(ids))) is True
+
+
+def can_view_group(user: User, group: ReadingGroup) -> bool:
+    if is_staff(user):
+        return True
+    if is_leader(user):
         return group.is_led_by(user)
-    if user.role == "partner_viewer":
-        today = local_today()
-        return any(
-            p.organisation_id == user.organisation_id
-            and (p.end_date is None or today <= p.end_date)
-            for p in group.partnerships
-        )
+    if is_partner(user):
+        return _admits(visible_group_ids(user), group.id)
     return False
 
 
 def can_edit_group_sessions(user: User, group: ReadingGroup) -> bool:
     """Log and edit sessions: managers, admins and the group's own leaders."""
-    return user.role in {"admin", "manager"} or (
-        user.role == "reader_leader" and group.is_led_by(user)
-    )
+    return is_staff(user) or (is_leader(user) and group.is_led_by(user))
 
 
 def can_manage_groups(user: User) -> bool:
     """Create groups and change their patterns and partnerships."""
-    return user.role in {"admin", "manager"}
+    return is_staff(user)
 
 
 def sees_participants(user: User) -> bool:
     """Participant-level data (codes, registers) is never shown to partners."""
-    return user.role in {"admin", "manager", "reader_leader"}
+    return may_lead(user)
 
 
-def require(condition: bool) -> None:
-    if not condition:
-        abort(403)
+# --- Organisations, venues, materials ------------------------------------------------------------
+
+
+def visible_organisation_ids(user: User) -> sa.Select | None:
+    """Staff see every organisation; others their own and those around the groups they see."""
+    groups = visible_group_ids(user)
+    if groups is None:
+        return None
+    partners = sa.select(Partnership.organisation_id).where(Partnership.group_id.in_(groups))
+    hosts = (
+        sa.select(Venue.organisation_id)
+        .join(ReadingGroup, ReadingGroup.venue_id == Venue.id)
+        .where(ReadingGroup.id.in_(groups))
+    )
+    selects: list[sa.Select] = [partners, hosts]
+    if user.organisation_id is not None:
+        selects.append(sa.select(sa.literal(user.organisation_id)))
+    return sa.select(sa.union(*selects).subquery().c[0])
+
+
+def visible_venue_ids(user: User) -> sa.Select | None:
+    groups = visible_group_ids(user)
+    if groups is None:
+        return None
+    return sa.select(ReadingGroup.venue_id).where(ReadingGroup.id.in_(groups))
+
+
+def may_view_organisation(user: User, organisation: Organisation) -> bool:
+    return has_role(user, EVERYONE) and _admits(visible_organisation_ids(user), organisation.id)
+
+
+def may_view_venue(user: User, venue: Venue) -> bool:
+    return has_role(user, EVERYONE) and _admits(visible_venue_ids(user), venue.id)
+
+
+def sees_location_detail(user: User, organisation: Organisation) -> bool:
+    """A venue's ward, wing or unit: partners see it only where its organisation shares it."""
+    return sees_participants(user) or organisation.share_location_detail
+
+
+def can_manage_organisations(user: User) -> bool:
+    """Create and change organisations and their venues."""
+    return is_staff(user)
+
+
+def may_add_material(user: User) -> bool:
+    """Add a text to the catalogue: anyone who leads sessions."""
+    return may_lead(user)
+
+
+def may_correct_materials(user: User) -> bool:
+    """Change a text already in the catalogue, which every session that used it shares."""
+    return is_staff(user)
+
+
+# --- Radio ---------------------------------------------------------------------------------------
+
+
+def visible_station_ids(user: User) -> sa.Select | None:
+    """The stations whose grid ``user`` may read (None: every one). See the module docstring."""
+    if has_role(user, STAFF | LEADERS):
+        return None
+    own = user.organisation_id if is_partner(user) and user.organisation_id else -1
+    return sa.select(sa.literal(own))
+
+
+def may_view_station(user: User, station: Organisation) -> bool:
+    return has_role(user, RADIO_READERS) and _admits(visible_station_ids(user), station.id)
+
+
+def may_change_radio(user: User) -> bool:
+    """Schedule, move and cancel broadcasts; add and change programmes and episodes."""
+    return is_staff(user)
+
+
+# --- Calendar feeds ------------------------------------------------------------------------------
+
+
+def may_manage_feeds(user: User) -> bool:
+    """May open the feed pages and hold feed tokens at all."""
+    return has_role(user, FEED_MANAGERS)
+
+
+def sees_every_feed(user: User) -> bool:
+    """Staff give out feeds for any scope and manage every token."""
+    return is_staff(user)
+
+
+def may_create_feed(user: User, scope: str, target_id: Any) -> bool:
+    """Staff: any feed. A reader leader: their own sessions' feed only."""
+    from .feeds.scopes import FeedScope
+
+    if sees_every_feed(user):
+        return True
+    return is_leader(user) and scope == FeedScope.LEADER and target_id == user.id
+
+
+def may_manage_feed_token(user: User, token: FeedToken) -> bool:
+    """See, rotate or revoke ``token``."""
+    from .feeds.scopes import FeedScope
+
+    if sees_every_feed(user):
+        return True
+    return is_leader(user) and token.scope == FeedScope.LEADER and token.user_id == user.id
+
+
+def restrict_feed_tokens(query: sa.Select, user: User) -> sa.Select:
+    """The tokens of ``query`` that ``user`` may see."""
+    from .feeds.models import FeedToken
+    from .feeds.scopes import FeedScope
+
+    if sees_every_feed(user):
+        return query
+    if not is_leader(user):
+        return query.where(sa.false())
+    return query.where(FeedToken.scope == FeedScope.LEADER, FeedToken.user_id == user.id)
+
+
+# --- Exports and reports -------------------------------------------------------------------------
+
+
+def may_export(user: User) -> bool:
+    return has_role(user, EXPORTERS)
+
+
+def exports_cover_everyone(user: User) -> bool:
+    """Staff export every organisation's figures; a partner only its own organisation's."""
+    return is_staff(user)
+
+
+# --- Participants (privacy) ----------------------------------------------------------------------
+
+
+def may_list_participants(user: User) -> bool:
+    """Open the participants pages (codes and counts; names are decided per person)."""
+    return sees_participants(user)
+
+
+def may_ask_for_names(user: User) -> bool:
+    """May ask to see names at all; each person is then decided by can_see_participant_name."""
+    return has_role(user, NAME_READERS)
+
+
+def may_erase_participants(user: User) -> bool:
+    return is_admin(user)
 
 
 def can_see_participant_name(user: User, participant: Any) -> bool:
@@ -132,11 +348,9 @@ def can_see_participant_name(user: User, participant: Any) -> bool:
     Every display of the name must also be recorded with ``readerapp.audit.record("view_name",
     "participant", participant.id)``.
     """
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == "admin":
+    if is_admin(user):
         return True
-    if user.role != "reader_leader":
+    if not is_leader(user):
         return False
     from .attendance.models import ParticipantAttendance
     from .extensions import db

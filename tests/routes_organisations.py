@@ -1,4 +1,5 @@
-"""What each role gets on the partner organisation and venue pages: staff only."""
+"""What each role gets on the partner organisation and venue pages: staff change them; anyone who
+may see an organisation (their own, or one around a group they see) reads its page."""
 
 from .groups_support import released
 from .route_table import Route, staff
@@ -16,7 +17,11 @@ ROUTES = [
         method="POST",
         data=lambda w: BAD_ORGANISATION,
     ),
-    Route("organisations.detail", lambda w: f"/organisations/{w.host.id}", staff()),
+    Route(
+        "organisations.detail",
+        lambda w: f"/organisations/{w.host.id}",
+        staff() | {"leader": 200, "partner": 200},
+    ),
     Route("organisations.edit", lambda w: f"/organisations/{w.host.id}/edit", staff()),
     Route(
         "organisations.edit",

@@ -1,5 +1,6 @@
-"""Radio pages: managers and admins do everything; the station's own partner_viewer may read the
-week view and the as-run list; everyone else is refused."""
+"""Radio pages: managers and admins do everything; reader leaders read every station's week,
+as-run list and library (readerapp.access says why); the station's own partner_viewer reads its
+station's; everyone else is refused."""
 
 from readerapp.extensions import db
 
@@ -14,14 +15,14 @@ def released(value):  # type: ignore[no-untyped-def]
 
 
 # The world's `partner` belongs to a host trust, not to the station, so the station's pages are
-# refused to both partners; a station's own partner_viewer is tested in test_radio_views.py.
-STATION_READERS = staff(200)
+# refused to both partners; a station's own partner_viewer is tested in test_radio_pages.py.
+STATION_READERS = staff(200) | {"leader": 200, "other_leader": 200}
 
 ROUTES = [
     Route(
         "radio.index",
         lambda w: "/radio/",
-        {**staff(200), "partner": 200, "other_partner": 200},
+        {**STATION_READERS, "partner": 200, "other_partner": 200},
     ),
     Route("radio.week", lambda w: f"/radio/stations/{w.station.id}/week", STATION_READERS),
     Route("radio.as_run_list", lambda w: f"/radio/stations/{w.station.id}/as-run", STATION_READERS),
@@ -51,7 +52,12 @@ ROUTES = [
         method="POST",
         data=lambda w: released({"reason": ""}),
     ),
-    Route("radio.library", lambda w: "/radio/programmes", staff()),
+    # Everyone who may open the radio pages reads the library of the stations they see.
+    Route(
+        "radio.library",
+        lambda w: "/radio/programmes",
+        {**STATION_READERS, "partner": 200, "other_partner": 200},
+    ),
     Route("radio.new_programme", lambda w: "/radio/programmes/new", staff()),
     Route(
         "radio.new_programme",

@@ -133,7 +133,9 @@ def test_radio_is_read_by_staff_and_leaders_and_by_a_partner_only_for_its_statio
         assert listed_ids(client, aw, role, "/api/v1/materials") == {i["material"]}
 
 
-def test_feed_tokens_are_for_admins_only(client: FlaskClient, aw: ApiWorld) -> None:
+def test_feed_tokens_follow_the_web_rules(client: FlaskClient, aw: ApiWorld) -> None:
+    """Staff manage every feed token; a reader leader only their own sessions' feed; partners
+    none (as on the calendar-feeds pages)."""
     created = client.post(
         "/api/v1/feed-tokens",
         headers=aw.headers("admin"),
@@ -142,12 +144,19 @@ def test_feed_tokens_are_for_admins_only(client: FlaskClient, aw: ApiWorld) -> N
     assert created.status_code == 201
     token_id = created.get_json()["id"]
     for role in API_ROLES:
-        expected = 200 if role == "admin" else 403
-        assert status_of(client, aw, role, "/api/v1/feed-tokens") == expected
-        assert status_of(client, aw, role, f"/api/v1/feed-tokens/{token_id}") == expected
-        if role != "admin":
-            headers = aw.headers(role)
-            assert client.post("/api/v1/feed-tokens", headers=headers, json={}).status_code == 403
+        headers = aw.headers(role)
+        staff = role in STAFF
+        partner = role in {"partner", "other_partner"}
+        assert status_of(client, aw, role, "/api/v1/feed-tokens") == (403 if partner else 200)
+        assert status_of(client, aw, role, f"/api/v1/feed-tokens/{token_id}") == (
+            200 if staff else 403
+        )
+        if not staff:
+            group_feed = {"scope": "group", "group_id": aw.ids["group"]}
+            assert (
+                client.post("/api/v1/feed-tokens", headers=headers, json=group_feed).status_code
+                == 403
+            )
             assert (
                 client.post(f"/api/v1/feed-tokens/{token_id}/rotate", headers=headers).status_code
                 == 403
@@ -155,6 +164,20 @@ def test_feed_tokens_are_for_admins_only(client: FlaskClient, aw: ApiWorld) -> N
             assert (
                 client.delete(f"/api/v1/feed-tokens/{token_id}", headers=headers).status_code == 403
             )
+    # A leader lists only their own feed, and may give it out, rotate and revoke it.
+    leader = aw.headers("leader")
+    assert listed_ids(client, aw, "leader", "/api/v1/feed-tokens") == set()
+    own = client.post(
+        "/api/v1/feed-tokens", headers=leader, json={"scope": "leader", "user_id": aw.ids["leader"]}
+    )
+    assert own.status_code == 201, own.get_data(as_text=True)
+    own_id = own.get_json()["id"]
+    assert listed_ids(client, aw, "leader", "/api/v1/feed-tokens") == {own_id}
+    assert status_of(client, aw, "other_leader", f"/api/v1/feed-tokens/{own_id}") == 403
+    rotated = client.post(f"/api/v1/feed-tokens/{own_id}/rotate", headers=leader)
+    assert rotated.status_code == 201
+    revoked = client.delete(f"/api/v1/feed-tokens/{rotated.get_json()['id']}", headers=leader)
+    assert revoked.status_code == 204
 
 
 @pytest.mark.parametrize("role", API_ROLES)

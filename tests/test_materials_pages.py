@@ -264,22 +264,34 @@ def test_unknown_text_is_404(app: Flask, world: World, no_csrf: None) -> None:
     assert response.status_code == 404
 
 
-def test_leaders_and_partners_get_403_and_write_nothing(
+def test_leaders_and_partners_read_the_catalogue_and_only_staff_correct_it(
     app: Flask, world: World, no_csrf: None
 ) -> None:
+    """As in the API: everyone reads the catalogue, those who lead sessions add to it, and only
+    staff correct a text; partners write nothing."""
     material_id = world.material.id
     before = _materials()
     data = {"title": "Leader's Pick", "author": "Some One", "kind": "poem"}
     for role in ("leader", "other_leader", "partner", "other_partner"):
         client = client_for(app, world.user_for(role))
-        assert client.get("/materials").status_code == 403
-        assert client.get("/materials/new").status_code == 403
+        page = client.get("/materials")
+        assert page.status_code == 200
+        assert "The Happy Prince" in page.text
+        assert f"/materials/{material_id}/edit" not in page.text
         assert client.get(f"/materials/{material_id}/edit").status_code == 403
-        assert client.post("/materials/new", data=data).status_code == 403
         assert client.post(f"/materials/{material_id}/edit", data=data).status_code == 403
-        assert ">Texts<" not in client.get("/groups").text
+        assert ">Texts<" in client.get("/groups").text
+    for role in ("partner", "other_partner"):
+        client = client_for(app, world.user_for(role))
+        assert "/materials/new" not in client.get("/materials").text
+        assert client.get("/materials/new").status_code == 403
+        assert client.post("/materials/new", data=data).status_code == 403
     assert _materials() == before
     assert client_for(app, None).get("/materials").status_code == 302  # to the sign-in page
+    leader = client_for(app, world.leader)
+    assert leader.get("/materials/new").status_code == 200
+    assert leader.post("/materials/new", data=data).status_code == 302
+    assert _materials() == [*before, ("Leader's Pick", "Some One", "poem")]
 
 
 def test_a_post_without_the_csrf_token_is_refused(app: Flask, world: World) -> None:

@@ -151,11 +151,26 @@ def test_editing_a_venue_and_unknown_ids(app: Flask, world: World, no_csrf: None
 
 
 def test_leaders_and_partners_cannot_reach_the_partner_pages(app: Flask, world: World) -> None:
+    """They may read the page of an organisation they may see (as in the API), read-only; the
+    list and the forms are the staff's."""
     host_id = world.host.id
-    for role in ("leader", "partner", "other_partner"):
+    for role in ("leader", "partner", "other_partner", "other_leader"):
         client = client_for(app, world.user_for(role))
         assert client.get("/organisations").status_code == 403
-        assert client.get(f"/organisations/{host_id}").status_code == 403
+        assert client.get(f"/organisations/{host_id}/edit").status_code == 403
+    for role in ("other_partner", "other_leader"):
+        assert (
+            client_for(app, world.user_for(role)).get(f"/organisations/{host_id}").status_code
+            == 403
+        )
+    for role in ("leader", "partner"):
+        page = client_for(app, world.user_for(role)).get(f"/organisations/{host_id}")
+        assert page.status_code == 200
+        assert "Willow Readers" in page.text and "B Wing Readers" not in page.text
+        assert f"/organisations/{host_id}/edit" not in page.text
+        assert "/venues/new" not in page.text
+        # The ward is shown to a partner only where its organisation shares it (this one does not).
+        assert ("Willow Ward" in page.text) == (role == "leader")
     nav = client_for(app, world.leader).get("/groups").text
     assert ">Partners<" not in nav
     assert ">Partners<" in client_for(app, world.manager).get("/groups").text

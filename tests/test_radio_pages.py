@@ -133,9 +133,13 @@ def test_the_stations_own_partner_reads_but_cannot_change(
     assert "/move" not in week.text and "Schedule a broadcast" not in week.text
     assert client.get(f"/radio/stations/{series.station.id}/as-run").status_code == 200
     assert client.get(f"/radio/broadcasts/{b.id}/move").status_code == 403
-    assert client.get("/radio/programmes").status_code == 403
+    # The library of its own station, read-only (as the API's programmes and episodes).
+    library = client.get("/radio/programmes")
+    assert library.status_code == 200 and "Where We Begin" in library.text
+    assert "/edit" not in library.text and "New programme" not in library.text
     sign_in_as(client, other)
     assert client.get(f"/radio/stations/{series.station.id}/week").status_code == 403
+    assert "Where We Begin" not in client.get("/radio/programmes").text
 
 
 def test_episode_library_create_and_edit_with_materials(

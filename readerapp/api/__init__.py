@@ -11,6 +11,7 @@ API_PREFIX = "/api/v1"
 
 
 def init_app(app: Flask) -> None:
+    from ..access import EVERYONE
     from ..extensions import csrf
     from ..web import register_nav
     from . import cli, feeds, groups, organisations, radio, sessions, views
@@ -67,5 +68,5 @@ def init_app(app: Flask) -> None:
         app,
         "API tokens",
         "api_tokens.tokens",
-        ("admin", "manager", "reader_leader", "partner_viewer"),
+        EVERYONE,
     )

@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from ..access import is_staff
 from ..extensions import db
 from ..security import token_accepted
 from ..users.models import User
@@ -474,7 +475,7 @@ def forbid(detail: str | None = None) -> None:
 
 def staff_only(may: str) -> None:
     """403 unless the caller is a manager or an admin; ``may`` says what they alone may do."""
-    if api_user().role not in {"admin", "manager"}:
+    if not is_staff(api_user()):
         forbid(f"Only managers and admins may {may}.")
 
 

@@ -1,4 +1,5 @@
-"""Feed tokens: the secret addresses of calendar feeds. Admins only."""
+"""Feed tokens: the secret addresses of calendar feeds. Managers and admins manage every token;
+a reader leader only the feed of their own sessions (readerapp.access decides, as on the web)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from flask import g
 from flask.views import MethodView
 
+from ..access import may_create_feed, may_manage_feed_token, may_manage_feeds, restrict_feed_tokens
 from ..extensions import db
 from ..feeds.models import FeedToken
 from ..feeds.operations import create_token, feed_url, revoke_token, rotate_token, webcal_url
@@ -24,16 +26,31 @@ blp = Blueprint(
     "api_feed_tokens",
     __name__,
     url_prefix="/api/v1/feed-tokens",
-    description="Calendar feed tokens (admins only). A token's secret is shown only once.",
+    description=(
+        "Calendar feed tokens (managers and admins; a reader leader their own sessions' feed). "
+        "A token's secret is shown only once."
+    ),
+)
+
+
+FORBIDDEN = (
+    "Only managers and admins, and reader leaders for their own sessions' feed, may do this."
 )
 
 
 @blp.before_request
-def _admins_only() -> None:
+def _feed_managers_only() -> None:
     # Runs after authentication, which answers 401 itself when there is no user.
     user = g.get("api_user")
-    if user is not None and user.role != "admin":
-        forbid("Only admins may manage feed tokens.")
+    if user is not None and not may_manage_feeds(user):
+        forbid(FORBIDDEN)
+
+
+def _managed_or_403(token_id: int) -> FeedToken:
+    token = get_or_404(FeedToken, token_id)
+    if not may_manage_feed_token(api_user(), token):
+        forbid(FORBIDDEN)
+    return token
 
 
 @blp.route("")
@@ -45,6 +62,7 @@ class FeedTokens(MethodView):
     def get(self, args: dict[str, Any], pagination_parameters: Any) -> list[FeedToken]:
         """List feed tokens (live ones unless `include_revoked`)."""
         query = sa.select(FeedToken).order_by(FeedToken.created_at.desc(), FeedToken.id)
+        query = restrict_feed_tokens(query, api_user())
         if "scope" in args:
             query = query.where(FeedToken.scope == args["scope"])
         if not args["include_revoked"]:
@@ -57,6 +75,8 @@ class FeedTokens(MethodView):
         """Create a feed token; the answer holds its secret and addresses, shown only once."""
         rule = rule_for(values["scope"])
         field = rule.target_column
+        if not may_create_feed(api_user(), values["scope"], values[field]):
+            forbid(FORBIDDEN)
         target = db.session.get(rule.target_model, values[field])
         if target is None:
             field_error(422, field, "Nothing with this id.")
@@ -79,12 +99,12 @@ class FeedTokenItem(MethodView):
     @blp.response(200, FeedTokenSchema)
     def get(self, token_id: int) -> FeedToken:
         """One feed token (never its secret)."""
-        return get_or_404(FeedToken, token_id)
+        return _managed_or_403(token_id)
 
     @blp.response(204)
     def delete(self, token_id: int) -> None:
         """Revoke a feed token: its address answers 404 from now on. Revoking twice is fine."""
-        revoke_token(get_or_404(FeedToken, token_id))
+        revoke_token(_managed_or_403(token_id))
         db.session.commit()
 
 
@@ -93,6 +113,6 @@ class FeedTokenRotation(MethodView):
     @blp.response(201, FeedTokenCreatedSchema)
     def post(self, token_id: int) -> dict[str, Any]:
         """Revoke a token and create a new one for the same feed (its address leaked)."""
-        token, secret = rotate_token(get_or_404(FeedToken, token_id), by=api_user())
+        token, secret = rotate_token(_managed_or_403(token_id), by=api_user())
         db.session.commit()
         return _created(token, secret)

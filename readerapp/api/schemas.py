@@ -18,7 +18,7 @@ import marshmallow as ma
 from flask import g, has_request_context
 from marshmallow import fields, validate
 
-from ..access import sees_participants
+from ..access import sees_location_detail, sees_participants
 from ..attendance.models import Attendance
 from ..feeds.scopes import FEED_SCOPES, TARGET_COLUMNS
 from ..feeds.scopes import SCOPES as FEED_SCOPE_RULES
@@ -131,7 +131,8 @@ class VenueSchema(Schema):
 
     @ma.post_dump(pass_original=True)
     def _hide_unit(self, data: dict[str, Any], original: Any, **kwargs: Any) -> dict[str, Any]:
-        if _caller_is_partner() and not original.organisation.share_location_detail:
+        user = g.get("api_user") if has_request_context() else None
+        if user is not None and not sees_location_detail(user, original.organisation):
             data["unit"] = None
         return data
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 
-from ..access import can_edit_group_sessions
+from ..access import can_edit_group_sessions, may_add_material
 from ..db import begin_writing, contains_text, reads_first
 from ..extensions import db
 from ..organisations.models import Partnership
@@ -274,7 +274,7 @@ class Materials(MethodView):
 
         A title and author already there, in any case, answer 409.
         """
-        if api_user().role == "partner_viewer":
+        if not may_add_material(api_user()):
             forbid("Only reader leaders, managers and admins may add texts.")
         material = save_material(None, MaterialData(**values))
         db.session.commit()

@@ -1,4 +1,5 @@
-"""Which rows an API caller may see: the web app's rules (readerapp.access), as SELECT filters."""
+"""Which rows an API caller may see: readerapp.access's rules applied to API queries and items,
+answering 404 for a row the caller may not see."""
 
 from __future__ import annotations
 
@@ -7,46 +8,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from ..access import can_view_group, visible_group_ids
+from ..access import (
+    can_view_group,
+    visible_group_ids,
+    visible_organisation_ids,
+    visible_station_ids,
+    visible_venue_ids,
+)
 from ..attendance.models import Attendance, ParticipantAttendance
 from ..extensions import db
 from ..groups.models import ReadingGroup
-from ..organisations.models import Partnership, Venue
 from ..sessions.models import ReadingSession
 from ..users.models import User
 from .core import get_or_404, not_found
-
-
-def visible_organisation_ids(user: User) -> sa.Select | None:
-    """Staff see every organisation; others their own and those around the groups they see."""
-    groups = visible_group_ids(user)
-    if groups is None:
-        return None
-    partners = sa.select(Partnership.organisation_id).where(Partnership.group_id.in_(groups))
-    hosts = (
-        sa.select(Venue.organisation_id)
-        .join(ReadingGroup, ReadingGroup.venue_id == Venue.id)
-        .where(ReadingGroup.id.in_(groups))
-    )
-    selects: list[sa.Select] = [partners, hosts]
-    if user.organisation_id is not None:
-        selects.append(sa.select(sa.literal(user.organisation_id)))
-    return sa.select(sa.union(*selects).subquery().c[0])
-
-
-def visible_venue_ids(user: User) -> sa.Select | None:
-    groups = visible_group_ids(user)
-    if groups is None:
-        return None
-    return sa.select(ReadingGroup.venue_id).where(ReadingGroup.id.in_(groups))
-
-
-def visible_station_ids(user: User) -> sa.Select | None:
-    """Radio schedules are not personal: staff and leaders see them all, a partner only its own
-    station's."""
-    if user.role in {"admin", "manager", "reader_leader"}:
-        return None
-    return sa.select(sa.literal(user.organisation_id if user.organisation_id else -1))
 
 
 def restrict(query: sa.Select, column: Any, ids: sa.Select | None) -> sa.Select:

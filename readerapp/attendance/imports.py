@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from ..access import is_leader
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..sessions.errors import SessionError
@@ -315,7 +316,7 @@ def import_attendance(
                     "that session is already logged: change it on its page instead.", None
                 )
             leader_id = session.leader_id
-            if leader_id is None and actor.role == "reader_leader":
+            if leader_id is None and is_leader(actor):
                 leader_id = actor.id
             entry = replace(row.entry, leader_id=leader_id, notes=session.notes)
             log_session(session, entry, expected_version=None, actor=actor, now=now)

@@ -8,10 +8,11 @@ __all__ = ["acting_as", "init_app", "record", "recordmany"]
 
 
 def init_app(app: Flask) -> None:
+    from ..access import ADMINS
     from ..web import register_nav
     from . import views
     from .trail import install_listeners
 
     install_listeners()
     app.register_blueprint(views.bp)
-    register_nav(app, "Audit", "audit.index", ("admin",))
+    register_nav(app, "Audit", "audit.index", ADMINS)

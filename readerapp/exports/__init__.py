@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-EXPORT_ROLES = ("admin", "manager", "partner_viewer")
-
 
 def init_app(app: Flask) -> None:
+    from ..access import EXPORTERS
     from ..web import register_nav
     from .cli import bench_cli, export_cli
 
@@ -16,5 +15,5 @@ def init_app(app: Flask) -> None:
     from . import views
 
     app.register_blueprint(views.bp)
-    register_nav(app, "Exports", "exports.index", EXPORT_ROLES)
-    register_nav(app, "Reports", "exports.report", EXPORT_ROLES)
+    register_nav(app, "Exports", "exports.index", EXPORTERS)
+    register_nav(app, "Reports", "exports.report", EXPORTERS)

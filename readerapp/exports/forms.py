@@ -10,6 +10,7 @@ from wtforms import BooleanField, DateField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
+from ..access import MAY_LEAD
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..organisations.models import SETTING_TYPES, Organisation, Partnership
@@ -87,7 +88,7 @@ class ExportForm(PeriodForm):
         groups = sa.select(ReadingGroup.id, ReadingGroup.name).order_by(ReadingGroup.name)
         leaders = (
             sa.select(User.id, User.display_name, User.email)
-            .where(User.role.in_(("reader_leader", "manager", "admin")))
+            .where(User.role.in_(MAY_LEAD))
             .order_by(User.display_name)
         )
         if organisation is not None:

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from ..access import roles_required, sees_participants
+from ..access import EXPORTERS, exports_cover_everyone, roles_required, sees_participants
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..timeutil import local_zone
@@ -22,13 +22,12 @@ from .forms import ExportForm, ReportForm, default_period
 
 bp = Blueprint("exports", __name__, template_folder="templates")
 
-VIEWERS = ("admin", "manager", "partner_viewer")
 CHUNK_BYTES = 64 * 1024
 
 
 def _own_organisation() -> Organisation | None:
     """A partner's own organisation (they see nothing else); None for staff (they see all)."""
-    if current_user.role != "partner_viewer":
+    if exports_cover_everyone(current_user):
         return None
     organisation = db.session.get(Organisation, current_user.organisation_id)
     if organisation is None:
@@ -83,7 +82,7 @@ def _file_chunks(handle: io.BufferedIOBase) -> Iterator[bytes]:
 
 
 @bp.get("/exports/")
-@roles_required(*VIEWERS)
+@roles_required(EXPORTERS)
 def index() -> ResponseReturnValue:
     own = _own_organisation()
     form = ExportForm(formdata=_args_for(own))
@@ -92,7 +91,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.get("/exports/attendance")
-@roles_required(*VIEWERS)
+@roles_required(EXPORTERS)
 def attendance() -> ResponseReturnValue:
     own = _own_organisation()
     if request.args.get("per_participant") and not sees_participants(current_user):
@@ -135,7 +134,7 @@ def _organisation_name(form: ReportForm) -> str | None:
 
 
 @bp.get("/reports/partnership")
-@roles_required(*VIEWERS)
+@roles_required(EXPORTERS)
 def report() -> ResponseReturnValue:
     own = _own_organisation()
     form = _report_form(own)
@@ -190,12 +189,12 @@ def _report_download(fmt: str) -> ResponseReturnValue:
 
 
 @bp.get("/reports/partnership.csv")
-@roles_required(*VIEWERS)
+@roles_required(EXPORTERS)
 def report_csv() -> ResponseReturnValue:
     return _report_download("csv")
 
 
 @bp.get("/reports/partnership.xlsx")
-@roles_required(*VIEWERS)
+@roles_required(EXPORTERS)
 def report_xlsx() -> ResponseReturnValue:
     return _report_download("xlsx")

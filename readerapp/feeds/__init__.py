@@ -6,10 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from ..access import FEED_MANAGERS
     from ..web import register_nav
     from .cli import feeds_cli
     from .views import bp
 
     app.register_blueprint(bp)
     app.cli.add_command(feeds_cli)
-    register_nav(app, "Calendar feeds", "feeds.index", ("admin", "manager", "reader_leader"))
+    register_nav(app, "Calendar feeds", "feeds.index", FEED_MANAGERS)

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..access import is_leader
 from ..groups.models import ReadingGroup
 from ..organisations.models import Organisation
 from ..users.models import User
@@ -41,7 +42,7 @@ def _must_be_station(target: Organisation) -> str | None:
 
 
 def _must_lead(target: User) -> str | None:
-    return None if target.role == "reader_leader" else f"{target.email} is not a reader leader"
+    return None if is_leader(target) else f"{target.email} is not a reader leader"
 
 
 @dataclass(frozen=True)

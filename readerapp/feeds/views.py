@@ -13,7 +13,15 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from ..access import roles_required
+from ..access import (
+    FEED_MANAGERS,
+    LEADERS,
+    may_create_feed,
+    may_manage_feed_token,
+    restrict_feed_tokens,
+    roles_required,
+    sees_every_feed,
+)
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..organisations.models import Organisation
@@ -34,9 +42,6 @@ from .serve import serve_feed
 
 bp = Blueprint("feeds", __name__, template_folder="templates")
 
-MANAGERS = ("admin", "manager")
-MANAGE_ROLES = ("admin", "manager", "reader_leader")
-
 
 @bp.get("/feeds/<token>.ics")
 def feed(token: str) -> ResponseReturnValue:
@@ -44,13 +49,7 @@ def feed(token: str) -> ResponseReturnValue:
 
 
 def _is_staff() -> bool:
-    return current_user.role in MANAGERS
-
-
-def _may_manage(token: FeedToken) -> bool:
-    if _is_staff():
-        return True
-    return token.scope == FeedScope.LEADER and token.user_id == current_user.id
+    return sees_every_feed(current_user)
 
 
 def _form() -> FeedTokenForm:
@@ -74,7 +73,7 @@ def _form() -> FeedTokenForm:
         ]
         leaders = db.session.execute(
             sa.select(User.id, User.display_name, User.email)
-            .where(User.role == "reader_leader", User.active.is_(True))
+            .where(User.role.in_(LEADERS), User.active.is_(True))
             .order_by(User.display_name)
         ).all()
         form.leader_id.choices = blank + [
@@ -88,11 +87,9 @@ def _form() -> FeedTokenForm:
 
 
 def _visible_tokens() -> list[FeedToken]:
-    query = sa.select(FeedToken).where(FeedToken.revoked_at.is_(None))
-    if not _is_staff():
-        query = query.where(
-            FeedToken.scope == FeedScope.LEADER, FeedToken.user_id == current_user.id
-        )
+    query = restrict_feed_tokens(
+        sa.select(FeedToken).where(FeedToken.revoked_at.is_(None)), current_user
+    )
     return list(db.session.scalars(query.order_by(FeedToken.scope, FeedToken.id)))
 
 
@@ -119,7 +116,7 @@ def _show_once(token: FeedToken, raw: str, heading: str) -> ResponseReturnValue:
 
 
 @bp.get("/calendar-feeds/")
-@roles_required(*MANAGE_ROLES)
+@roles_required(FEED_MANAGERS)
 def index() -> ResponseReturnValue:
     form = _form()
     if not _is_staff():
@@ -128,14 +125,13 @@ def index() -> ResponseReturnValue:
 
 
 @bp.post("/calendar-feeds/")
-@roles_required(*MANAGE_ROLES)
+@roles_required(FEED_MANAGERS)
 def create() -> ResponseReturnValue:
     form = _form()
     if not _is_staff():
         # A leader's own feed only: anything else is not theirs to give out.
-        if form.scope.data not in (None, "", "leader"):
-            abort(403)
-        if form.leader_id.data not in (None, current_user.id):
+        scope = form.scope.data or FeedScope.LEADER
+        if not may_create_feed(current_user, scope, form.leader_id.data or current_user.id):
             abort(403)
         form.scope.data = "leader"
         form.leader_id.data = current_user.id
@@ -160,13 +156,13 @@ def _load(token_id: int) -> FeedToken:
     token = db.session.get(FeedToken, token_id)
     if token is None or token.revoked_at is not None:
         abort(404)
-    if not _may_manage(token):
+    if not may_manage_feed_token(current_user, token):
         abort(403)
     return token
 
 
 @bp.post("/calendar-feeds/<int:token_id>/rotate")
-@roles_required(*MANAGE_ROLES)
+@roles_required(FEED_MANAGERS)
 def rotate(token_id: int) -> ResponseReturnValue:
     token = _load(token_id)
     try:
@@ -180,7 +176,7 @@ def rotate(token_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/calendar-feeds/<int:token_id>/revoke")
-@roles_required(*MANAGE_ROLES)
+@roles_required(FEED_MANAGERS)
 def revoke(token_id: int) -> ResponseReturnValue:
     token = _load(token_id)
     revoke_token(token)

@@ -4,10 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from ..access import EVERYONE
     from ..web import register_nav
     from . import views
 
     app.register_blueprint(views.bp)
-    register_nav(
-        app, "Groups", "groups.index", ("admin", "manager", "reader_leader", "partner_viewer")
-    )
+    register_nav(app, "Groups", "groups.index", EVERYONE)

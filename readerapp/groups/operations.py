@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from ..access import may_lead
 from ..extensions import db
 from ..organisations.models import PARTNERSHIP_ROLES, Organisation, Partnership, Venue
 from ..sessions.models import ReadingSession
@@ -134,7 +135,6 @@ def generate_all(now: datetime | None = None) -> GenerationResult:
 
 # --- Creating and editing groups and their partnerships ------------------------------------------
 
-LEADER_ROLES = ("reader_leader", "manager", "admin")
 NAME_MAX = 200
 AUDIENCE_NOTES_MAX = 2000
 MAX_DURATION_MINUTES = 12 * 60
@@ -181,7 +181,7 @@ class _Checked:
 
 def _leader(user_id: int, field_name: str) -> User:
     user = db.session.get(User, user_id)
-    if user is None or not user.active or user.role not in LEADER_ROLES:
+    if user is None or not user.active or not may_lead(user):
         raise GroupError("choose an active reader leader, manager or admin", field_name)
     return user
 

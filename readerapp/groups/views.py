@@ -10,6 +10,7 @@ from wtforms import Field
 from wtforms.fields.choices import SelectChoice
 
 from ..access import (
+    MAY_LEAD,
     can_edit_group_sessions,
     can_manage_groups,
     can_view_group,
@@ -25,7 +26,6 @@ from ..web.forms import page_arg, text_arg
 from .forms import GroupForm, PartnershipForm
 from .models import GROUP_STATUSES, ReadingGroup
 from .operations import (
-    LEADER_ROLES,
     GroupData,
     GroupError,
     PartnershipData,
@@ -136,7 +136,7 @@ def _fill_choices(form: GroupForm) -> None:
     ]
     leaders = db.session.execute(
         sa.select(User.id, User.display_name, User.email)
-        .where(User.active.is_(True), User.role.in_(LEADER_ROLES))
+        .where(User.active.is_(True), User.role.in_(MAY_LEAD))
         .order_by(User.display_name, User.id)
     ).all()
     people = [SelectChoice(str(uid), f"{name} ({email})") for uid, name, email in leaders]

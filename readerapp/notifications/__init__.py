@@ -4,8 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from ..access import ADMINS
     from ..web import register_nav
     from . import views
 
     app.register_blueprint(views.bp)
-    register_nav(app, "Outbox", "notifications.outbox", ("admin",))
+    register_nav(app, "Outbox", "notifications.outbox", ADMINS)

@@ -4,8 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from ..access import STAFF
     from ..web import register_nav
     from . import views
 
     app.register_blueprint(views.bp)
-    register_nav(app, "Partners", "organisations.index", ("admin", "manager"))
+    register_nav(app, "Partners", "organisations.index", STAFF)

@@ -109,7 +109,3 @@ class Partnership(TimestampMixin, db.Model):
 
     def active_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
-
-    def lasts_on(self, day: date) -> bool:
-        """Not ended by ``day`` (it may start later): its partner still sees the group."""
-        return self.end_date is None or day <= self.end_date

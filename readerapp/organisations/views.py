@@ -1,13 +1,25 @@
-"""Managers' pages for partner organisations and their venues."""
+"""Pages for partner organisations and their venues: managers and admins change them; anyone
+who may see an organisation (readerapp.access) reads its page, showing only what they may see."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from ..access import managers_only
+from ..access import (
+    EVERYONE,
+    can_manage_organisations,
+    managers_only,
+    may_view_organisation,
+    require,
+    roles_required,
+    sees_location_detail,
+    visible_group_ids,
+    visible_venue_ids,
+)
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from .forms import KIND_LABELS, SETTING_LABELS, OrganisationForm, VenueForm
@@ -90,24 +102,34 @@ def create() -> ResponseReturnValue:
 
 
 @bp.get("/organisations/<int:organisation_id>")
-@managers_only
+@roles_required(EVERYONE)
 def detail(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)
-    venues = db.session.scalars(
-        sa.select(Venue).where(Venue.organisation_id == organisation.id).order_by(Venue.name)
-    ).all()
-    partnerships = db.session.scalars(
+    require(may_view_organisation(current_user, organisation))
+    venues_query = sa.select(Venue).where(Venue.organisation_id == organisation.id)
+    partnerships_query = (
         sa.select(Partnership)
         .join(ReadingGroup, ReadingGroup.id == Partnership.group_id)
         .where(Partnership.organisation_id == organisation.id)
         .options(selectinload(Partnership.group))
-        .order_by(ReadingGroup.name, Partnership.start_date)
+    )
+    # Only the venues and groups the reader may see; staff see them all.
+    venue_ids, group_ids = visible_venue_ids(current_user), visible_group_ids(current_user)
+    if venue_ids is not None:
+        venues_query = venues_query.where(Venue.id.in_(venue_ids))
+    if group_ids is not None:
+        partnerships_query = partnerships_query.where(Partnership.group_id.in_(group_ids))
+    venues = db.session.scalars(venues_query.order_by(Venue.name)).all()
+    partnerships = db.session.scalars(
+        partnerships_query.order_by(ReadingGroup.name, Partnership.start_date)
     ).all()
     return render_template(
         "organisations/detail.html",
         organisation=organisation,
         venues=venues,
         partnerships=partnerships,
+        can_edit=can_manage_organisations(current_user),
+        show_unit=sees_location_detail(current_user, organisation),
     )
 
 

@@ -8,9 +8,10 @@ __all__ = ["apply_retention", "erase_participant", "init_app"]
 
 
 def init_app(app: Flask) -> None:
+    from ..access import MAY_LEAD
     from ..web import register_nav
     from . import cli, views
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.privacy)
-    register_nav(app, "Participants", "privacy.participants", ("admin", "manager", "reader_leader"))
+    register_nav(app, "Participants", "privacy.participants", MAY_LEAD)

@@ -11,7 +11,15 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..access import admins_only, can_see_participant_name, require, roles_required
+from ..access import (
+    MAY_LEAD,
+    admins_only,
+    can_see_participant_name,
+    may_ask_for_names,
+    may_erase_participants,
+    require,
+    roles_required,
+)
 from ..attendance.models import Participant
 from ..audit import record, recordmany
 from ..extensions import db
@@ -26,7 +34,7 @@ from .queries import (
 bp = Blueprint("privacy", __name__, template_folder="templates")
 
 # Who may open the participants pages at all (codes and counts; names are decided per person).
-PARTICIPANT_ROLES = ("admin", "manager", "reader_leader")
+PARTICIPANT_ROLES = MAY_LEAD
 
 
 class ParticipantFilterForm(FlaskForm):
@@ -47,11 +55,11 @@ class EraseForm(FlaskForm):
 
 
 def _may_see_names() -> bool:
-    return current_user.role in {"admin", "reader_leader"}
+    return may_ask_for_names(current_user)
 
 
 @bp.get("/participants")
-@roles_required(*PARTICIPANT_ROLES)
+@roles_required(PARTICIPANT_ROLES)
 def participants() -> ResponseReturnValue:
     form = ParticipantFilterForm(formdata=request.args)
     form.organisation.choices = [SelectChoice("", "All")] + [
@@ -92,7 +100,7 @@ def _load(participant_id: int) -> Participant:
 
 
 @bp.get("/participants/<int:participant_id>")
-@roles_required(*PARTICIPANT_ROLES)
+@roles_required(PARTICIPANT_ROLES)
 def participant(participant_id: int) -> ResponseReturnValue:
     person = _load(participant_id)
     may_see_name = can_see_participant_name(current_user, person)
@@ -107,7 +115,7 @@ def participant(participant_id: int) -> ResponseReturnValue:
         show_name=show_name,
         may_see_name=may_see_name and has_personal_data,
         groups=groups_attended(current_user, person),
-        erase_form=EraseForm() if current_user.role == "admin" else None,
+        erase_form=EraseForm() if may_erase_participants(current_user) else None,
     )
 
 

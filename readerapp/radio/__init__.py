@@ -20,10 +20,11 @@ STATION_HOLDS["programmes"] = _has_programmes
 
 
 def init_app(app: Flask) -> None:
+    from ..access import RADIO_READERS
     from ..web import register_nav
     from . import views
     from .cli import schedules
 
     app.register_blueprint(views.bp)
     app.cli.add_command(schedules)
-    register_nav(app, "Radio", "radio.index", ("admin", "manager", "partner_viewer"))
+    register_nav(app, "Radio", "radio.index", RADIO_READERS)

@@ -1,9 +1,9 @@
 """Pages for the broadcast grid: a station's week, create/move/cancel, the episode library and
 the as-run list.
 
-Managers and admins see and change everything. A partner_viewer whose organisation is the
-station may see that station's week and as-run list, read-only (they are the broadcaster; the
-pages show no personal data). Everyone else gets 403.
+Who may read which station's grid and who may change it is decided in readerapp.access (its
+docstring says why): managers and admins change everything; reader leaders read every station's
+week, as-run list and library; a partner_viewer only its own station's.
 """
 
 from __future__ import annotations
@@ -19,7 +19,15 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from ..access import managers_only, require
+from ..access import (
+    RADIO_READERS,
+    managers_only,
+    may_change_radio,
+    may_view_station,
+    require,
+    roles_required,
+    visible_station_ids,
+)
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..sessions.models import ReadingMaterial
@@ -56,9 +64,7 @@ def _station_or_404(station_id: int) -> Organisation:
 
 
 def _may_view_station(station: Organisation) -> bool:
-    if current_user.role in {"admin", "manager"}:
-        return True
-    return current_user.role == "partner_viewer" and current_user.organisation_id == station.id
+    return may_view_station(current_user, station)
 
 
 def _parse_day(name: str, default: date) -> date:
@@ -76,15 +82,19 @@ def _local_midnight_utc(day: date) -> datetime:
 
 
 @bp.get("/")
-@login_required
+@roles_required(RADIO_READERS)
 def index() -> ResponseReturnValue:
-    if current_user.role not in {"admin", "manager", "partner_viewer"}:
-        abort(403)
     query = sa.select(Organisation).where(Organisation.kind == "radio_station")
-    if current_user.role == "partner_viewer":
-        query = query.where(Organisation.id == current_user.organisation_id)
+    ids = visible_station_ids(current_user)
+    if ids is not None:
+        query = query.where(Organisation.id.in_(ids))
     stations = db.session.scalars(query.order_by(Organisation.name)).all()
-    return render_template("radio/index.html", stations=stations)
+    return render_template(
+        "radio/index.html",
+        stations=stations,
+        can_edit=may_change_radio(current_user),
+        all_stations=ids is None,
+    )
 
 
 @bp.get("/stations/<int:station_id>/week")
@@ -119,7 +129,7 @@ def week(station_id: int) -> ResponseReturnValue:
         by_day=by_day,
         previous=monday - timedelta(days=7),
         following=monday + timedelta(days=7),
-        can_edit=current_user.role in {"admin", "manager"},
+        can_edit=may_change_radio(current_user),
     )
 
 
@@ -294,17 +304,23 @@ def as_run_list(station_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/programmes")
-@managers_only
+@roles_required(RADIO_READERS)
 def library() -> ResponseReturnValue:
-    programmes = db.session.scalars(
+    query = (
         sa.select(Programme)
         .options(
             sa.orm.selectinload(Programme.station),
             sa.orm.selectinload(Programme.episodes).selectinload(Episode.materials),
         )
         .order_by(Programme.title)
-    ).all()
-    return render_template("radio/library.html", programmes=programmes)
+    )
+    ids = visible_station_ids(current_user)
+    if ids is not None:
+        query = query.where(Programme.station_id.in_(ids))
+    programmes = db.session.scalars(query).all()
+    return render_template(
+        "radio/library.html", programmes=programmes, can_edit=may_change_radio(current_user)
+    )
 
 
 def _station_choices() -> list[SelectChoice]:

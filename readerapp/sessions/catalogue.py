@@ -1,4 +1,5 @@
-"""Managers' pages for the catalogue of reading materials: find a text, correct it, add one.
+"""The catalogue of reading materials: everyone signed in finds a text; those who lead sessions
+add one; managers and admins correct one (readerapp.access decides, as in the API).
 
 The texts are shared by sessions and radio episodes, so a correction here shows wherever the
 text was read. The writes go through ``save_material``, as the JSON API's do.
@@ -9,10 +10,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from ..access import managers_only
+from ..access import (
+    EVERYONE,
+    managers_only,
+    may_add_material,
+    may_correct_materials,
+    require,
+    roles_required,
+)
 from ..extensions import db
 from ..web.forms import CleanForm, page_arg, text_arg
 from .errors import SessionError
@@ -59,7 +68,7 @@ def _labels() -> dict[str, object]:
 
 
 @bp.get("/materials")
-@managers_only
+@roles_required(EVERYONE)
 def index() -> ResponseReturnValue:
     q = text_arg(request.args.get("q"), MAX_TITLE)
     kind = request.args.get("kind", "")
@@ -70,12 +79,15 @@ def index() -> ResponseReturnValue:
         result=result,
         kinds=MATERIAL_KINDS,
         chosen={"q": q, "kind": kind},
+        can_add=may_add_material(current_user),
+        can_edit=may_correct_materials(current_user),
     )
 
 
 @bp.route("/materials/new", methods=["GET", "POST"])
-@managers_only
+@roles_required(EVERYONE)
 def create() -> ResponseReturnValue:
+    require(may_add_material(current_user))
     form = MaterialForm()
     status = 200
     if form.validate_on_submit():

@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 
+from ..access import may_lead
 from ..attendance.operations import Headcounts, RegisterInput, clear_attendance, record_attendance
 from ..db import escape_like
 from ..extensions import db
@@ -154,7 +155,7 @@ def _check_leader(leader_id: int | None) -> None:
     if isinstance(leader_id, bool) or not isinstance(leader_id, int):
         raise SessionError("Choose a leader from the list.", "leader_id")
     leader = db.session.get(User, leader_id)
-    if leader is None or not leader.active or leader.role == "partner_viewer":
+    if leader is None or not leader.active or not may_lead(leader):
         raise SessionError("Choose a leader from the list.", "leader_id")
 
 

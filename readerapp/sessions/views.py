@@ -24,7 +24,14 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
-from ..access import can_edit_group_sessions, can_view_group, require, sees_participants
+from ..access import (
+    can_edit_group_sessions,
+    can_view_group,
+    is_leader,
+    may_lead,
+    require,
+    sees_participants,
+)
 from ..attendance.operations import Headcounts, RegisterInput, parse_codes, register_codes
 from ..db import begin_writing, reads_first
 from ..extensions import db
@@ -168,7 +175,7 @@ def _people_choices(group: ReadingGroup, *also: User | None) -> list[SelectChoic
     for user in [group.lead_leader, *group.coleaders, *also]:
         if user is not None:
             people[user.id] = user
-    if current_user.role != "partner_viewer":
+    if may_lead(current_user):
         people.setdefault(current_user.id, current_user)
     return [SelectChoice(u.id, u.display_name) for u in sorted(people.values(), key=lambda u: u.id)]
 
@@ -191,7 +198,7 @@ def _fill_from_session(form: LogSessionForm, session: ReadingSession) -> None:
             getattr(form, name).data = getattr(session.attendance, name)
     form.notes.data = session.notes or ""
     default_leader = session.leader_id
-    if default_leader is None and current_user.role == "reader_leader":
+    if default_leader is None and is_leader(current_user):
         default_leader = current_user.id
     form.leader_id.data = default_leader or 0
     codes = register_codes(session)

@@ -9,14 +9,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..web.forms import CleanForm
-from .models import ROLES
+from .models import ROLES, Role
 from .operations import MIN_PASSWORD_LENGTH
 
-ROLE_LABELS = {
-    "admin": "Admin",
-    "manager": "Manager",
-    "reader_leader": "Reader leader",
-    "partner_viewer": "Partner viewer",
+ROLE_LABELS: dict[str, str] = {
+    Role.ADMIN: "Admin",
+    Role.MANAGER: "Manager",
+    Role.READER_LEADER: "Reader leader",
+    Role.PARTNER_VIEWER: "Partner viewer",
 }
 
 

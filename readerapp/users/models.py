@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -11,7 +12,17 @@ from ..db import TimestampMixin, UTCDateTime, enum_check
 from ..extensions import db
 from ..organisations.models import Organisation
 
-ROLES = ("admin", "manager", "reader_leader", "partner_viewer")
+
+class Role(StrEnum):
+    """The roles a user may have. Who may see and change what is decided in readerapp.access."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    READER_LEADER = "reader_leader"
+    PARTNER_VIEWER = "partner_viewer"
+
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -60,14 +71,6 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_generation}"
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def sees_everything(self) -> bool:
-        return self.role in {"admin", "manager"}
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

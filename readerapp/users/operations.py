@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..extensions import db
 from ..organisations.models import Organisation
-from .models import ROLES, User
+from .models import ROLES, Role, User
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -63,7 +63,7 @@ def create_user(
         organisation = db.session.get(Organisation, organisation_id)
         if organisation is None:
             raise UserError("that organisation does not exist", "organisation")
-    if role == "partner_viewer" and organisation is None:
+    if role == Role.PARTNER_VIEWER and organisation is None:
         raise UserError("a partner_viewer must belong to an organisation", "organisation")
     name = (display_name or email.split("@", 1)[0]).strip()
     if not name or len(name) > 120:
@@ -104,7 +104,7 @@ def _organisation_for(role: str, organisation_id: int | None) -> Organisation | 
         organisation = db.session.get(Organisation, organisation_id)
         if organisation is None:
             raise UserError("that organisation does not exist", "organisation")
-    if role == "partner_viewer" and organisation is None:
+    if role == Role.PARTNER_VIEWER and organisation is None:
         raise UserError("a partner_viewer must belong to an organisation", "organisation")
     return organisation
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from flask import Flask
@@ -14,7 +15,7 @@ class NavItem:
     roles: frozenset[str]
 
 
-def register_nav(app: Flask, label: str, endpoint: str, roles: tuple[str, ...]) -> None:
+def register_nav(app: Flask, label: str, endpoint: str, roles: Collection[str]) -> None:
     """Add a link to the navigation bar for the given roles."""
     app.extensions.setdefault("readerapp.nav", []).append(
         NavItem(label, endpoint, frozenset(roles))
