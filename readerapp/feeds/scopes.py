@@ -15,10 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..access import is_leader
 from ..groups.models import ReadingGroup
 from ..organisations.models import Organisation
-from ..users.models import User
+from ..users.models import Role, User
 
 Target = Organisation | ReadingGroup | User
 
@@ -42,7 +41,9 @@ def _must_be_station(target: Organisation) -> str | None:
 
 
 def _must_lead(target: User) -> str | None:
-    return None if is_leader(target) else f"{target.email} is not a reader leader"
+    # What the target is, not who may do what (that is access.py's): a leader's feed follows
+    # the groups a reader leader leads.
+    return None if target.role == Role.READER_LEADER else f"{target.email} is not a reader leader"
 
 
 @dataclass(frozen=True)
