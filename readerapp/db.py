@@ -182,7 +182,13 @@ def _release_writer(info: dict[Any, Any]) -> None:
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _sqlite_on_end(conn: sa.Connection) -> None:
-    _release_writer(conn.info)
+    if conn.dialect.name != "sqlite":
+        return
+    # Not ``conn.info``: it raises while a failed transaction waits for this very rollback. An
+    # invalidated connection has none, and the pool's "invalidate" hook below releases it.
+    pooled = conn._dbapi_connection
+    if pooled is not None:
+        _release_writer(pooled.info)
 
 
 @event.listens_for(Pool, "reset")

@@ -31,6 +31,7 @@ from readerapp.notifications.outbox import queue_message
 from .factories import Factory
 from .mail_support import SENDER, Inbox, mail_settings, smtp_server
 from .radio_support import shared_reading_series
+from .web_processes import shared_limits_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -202,9 +203,14 @@ def test_exactly_once_with_two_schedulers_and_several_web_workers(
     db.session.commit()
 
     port = _free_port()
+    # The production set-up: readerapp's gunicorn configuration, its workers sharing their
+    # limit counters in Redis, beside two schedulers (one active, one standby).
+    processes.env.update(
+        shared_limits_env(), BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="3", WEB_THREADS="4"
+    )
     web = processes.start(
         "gunicorn",
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "3", "wsgi:app"],
+        [str(BIN / "gunicorn"), "-c", "python:readerapp.gunicorn_conf", "wsgi:app"],
     )
     schedulers = [processes.scheduler("a"), processes.scheduler("b")]
 
