@@ -17,8 +17,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..dbguard import is_unavailable
+from ..errors import VersionConflict
 from ..extensions import db
-from ..sessions.errors import VersionConflict
 
 MESSAGES = {
     400: "The request could not be understood. Please check what you entered and try again.",
