@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..errors import FieldError, VersionConflict
@@ -88,6 +89,8 @@ def save_form(
     field_names: dict[str, str] | None = None,
     conflict_notice: bool = False,
     reload: Callable[[], object] | None = None,
+    attach: Callable[[FieldError], None] | None = None,
+    duplicate: FieldError | None = None,
 ) -> Saved[R]:
     """Run ``operation`` and commit, or roll back and say why on ``form``.
 
@@ -95,10 +98,18 @@ def save_form(
     form); ``field_names`` maps an operation's input names to this form's field names.
     ``conflict_notice`` says the page shows its own notice for a change made meanwhile;
     otherwise the conflict message goes above the form. ``reload`` runs after a rollback, for
-    a page that re-checks what it loaded (say, permission) before re-rendering."""
+    a page that re-checks what it loaded (say, permission) before re-rendering. ``attach``
+    places a refusal itself, for a page that shows some errors in its own places.
+    ``duplicate`` is the refusal for a unique constraint met at the write: someone saved the
+    same thing between the operation's check and its write."""
     try:
-        value = operation()
-        db.session.commit()
+        try:
+            value = operation()
+            db.session.commit()
+        except IntegrityError:
+            if duplicate is None:
+                raise
+            raise duplicate from None
     except (VersionConflict, StaleDataError):
         _rollback()
         if reload is not None:
@@ -110,7 +121,9 @@ def save_form(
         _rollback()
         if reload is not None:
             reload()
-        if form is not None:
+        if attach is not None:
+            attach(error)
+        elif form is not None:
             name = (field_names or {}).get(error.field or "", error.field)
             attach_error(form, error.message, name, field)
         return Saved(status=409 if error.conflict else 400, error=error)
