@@ -54,7 +54,7 @@ def commits() -> Iterator[list[int]]:
 
 
 def _organisations() -> list[str]:
-    db.session.rollback()
+    # No rollback first: what a refused save left in the transaction would show here.
     return list(db.session.scalars(sa.select(Organisation.name)))
 
 
