@@ -158,3 +158,25 @@ def test_without_a_form_the_refusal_is_given_to_the_caller(commits: list[int]) -
     saved = save_form(None, lambda: _refuse("Cannot rotate a revoked feed.", None))
     assert saved.status == 400 and saved.message == "Cannot rotate a revoked feed."
     assert commits == [] and _organisations() == []
+
+
+def test_a_unique_constraint_met_at_the_write_is_the_duplicate_refusal(
+    form: NoteForm, commits: list[int]
+) -> None:
+    _add("Ward 7 readers")
+    db.session.commit()
+    commits.clear()
+    taken = FieldError("That name is taken.", "name", conflict=True)
+    saved = save_form(form, lambda: _add(form.name.data), duplicate=taken)
+    assert saved.status == 409 and saved.error is taken
+    assert form.name.errors == ["That name is taken."]
+    assert commits == [] and _organisations() == ["Ward 7 readers"]
+
+
+def test_a_page_may_place_a_refusal_itself(form: NoteForm) -> None:
+    placed: list[str] = []
+    saved = save_form(
+        form, lambda: _refuse("Elsewhere.", "name"), attach=lambda e: placed.append(e.message)
+    )
+    assert saved.status == 400 and placed == ["Elsewhere."]
+    assert not form.name.errors and not form.form_errors
