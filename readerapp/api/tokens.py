@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from ..db import sqlite_read_only
+from ..errors import FieldError
 from ..extensions import db
 from ..timeutil import utcnow
 from ..users.models import ApiToken, User
@@ -27,11 +28,8 @@ MAX_NAME_LENGTH = 100
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class TokenError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class TokenError(FieldError):
+    """An API token cannot be made as asked; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
-from ..extensions import db
-from .tokens import MAX_NAME_LENGTH, TokenError, create_token, revoke_token, tokens_of
+from ..web.saving import save_form
+from .tokens import MAX_NAME_LENGTH, create_token, revoke_token, tokens_of
 
 bp = Blueprint("api_tokens", __name__, template_folder="templates")
 docs_bp = Blueprint("api_reference", __name__, template_folder="templates")
@@ -38,14 +38,12 @@ def tokens() -> ResponseReturnValue:
     secret = None
     status = 200
     if form.validate_on_submit():
-        try:
-            secret = create_token(current_user, form.name.data).secret
-        except TokenError as exc:
-            form.name.errors.append(exc.message)
-            status = 400
-        else:
-            db.session.commit()
+        saved = save_form(form, lambda: create_token(current_user, form.name.data), field="name")
+        if saved:
+            secret = saved.value.secret
             form = CreateTokenForm(formdata=None)
+        else:
+            status = saved.status
     elif form.errors:
         status = 400
     return (
@@ -67,7 +65,11 @@ def revoke(token_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash("The form had expired; please try again.", "error")
         return redirect(url_for("api_tokens.tokens"))
-    token = revoke_token(current_user, token_id)
+    saved = save_form(form, lambda: revoke_token(current_user, token_id))
+    if not saved:
+        flash(saved.message, "error")
+        return redirect(url_for("api_tokens.tokens"))
+    token = saved.value
     if token is None:
         return render_template(
             "errors/error.html",
@@ -75,7 +77,6 @@ def revoke(token_id: int) -> ResponseReturnValue:
             title="Not Found",
             message="We could not find that token.",
         ), 404
-    db.session.commit()
     flash(f"The token “{token.name}” ({token.prefix}…) is revoked.", "success")
     return redirect(url_for("api_tokens.tokens"))
 

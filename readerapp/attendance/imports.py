@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ..access import is_leader
+from ..errors import FieldError
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..sessions.errors import SessionError
@@ -67,11 +68,12 @@ class RowError:
     message: str
 
 
-class ImportRejected(Exception):
-    """The file, or at least one row, is wrong: nothing may be imported."""
+class ImportRejected(FieldError):
+    """The file, or at least one row, is wrong: nothing may be imported. ``errors`` lists
+    what is wrong where, line by line."""
 
     def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} problem(s) in the file")
+        super().__init__("Nothing was imported: correct the rows below and upload again.", "file")
         self.errors = errors
 
 

@@ -14,6 +14,7 @@ from flask_wtf.file import FileField
 from ..access import can_edit_group_sessions, require
 from ..extensions import db
 from ..groups.models import ReadingGroup
+from ..web.saving import save_form
 from .imports import COLUMNS, MAX_BYTES, ImportRejected, RowError, import_attendance, template_rows
 
 bp = Blueprint("attendance", __name__, template_folder="templates")
@@ -56,13 +57,11 @@ def import_csv(group_id: int) -> ResponseReturnValue:
         form.file.errors = ["Choose a CSV file to upload."]
         return _render(group, form, [], 400)
     data = upload.stream.read(MAX_BYTES + 1)
-    try:
-        result = import_attendance(group, data, actor=current_user)
-    except ImportRejected as rejected:
-        db.session.rollback()
-        form.file.errors = ["Nothing was imported: correct the rows below and upload again."]
-        return _render(group, form, rejected.errors, 400)
-    db.session.commit()
+    saved = save_form(form, lambda: import_attendance(group, data, actor=current_user))
+    if not saved:
+        rows = saved.error.errors if isinstance(saved.error, ImportRejected) else []
+        return _render(group, form, rows, saved.status)
+    result = saved.value
     message = f"Imported {result.logged} session{'s' if result.logged != 1 else ''}."
     if result.created:
         message += f" {result.created} of them had no scheduled session and were added."

@@ -16,6 +16,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy.orm import joinedload
 
 from ..config import SETTINGS
+from ..errors import FieldError
 from ..extensions import db
 from ..radio.models import Broadcast
 from ..sessions.models import ReadingSession
@@ -28,7 +29,7 @@ from .scopes import Target, UnknownScope, rule_for
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 
 
-class FeedError(ValueError):
+class FeedError(FieldError):
     """A feed cannot be made for that target; the message says why, for a person to read."""
 
 

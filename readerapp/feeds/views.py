@@ -26,10 +26,10 @@ from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..organisations.models import Organisation
 from ..users.models import User
+from ..web.saving import save_form
 from .forms import TARGET_FIELDS, FeedTokenForm
 from .models import FeedToken
 from .operations import (
-    FeedError,
     create_token,
     feed_url,
     revoke_token,
@@ -142,13 +142,14 @@ def create() -> ResponseReturnValue:
     target = db.session.get(rule_for(scope).target_model, target_id)
     if target is None:
         abort(400)
-    try:
-        token, raw = create_token(scope, target, created_by=current_user, label=form.label.data)
-    except FeedError as exc:
-        form[TARGET_FIELDS[scope]].errors.append(str(exc))
-        db.session.rollback()
-        return _index(form, 400)
-    db.session.commit()
+    saved = save_form(
+        form,
+        lambda: create_token(scope, target, created_by=current_user, label=form.label.data),
+        field=TARGET_FIELDS[scope],
+    )
+    if not saved:
+        return _index(form, saved.status)
+    token, raw = saved.value
     return _show_once(token, raw, "Feed created")
 
 
@@ -165,13 +166,11 @@ def _load(token_id: int) -> FeedToken:
 @roles_required(FEED_MANAGERS)
 def rotate(token_id: int) -> ResponseReturnValue:
     token = _load(token_id)
-    try:
-        new, raw = rotate_token(token, by=current_user)
-    except FeedError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    saved = save_form(None, lambda: rotate_token(token, by=current_user))
+    if not saved:
+        flash(saved.message, "error")
         return redirect(url_for("feeds.index"))
-    db.session.commit()
+    new, raw = saved.value
     return _show_once(new, raw, "New feed address")
 
 
@@ -179,7 +178,9 @@ def rotate(token_id: int) -> ResponseReturnValue:
 @roles_required(FEED_MANAGERS)
 def revoke(token_id: int) -> ResponseReturnValue:
     token = _load(token_id)
-    revoke_token(token)
-    db.session.commit()
+    saved = save_form(None, lambda: revoke_token(token))
+    if not saved:
+        flash(saved.message, "error")
+        return redirect(url_for("feeds.index"))
     flash("The feed address was revoked: it no longer works.", "success")
     return redirect(url_for("feeds.index"))

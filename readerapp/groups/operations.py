@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..access import may_lead
+from ..errors import FieldError
 from ..extensions import db
 from ..organisations.models import PARTNERSHIP_ROLES, Organisation, Partnership, Venue
 from ..sessions.models import ReadingSession
@@ -141,12 +142,8 @@ MAX_DURATION_MINUTES = 12 * 60
 MAX_CAPACITY = 10_000
 
 
-class GroupError(ValueError):
+class GroupError(FieldError):
     """A group or partnership cannot be saved as asked; ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,16 +20,17 @@ from ..access import (
     require,
     sees_participants,
 )
+from ..errors import FieldError
 from ..extensions import db
 from ..organisations.models import SETTING_TYPES, Organisation, Partnership, Venue
 from ..timeutil import to_local, utcnow
 from ..users.models import User
 from ..web.forms import page_arg, text_arg
+from ..web.saving import save_form
 from .forms import GroupForm, PartnershipForm
 from .models import GROUP_STATUSES, ReadingGroup
 from .operations import (
     GroupData,
-    GroupError,
     PartnershipData,
     add_partnership,
     create_group,
@@ -219,10 +222,14 @@ def _pattern_field(form: GroupForm) -> Field:
     return form.weekdays
 
 
-def _error_field(form: GroupForm, exc: GroupError) -> Field:
+def _error_field(form: GroupForm, exc: FieldError) -> Field:
     if exc.field == "rrule":
         return _pattern_field(form)
     return getattr(form, exc.field or "", None) or form.name
+
+
+def _attach(form: GroupForm) -> Callable[[FieldError], None]:
+    return lambda exc: _add_error(_error_field(form, exc), exc.message)
 
 
 def _render_group_form(form: GroupForm, group: ReadingGroup | None) -> ResponseReturnValue:
@@ -239,13 +246,9 @@ def create() -> ResponseReturnValue:
     if form.validate_on_submit():
         data = _group_data(form)
         if data is not None:
-            try:
-                group = create_group(data)
-            except GroupError as exc:
-                db.session.rollback()
-                _add_error(_error_field(form, exc), str(exc))
-            else:
-                db.session.commit()
+            saved = save_form(form, lambda: create_group(data), attach=_attach(form))
+            if saved:
+                group = saved.value
                 flash(f"Group “{group.name}” created and its sessions scheduled.", "success")
                 return redirect(url_for("groups.detail", group_id=group.id))
     return _render_group_form(form, None)
@@ -262,20 +265,16 @@ def edit(group_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         data = _group_data(form)
         if data is not None:
-            try:
-                result = update_group(group, data)
-            except GroupError as exc:
-                db.session.rollback()
-                _add_error(_error_field(form, exc), str(exc))
-                group = _load_group(group_id)
-            else:
-                db.session.commit()
+            saved = save_form(form, lambda: update_group(group, data), attach=_attach(form))
+            if saved:
+                result = saved.value
                 flash(
                     f"Group saved: {result.created} sessions added, {result.removed} removed, "
                     f"{result.updated} changed.",
                     "success",
                 )
-                return redirect(url_for("groups.detail", group_id=group.id))
+                return redirect(url_for("groups.detail", group_id=group_id))
+            group = _load_group(group_id)
     return _render_group_form(form, group)
 
 
@@ -316,13 +315,10 @@ def partnership_new(group_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.start_date.data = to_local(utcnow()).date()
     if form.validate_on_submit():
-        try:
-            add_partnership(group, _partnership_data(form))
-        except GroupError as exc:
-            db.session.rollback()
-            _add_error(getattr(form, exc.field or "", form.organisation_id), str(exc))
-        else:
-            db.session.commit()
+        saved = save_form(
+            form, lambda: add_partnership(group, _partnership_data(form)), field="organisation_id"
+        )
+        if saved:
             flash("Partner added.", "success")
             return redirect(url_for("groups.detail", group_id=group.id, _anchor="partners"))
     return render_template(
@@ -338,17 +334,16 @@ def partnership_edit(group_id: int, partnership_id: int) -> ResponseReturnValue:
     form = PartnershipForm(obj=partnership if request.method == "GET" else None)
     _organisation_choices(form)
     if form.validate_on_submit():
-        try:
-            update_partnership(partnership, _partnership_data(form))
-        except GroupError as exc:
-            db.session.rollback()
-            _add_error(getattr(form, exc.field or "", form.organisation_id), str(exc))
-            group = _load_group(group_id)
-            partnership = _load_partnership(group, partnership_id)
-        else:
-            db.session.commit()
+        saved = save_form(
+            form,
+            lambda: update_partnership(partnership, _partnership_data(form)),
+            field="organisation_id",
+        )
+        if saved:
             flash("Partnership saved.", "success")
-            return redirect(url_for("groups.detail", group_id=group.id, _anchor="partners"))
+            return redirect(url_for("groups.detail", group_id=group_id, _anchor="partners"))
+        group = _load_group(group_id)
+        partnership = _load_partnership(group, partnership_id)
     return render_template(
         "groups/partnership_form.html", form=form, group=group, partnership=partnership
     ), _status(form)
@@ -360,7 +355,9 @@ def partnership_remove(group_id: int, partnership_id: int) -> ResponseReturnValu
     group = _load_group(group_id)
     partnership = _load_partnership(group, partnership_id)
     name = partnership.organisation.name
-    remove_partnership(partnership)
-    db.session.commit()
-    flash(f"{name} is no longer a partner of this group.", "success")
-    return redirect(url_for("groups.detail", group_id=group.id, _anchor="partners"))
+    saved = save_form(None, lambda: remove_partnership(partnership))
+    if saved:
+        flash(f"{name} is no longer a partner of this group.", "success")
+    else:
+        flash(saved.message, "error")
+    return redirect(url_for("groups.detail", group_id=group_id, _anchor="partners"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
+from ..errors import FieldError
 from ..extensions import db
 from .models import ORGANISATION_KINDS, SETTING_TYPES, Organisation, Venue
 
@@ -15,14 +16,9 @@ NAME_MAX = 200
 MAX_PRISONS = 10_000
 
 
-class OrganisationError(ValueError):
+class OrganisationError(FieldError):
     """An organisation or venue cannot be saved as asked; ``field`` names the form field and
     ``conflict`` says the name is taken (the API answers 409, not 422)."""
-
-    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
-        super().__init__(message)
-        self.field = field
-        self.conflict = conflict
 
 
 @dataclass

@@ -22,11 +22,11 @@ from ..access import (
 )
 from ..extensions import db
 from ..groups.models import ReadingGroup
+from ..web.saving import save_form
 from .forms import KIND_LABELS, SETTING_LABELS, OrganisationForm, VenueForm
 from .models import ORGANISATION_KINDS, Organisation, Partnership, Venue
 from .operations import (
     OrganisationData,
-    OrganisationError,
     VenueData,
     save_organisation,
     save_venue,
@@ -41,12 +41,6 @@ def _load(organisation_id: int) -> Organisation:
 
 def _status(form: object) -> int:
     return 400 if getattr(form, "errors", None) else 200
-
-
-def _fail(form: object, exc: OrganisationError, fallback: str = "name") -> None:
-    db.session.rollback()
-    field = getattr(form, exc.field or "", None) or getattr(form, fallback)
-    field.errors = [*field.errors, str(exc)]
 
 
 @bp.app_context_processor
@@ -90,12 +84,11 @@ def index() -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
-            organisation = save_organisation(None, _organisation_data(form))
-        except OrganisationError as exc:
-            _fail(form, exc)
-        else:
-            db.session.commit()
+        saved = save_form(
+            form, lambda: save_organisation(None, _organisation_data(form)), field="name"
+        )
+        if saved:
+            organisation = saved.value
             flash(f"{organisation.name} added.", "success")
             return redirect(url_for("organisations.detail", organisation_id=organisation.id))
     return render_template("organisations/form.html", form=form, organisation=None), _status(form)
@@ -139,15 +132,13 @@ def edit(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)
     form = OrganisationForm(obj=organisation if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            save_organisation(organisation, _organisation_data(form))
-        except OrganisationError as exc:
-            _fail(form, exc)
-            organisation = _load(organisation_id)
-        else:
-            db.session.commit()
+        saved = save_form(
+            form, lambda: save_organisation(organisation, _organisation_data(form)), field="name"
+        )
+        if saved:
             flash("Organisation saved.", "success")
-            return redirect(url_for("organisations.detail", organisation_id=organisation.id))
+            return redirect(url_for("organisations.detail", organisation_id=organisation_id))
+        organisation = _load(organisation_id)
     return render_template(
         "organisations/form.html", form=form, organisation=organisation
     ), _status(form)
@@ -159,15 +150,13 @@ def venue_new(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)
     form = VenueForm()
     if form.validate_on_submit():
-        try:
-            save_venue(None, _venue_data(form, organisation))
-        except OrganisationError as exc:
-            _fail(form, exc)
-            organisation = _load(organisation_id)
-        else:
-            db.session.commit()
+        saved = save_form(
+            form, lambda: save_venue(None, _venue_data(form, organisation)), field="name"
+        )
+        if saved:
             flash("Venue added.", "success")
-            return redirect(url_for("organisations.detail", organisation_id=organisation.id))
+            return redirect(url_for("organisations.detail", organisation_id=organisation_id))
+        organisation = _load(organisation_id)
     return render_template(
         "organisations/venue_form.html", form=form, organisation=organisation, venue=None
     ), _status(form)
@@ -184,16 +173,14 @@ def venue_edit(organisation_id: int, venue_id: int) -> ResponseReturnValue:
         abort(404)
     form = VenueForm(obj=venue if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            save_venue(venue, _venue_data(form, organisation))
-        except OrganisationError as exc:
-            _fail(form, exc)
-            organisation = _load(organisation_id)
-            venue = db.session.get(Venue, venue_id)
-        else:
-            db.session.commit()
+        saved = save_form(
+            form, lambda: save_venue(venue, _venue_data(form, organisation)), field="name"
+        )
+        if saved:
             flash("Venue saved.", "success")
-            return redirect(url_for("organisations.detail", organisation_id=organisation.id))
+            return redirect(url_for("organisations.detail", organisation_id=organisation_id))
+        organisation = _load(organisation_id)
+        venue = db.session.get(Venue, venue_id)
     return render_template(
         "organisations/venue_form.html", form=form, organisation=organisation, venue=venue
     ), _status(form)

@@ -13,6 +13,7 @@ from flask import current_app
 
 from ..attendance.models import Participant, ParticipantAttendance
 from ..audit import record
+from ..errors import FieldError
 from ..extensions import db
 from ..sessions.models import ReadingSession
 from ..timeutil import as_utc, utcnow
@@ -20,7 +21,7 @@ from ..timeutil import as_utc, utcnow
 ERASED_CODE_PREFIX = "ERASED-"
 
 
-class PrivacyError(ValueError):
+class PrivacyError(FieldError):
     """The operation cannot be done as asked; the message says why."""
 
 

@@ -23,7 +23,8 @@ from ..access import (
 from ..attendance.models import Participant
 from ..audit import record, recordmany
 from ..extensions import db
-from .operations import PrivacyError, erase_participant
+from ..web.saving import save_form
+from .operations import erase_participant
 from .queries import (
     can_list_participant,
     groups_attended,
@@ -125,19 +126,14 @@ def erase(participant_id: int) -> ResponseReturnValue:
     person = _load(participant_id)
     form = EraseForm()
     if form.validate_on_submit():
-        try:
-            erase_participant(person)
-        except PrivacyError as exc:
-            form.confirm.errors.append(str(exc))
-        else:
-            db.session.commit()
+        saved = save_form(form, lambda: erase_participant(person), field="confirm")
+        if saved:
             flash(
                 f"Erased. The participant is now known only as {person.code}; "
                 "their attendance still counts.",
                 "success",
             )
             return redirect(url_for("privacy.participant", participant_id=person.id))
-    db.session.rollback()
     return render_template(
         "privacy/participant.html",
         person=person,

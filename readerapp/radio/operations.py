@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from ..errors import FieldError
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..sessions.models import ReadingMaterial
@@ -25,14 +26,12 @@ from .models import Broadcast, Episode, Programme
 MAX_DURATION_MINUTES = 24 * 60
 
 
-class RadioError(ValueError):
+class RadioError(FieldError):
     """A change the rules refuse; ``field`` names the form field it concerns, if any, and
     ``conflict`` says it clashes with data that exists (pages and the API answer 409)."""
 
     def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
-        super().__init__(message)
-        self.field = field
-        self.conflict = conflict
+        super().__init__(message, field, conflict=conflict)
         # For a time the clocks repeat: the occurrences to choose from, as (fold, label).
         self.fold_choices: tuple[tuple[int, str], ...] = ()
 

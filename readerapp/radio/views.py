@@ -33,12 +33,12 @@ from ..organisations.models import Organisation
 from ..sessions.models import ReadingMaterial
 from ..timeutil import local_zone, to_local, utcnow
 from ..web.forms import offer_fold
+from ..web.saving import attach_error, save_form
 from .forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
 from .models import Broadcast, Episode, Programme
 from .operations import (
     EpisodeData,
     ProgrammeData,
-    RadioError,
     as_run,
     cancel_broadcast,
     create_broadcast,
@@ -192,25 +192,11 @@ def new_broadcast(station_id: int) -> ResponseReturnValue:
     return render_template("radio/broadcast_form.html", form=form, station=station), status
 
 
-def _field_error(form: FlaskForm, exc: RadioError) -> None:
-    name = exc.field if exc.field in form else "air_time" if "air_time" in form else None
-    if name is None:
-        form.form_errors.append(str(exc))
-    else:
-        form[name].errors = [*form[name].errors, str(exc)]
-
-
 def _saved(form: FlaskForm, save: Callable[[], T]) -> tuple[T | None, int]:
     """Run an operation for a form: commit what it did, or roll back and show its refusal on
     the field at fault (409 for a clash with existing data, 400 otherwise)."""
-    try:
-        saved = save()
-    except RadioError as exc:
-        db.session.rollback()
-        _field_error(form, exc)
-        return None, 409 if exc.conflict else 400
-    db.session.commit()
-    return saved, 302
+    saved = save_form(form, save, field="air_time")
+    return (saved.value, 302) if saved else (None, saved.status)
 
 
 def _week_url(b: Broadcast) -> str:
@@ -260,16 +246,16 @@ def cancel(broadcast_id: int) -> ResponseReturnValue:
     form = CancelForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            cancel_broadcast(broadcast, form.reason.data)
-        except RadioError as exc:
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, str(exc)]
-            status = 409
-        else:
-            db.session.commit()
+        saved = save_form(
+            form,
+            lambda: cancel_broadcast(broadcast, form.reason.data),
+            attach=lambda exc: attach_error(form, exc.message, "reason", None),
+        )
+        if saved:
             flash(f"Cancelled {describe(broadcast)}.", "success")
             return redirect(_week_url(broadcast))
+        # Answered as a clash: the broadcast's state (aired, cancelled) is the usual cause.
+        status = 409
     elif request.method == "POST":
         status = 400
     return render_template("radio/cancel.html", form=form, broadcast=broadcast), status

@@ -7,7 +7,6 @@ text was read. The writes go through ``save_material``, as the JSON API's do.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -22,8 +21,8 @@ from ..access import (
     require,
     roles_required,
 )
-from ..extensions import db
 from ..web.forms import CleanForm, page_arg, text_arg
+from ..web.saving import Saved, save_form
 from .errors import SessionError
 from .forms import MATERIAL_KIND_CHOICES
 from .models import MATERIAL_KINDS, ReadingMaterial
@@ -91,8 +90,10 @@ def create() -> ResponseReturnValue:
     form = MaterialForm()
     status = 200
     if form.validate_on_submit():
-        material, status = _save(form, None)
-        if material is not None:
+        saved = _save(form, None)
+        status = saved.status
+        if saved:
+            material = saved.value
             flash(f"Added “{material.title}” by {material.author} to the catalogue.", "success")
             return redirect(url_for("materials.index"))
     elif request.method == "POST":
@@ -107,8 +108,10 @@ def edit(material_id: int) -> ResponseReturnValue:
     form = MaterialForm(obj=usage.material if request.method == "GET" else None)
     status = 200
     if form.validate_on_submit():
-        material, status = _save(form, usage.material)
-        if material is not None:
+        saved = _save(form, usage.material)
+        status = saved.status
+        if saved:
+            material = saved.value
             flash(f"Saved “{material.title}” by {material.author}.", "success")
             return redirect(url_for("materials.index"))
         usage = _load(material_id)  # as stored, after the rollback
@@ -117,27 +120,14 @@ def edit(material_id: int) -> ResponseReturnValue:
     return render_template("materials/form.html", form=form, usage=usage), status
 
 
-def _save(
-    form: MaterialForm, material: ReadingMaterial | None
-) -> tuple[ReadingMaterial | None, int]:
-    """Save through the operation and commit: the text on success, else None and 409 or 400
-    with the error on its field (and nothing written)."""
+def _save(form: MaterialForm, material: ReadingMaterial | None) -> Saved[ReadingMaterial]:
+    """Save through the operation: the text on success, else 409 or 400 with the error on its
+    field (and nothing written)."""
     data = MaterialData(title=form.title.data, author=form.author.data, kind=form.kind.data)
-    try:
-        material = save_material(material, data)
-        db.session.commit()
-    except SessionError as exc:
-        db.session.rollback()
-        _field_error(form, exc.field, str(exc))
-        return None, 409 if exc.conflict else 400
-    except sa.exc.IntegrityError:
-        # Someone saved the same title and author between our check and our write.
-        db.session.rollback()
-        _field_error(form, "title", DUPLICATE_MESSAGE)
-        return None, 409
-    return material, 302
-
-
-def _field_error(form: MaterialForm, name: str | None, message: str) -> None:
-    field = form[name] if name in ("title", "author", "kind") else form.title
-    field.errors = [*field.errors, message]
+    return save_form(
+        form,
+        lambda: save_material(material, data),
+        field="title",
+        # Someone saved the same title and author between the check and the write.
+        duplicate=SessionError(DUPLICATE_MESSAGE, "title", conflict=True),
+    )

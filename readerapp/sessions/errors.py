@@ -6,49 +6,11 @@ problem+json. They never carry personal data beyond what the caller itself sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from ..errors import FieldError, VersionConflict, version_checked
 
-from sqlalchemy.orm.exc import StaleDataError
-
-P = ParamSpec("P")
-R = TypeVar("R")
+__all__ = ["SessionError", "VersionConflict", "version_checked"]
 
 
-class SessionError(ValueError):
+class SessionError(FieldError):
     """Input that cannot be applied to a session. ``field`` names the input at fault, if any;
     ``conflict`` says it clashes with data that exists (the API answers 409, not 422)."""
-
-    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.conflict = conflict
-
-
-class VersionConflict(Exception):
-    """The session changed after the caller read it (optimistic locking)."""
-
-    def __init__(self, expected: int | None, current: int | None) -> None:
-        super().__init__(
-            f"the session was changed by someone else (version {current}, expected {expected})"
-        )
-        self.expected = expected
-        self.current = current
-
-
-def version_checked(operation: Callable[P, R]) -> Callable[P, R]:
-    """Raise VersionConflict, never StaleDataError, from an operation that takes an
-    ``expected_version``: a concurrent writer's UPDATE can surface in any flush the operation
-    causes, the autoflush before one of its queries as much as its final flush."""
-
-    @wraps(operation)
-    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return operation(*args, **kwargs)
-        except StaleDataError as exc:
-            expected: Any = kwargs.get("expected_version")
-            raise VersionConflict(expected, None) from exc
-
-    return checked

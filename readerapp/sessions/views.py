@@ -21,7 +21,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from ..access import (
@@ -34,13 +33,15 @@ from ..access import (
 )
 from ..attendance.operations import Headcounts, RegisterInput, parse_codes, register_codes
 from ..db import begin_writing, reads_first
+from ..errors import FieldError
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..timeutil import to_local, utcnow
 from ..users.models import User
 from ..web.forms import offer_fold
+from ..web.saving import save_form
 from . import queries
-from .errors import SessionError, VersionConflict
+from .errors import SessionError
 from .forms import AddSessionForm, CancelSessionForm, LogSessionForm, RescheduleSessionForm
 from .models import ReadingMaterial, ReadingSession
 from .operations import (
@@ -332,24 +333,26 @@ def log(session_id: int) -> ResponseReturnValue:
     if entry is None:
         return _render_log(form, session, 400)
     begin_writing()
-    try:
+
+    def save() -> list[str]:
         log_session(session, entry, expected_version=int(form.version.data), actor=current_user)
-    except (VersionConflict, StaleDataError):
-        # StaleDataError: someone else's change met at a flush inside the operation.
-        db.session.rollback()
+        # Before the commit, which expires every loaded row: reading one after it is a new query.
+        return _already_read_messages(session, list(session.materials))
+
+    saved = save_form(
+        form, save, conflict_notice=True, attach=lambda error: _attach_error(form, error)
+    )
+    if not saved:
         session = _load_for_edit(session_id)
-        # The next save is a deliberate choice made with both versions in view.
-        form.version.data = str(session.version)
-        return _render_log(form, session, 409, conflict=True)
-    except SessionError as error:
-        db.session.rollback()
-        session = _load_for_edit(session_id)
-        _attach_error(form, error)
-        return _render_log(form, session, 400, already_read=_typed_already_read(form, session))
-    warnings = _already_read_messages(session, list(session.materials))
-    # Before the commit, which expires every loaded row: reading one after it is a new query.
+        if saved.changed_meanwhile:
+            # The next save is a deliberate choice made with both versions in view.
+            form.version.data = str(session.version)
+            return _render_log(form, session, 409, conflict=True)
+        return _render_log(
+            form, session, saved.status, already_read=_typed_already_read(form, session)
+        )
+    warnings = saved.value
     target = url_for("sessions.detail", session_id=session_id)
-    db.session.commit()
     flash(
         "The session has been logged."
         if entry.status == "delivered"
@@ -361,7 +364,7 @@ def log(session_id: int) -> ResponseReturnValue:
     return redirect(target)
 
 
-def _attach_error(form: LogSessionForm, error: SessionError) -> None:
+def _attach_error(form: LogSessionForm, error: FieldError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if error.field == "materials" or field is None:
         form.material_errors.append(error.message)  # type: ignore[attr-defined]
@@ -395,23 +398,19 @@ def _occurrence_page(
     if request.method == "GET":
         return render_template(template, s=session, form=form, conflict=conflict), status
     if form.validate():
-        try:
-            change(session, int(form.version.data))
-        except VersionConflict:
-            db.session.rollback()
-            session = _load_for_edit(session_id)
-            form.version.data = str(session.version)
-            status, conflict = 409, True
-        except SessionError as error:
-            db.session.rollback()
-            session = _load_for_edit(session_id)
-            target = getattr(form, error.field or error_field, None) or form[error_field]
-            target.errors = [*target.errors, error.message]
-            status = 409 if error.conflict else 400
-        else:
-            db.session.commit()
+        saved = save_form(
+            form,
+            lambda: change(session, int(form.version.data)),
+            field=error_field,
+            conflict_notice=True,
+        )
+        if saved:
             flash(done, "success")
-            return redirect(url_for("sessions.detail", session_id=session.id))
+            return redirect(url_for("sessions.detail", session_id=session_id))
+        session = _load_for_edit(session_id)
+        status, conflict = saved.status, saved.changed_meanwhile
+        if conflict:
+            form.version.data = str(session.version)
     else:
         status = 400
     return render_template(template, s=session, form=form, conflict=conflict), status
@@ -496,25 +495,23 @@ def new(group_id: int) -> ResponseReturnValue:
         form.leader_id.data = group.lead_leader_id or 0
     offer_fold(form, form.date.data, form.start_time.data, group.tz_name)
     if request.method == "POST" and form.validate():
-        try:
-            session = add_session(
+        saved = save_form(
+            form,
+            lambda: add_session(
                 group,
                 form.date.data,
                 form.start_time.data,
                 form.duration_minutes.data,
                 leader_id=form.leader_id.data or None,
                 fold=form.fold.data,
-            )
-        except SessionError as error:
-            db.session.rollback()
-            group = _group_for_edit(group_id)
-            target = getattr(form, error.field or "date", form.date)
-            target.errors = [*target.errors, error.message]
-            status = 409 if error.conflict else 400
-        else:
-            db.session.commit()
+            ),
+            field="date",
+        )
+        if saved:
             flash("The session has been added.", "success")
-            return redirect(url_for("sessions.detail", session_id=session.id))
+            return redirect(url_for("sessions.detail", session_id=saved.value.id))
+        group = _group_for_edit(group_id)
+        status = saved.status
     elif request.method == "POST":
         status = 400
     return (

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -14,13 +17,18 @@ from ..db import contains_text
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..web.forms import page_arg, text_arg
+from ..web.saving import Saved, save_form
 from .admin_forms import ROLE_LABELS, CreateUserForm, EditUserForm
 from .models import ROLES, User
-from .operations import UserError, create_user, deactivate_user, reactivate_user, update_user
+from .operations import create_user, deactivate_user, reactivate_user, update_user
 
 bp = Blueprint("users_admin", __name__, template_folder="templates")
 PAGE_SIZE = 50
+T = TypeVar("T")
+
 FORM_FIELDS = {"organisation": "organisation_id", "password": "password"}
+# The edit form names the password it sets "new_password".
+EDIT_FORM_FIELDS = FORM_FIELDS | {"password": "new_password"}
 
 
 def _load(user_id: int) -> User:
@@ -39,13 +47,10 @@ def _organisation_choices(form: CreateUserForm | EditUserForm) -> None:
     ]
 
 
-def _fail(form: CreateUserForm | EditUserForm, exc: UserError) -> None:
-    db.session.rollback()
-    name = FORM_FIELDS.get(exc.field or "", exc.field or "")
-    if name == "password" and isinstance(form, EditUserForm):
-        name = "new_password"
-    field = getattr(form, name, None) or form.display_name
-    field.errors = [*field.errors, str(exc)]
+def _save(form: CreateUserForm | EditUserForm, operation: Callable[[], T]) -> Saved[T]:
+    """Save an account form: a refusal lands on its field, else on the name."""
+    names = EDIT_FORM_FIELDS if isinstance(form, EditUserForm) else FORM_FIELDS
+    return save_form(form, operation, field="display_name", field_names=names)
 
 
 def _status(form: object) -> int:
@@ -97,19 +102,18 @@ def create() -> ResponseReturnValue:
     form = CreateUserForm()
     _organisation_choices(form)
     if form.validate_on_submit():
-        try:
-            user = create_user(
+        saved = _save(
+            form,
+            lambda: create_user(
                 email=form.email.data,
                 role=form.role.data,
                 password=form.password.data,
                 display_name=form.display_name.data,
                 organisation_id=form.organisation_id.data,
-            )
-        except UserError as exc:
-            _fail(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Account created for {user.display_name}.", "success")
+            ),
+        )
+        if saved:
+            flash(f"Account created for {saved.value.display_name}.", "success")
             return redirect(url_for("users_admin.index"))
     return render_template("users/admin/form.html", form=form, user=None), _status(form)
 
@@ -121,22 +125,21 @@ def edit(user_id: int) -> ResponseReturnValue:
     form = EditUserForm(obj=user if request.method == "GET" else None)
     _organisation_choices(form)
     if form.validate_on_submit():
-        try:
-            update_user(
+        saved = _save(
+            form,
+            lambda: update_user(
                 user,
                 display_name=form.display_name.data,
                 role=form.role.data,
                 organisation_id=form.organisation_id.data,
                 new_password=form.new_password.data or None,
                 acting=current_user,
-            )
-        except UserError as exc:
-            _fail(form, exc)
-            user = _load(user_id)
-        else:
-            db.session.commit()
+            ),
+        )
+        if saved:
             flash(f"{user.display_name}'s account saved.", "success")
             return redirect(url_for("users_admin.index"))
+        user = _load(user_id)
     return render_template("users/admin/form.html", form=form, user=user), _status(form)
 
 
@@ -144,13 +147,10 @@ def edit(user_id: int) -> ResponseReturnValue:
 @admins_only
 def deactivate(user_id: int) -> ResponseReturnValue:
     user = _load(user_id)
-    try:
-        deactivate_user(user, acting=current_user)
-    except UserError as exc:
-        db.session.rollback()
-        flash(f"Not deactivated: {exc}.", "error")
+    saved = save_form(None, lambda: deactivate_user(user, acting=current_user))
+    if not saved:
+        flash(f"Not deactivated: {saved.message}.", "error")
         return redirect(url_for("users_admin.edit", user_id=user_id)), 303
-    db.session.commit()
     flash(f"{user.display_name} can no longer sign in and has been signed out.", "success")
     return redirect(url_for("users_admin.edit", user_id=user.id))
 
@@ -159,7 +159,9 @@ def deactivate(user_id: int) -> ResponseReturnValue:
 @admins_only
 def reactivate(user_id: int) -> ResponseReturnValue:
     user = _load(user_id)
-    reactivate_user(user)
-    db.session.commit()
+    saved = save_form(None, lambda: reactivate_user(user))
+    if not saved:
+        flash(saved.message, "error")
+        return redirect(url_for("users_admin.edit", user_id=user_id)), 303
     flash(f"{user.display_name} can sign in again.", "success")
     return redirect(url_for("users_admin.edit", user_id=user.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
+from ..errors import FieldError
 from ..extensions import db
 from ..organisations.models import Organisation
 from .models import ROLES, Role, User
@@ -12,12 +13,8 @@ from .models import ROLES, Role, User
 MIN_PASSWORD_LENGTH = 10
 
 
-class UserError(ValueError):
+class UserError(FieldError):
     """A user cannot be created or changed as asked; the message says why."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def check_email(email: str) -> str:

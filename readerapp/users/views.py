@@ -8,8 +8,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db
 from ..security import limit_failed_attempts
+from ..web.saving import save_form
 from .forms import ChangePasswordForm, SignInForm
 from .operations import authenticate, change_password
 
@@ -35,9 +35,10 @@ def sign_in() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user, remember=form.remember.data)
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
+            saved = save_form(form, lambda: login_user(user, remember=form.remember.data))
+            if saved:
+                return redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
+            return render_template("users/sign_in.html", form=form), saved.status
         form.password.errors.append("The email or password is not right.")
         return render_template("users/sign_in.html", form=form), 401
     status = 400 if form.errors else 200
@@ -58,12 +59,18 @@ def account() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if change_password(user, form.current_password.data, form.new_password.data):
-            db.session.commit()
+        saved = save_form(
+            form,
+            lambda: change_password(user, form.current_password.data, form.new_password.data),
+            field_names={"password": "new_password"},
+            field="new_password",
+        )
+        if saved and saved.value:
             # The change signs out other devices; keep this one signed in.
             login_user(user)
             flash("Your password has been changed.", "success")
             return redirect(url_for("auth.account"))
-        form.current_password.errors.append("That is not your current password.")
+        if saved:
+            form.current_password.errors.append("That is not your current password.")
     status = 400 if form.errors else 200
     return render_template("users/account.html", form=form), status

@@ -17,8 +17,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..dbguard import is_unavailable
+from ..errors import VersionConflict
 from ..extensions import db
-from ..sessions.errors import VersionConflict
 
 MESSAGES = {
     400: "The request could not be understood. Please check what you entered and try again.",
@@ -127,8 +127,8 @@ def register(app: Flask) -> None:
         )
         return unavailable_response(int(app.config["DB_RETRY_AFTER_SECONDS"]))
 
-    # Views and operations answer a stale version on their own forms, keeping the input; this is
-    # the last resort for one that surfaces elsewhere (a commit, a form without a version field).
+    # Form saves answer a stale version themselves, keeping the input (web/saving.py); this is
+    # the last resort for one that surfaces elsewhere (a flush outside a save, a job).
     @app.errorhandler(StaleDataError)
     @app.errorhandler(VersionConflict)
     def changed_meanwhile(error: Exception) -> Response:
