@@ -7,7 +7,9 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ...attendance.limits import PARTICIPANT_CODE
 from ...attendance.models import Attendance
+from ...sessions.limits import SESSION_NOTES
 from .common import Count, Id, Schema, Text, caller_is_partner
 from .materials import NewMaterialSchema
 
@@ -70,13 +72,13 @@ def attendance_view(session: Any) -> dict[str, Any]:
 
 class RegisterInputSchema(Schema):
     codes = fields.List(
-        Text(validate=validate.Length(min=1, max=40)),
+        Text(validate=validate.Length(min=1, max=PARTICIPANT_CODE)),
         load_default=list,
         validate=validate.Length(max=500),
         metadata={"description": "Codes of people already known to the host organisation."},
     )
     new_codes = fields.List(
-        Text(validate=validate.Length(min=1, max=40)),
+        Text(validate=validate.Length(min=1, max=PARTICIPANT_CODE)),
         load_default=list,
         validate=validate.Length(max=500),
         metadata={"description": "Codes of people here for the first time (created)."},
@@ -94,4 +96,4 @@ class AttendanceInputSchema(Schema):
     register = fields.Nested(RegisterInputSchema, allow_none=True)
     material_ids = fields.List(Id(), validate=validate.Length(max=10))
     new_materials = fields.List(fields.Nested(NewMaterialSchema), validate=validate.Length(max=10))
-    notes = Text(allow_none=True, validate=validate.Length(max=5000))
+    notes = Text(allow_none=True, validate=validate.Length(max=SESSION_NOTES))

@@ -17,6 +17,8 @@ from flask import g, has_request_context
 from marshmallow import fields, validate
 
 from ...access import sees_participants
+from ...attendance.limits import HEADCOUNT
+from ...limits import YEARS
 from ..core import MAX_INT
 
 
@@ -44,7 +46,10 @@ def QueryId(**kwargs: Any) -> fields.Integer:
 
 
 def Count(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000), **kwargs)
+    """A headcount."""
+    return fields.Integer(
+        strict=True, validate=validate.Range(min=HEADCOUNT.min, max=HEADCOUNT.max), **kwargs
+    )
 
 
 def DateArg(**kwargs: Any) -> fields.Date:
@@ -96,6 +101,14 @@ NAIVE_MESSAGE = (
     "Give the date and time with its offset, e.g. 2026-03-03T10:30:00+00:00: "
     "without one the instant is not known."
 )
+
+
+FIRST_DAY, LAST_DAY = date(YEARS.min, 1, 1), date(YEARS.max, 12, 31)
+YEARS_MESSAGE = f"Enter a date between {YEARS.min} and {YEARS.max}."
+
+
+def in_years(value: date) -> bool:
+    return YEARS.min <= value.year <= YEARS.max
 
 
 def Aware(**kwargs: Any) -> fields.AwareDateTime:

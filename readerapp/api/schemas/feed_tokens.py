@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ...feeds.limits import FEED_TOKEN_LABEL
 from ...feeds.scopes import FEED_SCOPES, TARGET_COLUMNS
 from ...feeds.scopes import SCOPES as FEED_SCOPE_RULES
 from .common import Id, QuerySchema, Schema, Text
@@ -37,7 +38,7 @@ class FeedTokenInputSchema(Schema):
     organisation_id = Id(metadata={"description": "For organisation and station feeds."})
     group_id = Id(metadata={"description": "For group feeds."})
     user_id = Id(metadata={"description": "For leader feeds."})
-    label = Text(allow_none=True, validate=validate.Length(max=200))
+    label = Text(allow_none=True, validate=validate.Length(max=FEED_TOKEN_LABEL))
 
     @ma.validates_schema
     def _one_target(self, data: dict[str, Any], **kwargs: Any) -> None:

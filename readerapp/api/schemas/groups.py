@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import fields, validate
 
+from ...groups.limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, GROUP_NAME, RRULE, TZ_NAME
 from ...groups.models import GROUP_STATUSES
-from .common import Id, IdOnly, QueryId, QuerySchema, Schema, Text
+from .common import FIRST_DAY, LAST_DAY, Id, IdOnly, QueryId, QuerySchema, Schema, Text
 
 
 class GroupSchema(Schema):
@@ -40,31 +39,29 @@ class GroupQuerySchema(QuerySchema):
 class GroupInputSchema(Schema):
     """A group's fields. To create, all required ones; to change (PATCH), any of them."""
 
-    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=GROUP_NAME))
     venue_id = Id(required=True)
     rrule = Text(
         required=True,
-        validate=validate.Length(min=1, max=500),
+        validate=validate.Length(min=1, max=RRULE),
         metadata={"description": "RFC 5545 rule without DTSTART, e.g. FREQ=WEEKLY;BYDAY=TU."},
     )
     start_time = fields.Time(required=True, metadata={"description": "Local time, HH:MM:SS."})
     duration_minutes = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=12 * 60)
+        strict=True,
+        required=True,
+        validate=validate.Range(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max),
     )
-    first_date = fields.Date(
-        required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31))
-    )
-    tz_name = Text(load_default="Europe/London", validate=validate.Length(min=1, max=64))
-    last_date = fields.Date(
-        allow_none=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31))
-    )
+    first_date = fields.Date(required=True, validate=validate.Range(min=FIRST_DAY, max=LAST_DAY))
+    tz_name = Text(load_default="Europe/London", validate=validate.Length(min=1, max=TZ_NAME))
+    last_date = fields.Date(allow_none=True, validate=validate.Range(min=FIRST_DAY, max=LAST_DAY))
     lead_leader_id = Id(allow_none=True)
     coleader_ids = fields.List(Id(), validate=validate.Length(max=20))
     status = fields.String(validate=validate.OneOf(GROUP_STATUSES))
     capacity = fields.Integer(
-        strict=True, allow_none=True, validate=validate.Range(min=1, max=10_000)
+        strict=True, allow_none=True, validate=validate.Range(min=CAPACITY.min, max=CAPACITY.max)
     )
-    audience_notes = Text(allow_none=True, validate=validate.Length(max=2000))
+    audience_notes = Text(allow_none=True, validate=validate.Length(max=AUDIENCE_NOTES))
 
 
 class GroupUpdateSchema(GroupInputSchema):

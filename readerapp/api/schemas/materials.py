@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from ...sessions.limits import MATERIAL_AUTHOR, MATERIAL_TITLE
 from ...sessions.models import MATERIAL_KINDS
 from .common import QuerySchema, Schema, Text
 
@@ -18,7 +19,7 @@ class MaterialSchema(Schema):
 class MaterialQuerySchema(QuerySchema):
     kind = fields.String(validate=validate.OneOf(MATERIAL_KINDS))
     q = Text(
-        validate=validate.Length(min=1, max=200),
+        validate=validate.Length(min=1, max=MATERIAL_TITLE),
         metadata={"description": "Words in the title or author."},
     )
 
@@ -26,10 +27,10 @@ class MaterialQuerySchema(QuerySchema):
 class MaterialInputSchema(Schema):
     """A text in the catalogue. To create, all three; to change (PATCH), any."""
 
-    title = Text(required=True, validate=validate.Length(min=1, max=300))
+    title = Text(required=True, validate=validate.Length(min=1, max=MATERIAL_TITLE))
     author = Text(
         required=True,
-        validate=validate.Length(min=1, max=200),
+        validate=validate.Length(min=1, max=MATERIAL_AUTHOR),
         metadata={"description": "“Anonymous” when unknown."},
     )
     kind = fields.String(required=True, validate=validate.OneOf(MATERIAL_KINDS))
@@ -40,6 +41,6 @@ class MaterialUpdateSchema(MaterialInputSchema):
 
 
 class NewMaterialSchema(Schema):
-    title = Text(required=True, validate=validate.Length(min=1, max=300))
-    author = Text(required=True, validate=validate.Length(min=1, max=200))
+    title = Text(required=True, validate=validate.Length(min=1, max=MATERIAL_TITLE))
+    author = Text(required=True, validate=validate.Length(min=1, max=MATERIAL_AUTHOR))
     kind = fields.String(load_default="short_story", validate=validate.OneOf(MATERIAL_KINDS))

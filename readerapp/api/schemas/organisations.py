@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -10,8 +9,18 @@ from flask import g, has_request_context
 from marshmallow import fields, validate
 
 from ...access import sees_location_detail
+from ...organisations.limits import (
+    CONTACT_EMAIL,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+    ORGANISATION_NAME,
+    PRISONS_REACHED,
+    VENUE_ADDRESS,
+    VENUE_NAME,
+    VENUE_UNIT,
+)
 from ...organisations.models import ORGANISATION_KINDS, PARTNERSHIP_ROLES, SETTING_TYPES
-from .common import Id, QueryId, QuerySchema, Schema, Text
+from .common import FIRST_DAY, LAST_DAY, Id, QueryId, QuerySchema, Schema, Text
 
 
 class OrganisationSchema(Schema):
@@ -58,11 +67,11 @@ class VenueQuerySchema(QuerySchema):
 class OrganisationInputSchema(Schema):
     """An organisation's fields. To create, name and kind at least; to change (PATCH), any."""
 
-    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=ORGANISATION_NAME))
     kind = fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
-    contact_name = Text(allow_none=True, validate=validate.Length(max=200))
-    contact_email = Text(allow_none=True, validate=validate.Length(max=254))
-    contact_phone = Text(allow_none=True, validate=validate.Length(max=40))
+    contact_name = Text(allow_none=True, validate=validate.Length(max=CONTACT_NAME))
+    contact_email = Text(allow_none=True, validate=validate.Length(max=CONTACT_EMAIL))
+    contact_phone = Text(allow_none=True, validate=validate.Length(max=CONTACT_PHONE))
     share_location_detail = fields.Boolean(
         truthy={True},
         falsy={False},
@@ -71,7 +80,7 @@ class OrganisationInputSchema(Schema):
     prisons_reached = fields.Integer(
         strict=True,
         allow_none=True,
-        validate=validate.Range(min=0, max=10_000),
+        validate=validate.Range(min=PRISONS_REACHED.min, max=PRISONS_REACHED.max),
         metadata={"description": "Radio stations only: how many prisons hear them."},
     )
 
@@ -83,12 +92,12 @@ class OrganisationUpdateSchema(OrganisationInputSchema):
 class VenueUpdateSchema(Schema):
     """A venue's fields; to change (PATCH), any of them. A venue stays with its organisation."""
 
-    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=VENUE_NAME))
     setting_type = fields.String(required=True, validate=validate.OneOf(SETTING_TYPES))
-    address = Text(allow_none=True, validate=validate.Length(max=500))
+    address = Text(allow_none=True, validate=validate.Length(max=VENUE_ADDRESS))
     unit = Text(
         allow_none=True,
-        validate=validate.Length(max=200),
+        validate=validate.Length(max=VENUE_UNIT),
         metadata={"description": "Ward, wing or unit; partners see it only if shared."},
     )
 
@@ -117,7 +126,5 @@ class PartnershipQuerySchema(QuerySchema):
 class PartnershipUpdateSchema(Schema):
     organisation_id = Id()
     role = fields.String(validate=validate.OneOf(PARTNERSHIP_ROLES))
-    start_date = fields.Date(validate=validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31)))
-    end_date = fields.Date(
-        allow_none=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31))
-    )
+    start_date = fields.Date(validate=validate.Range(min=FIRST_DAY, max=LAST_DAY))
+    end_date = fields.Date(allow_none=True, validate=validate.Range(min=FIRST_DAY, max=LAST_DAY))

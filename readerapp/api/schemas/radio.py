@@ -7,8 +7,29 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ...radio.limits import (
+    CANCELLATION_REASON,
+    DURATION_MINUTES,
+    EPISODE_NUMBER,
+    EPISODE_TITLE,
+    PROGRAMME_DESCRIPTION,
+    PROGRAMME_TITLE,
+    TZ_NAME,
+)
 from ...radio.models import BROADCAST_STATUSES
-from .common import AWARE_HELP, Aware, DateArg, Id, IdOnly, QueryId, QuerySchema, Schema, Text
+from .common import (
+    AWARE_HELP,
+    YEARS_MESSAGE,
+    Aware,
+    DateArg,
+    Id,
+    IdOnly,
+    QueryId,
+    QuerySchema,
+    Schema,
+    Text,
+    in_years,
+)
 
 
 class StationSchema(Schema):
@@ -51,8 +72,8 @@ class ProgrammeInputSchema(Schema):
         required=True,
         metadata={"description": "A radio station; a programme with broadcasts keeps its own."},
     )
-    title = Text(required=True, validate=validate.Length(min=1, max=200))
-    description = Text(allow_none=True, validate=validate.Length(max=2000))
+    title = Text(required=True, validate=validate.Length(min=1, max=PROGRAMME_TITLE))
+    description = Text(allow_none=True, validate=validate.Length(max=PROGRAMME_DESCRIPTION))
 
 
 class ProgrammeUpdateSchema(ProgrammeInputSchema):
@@ -65,12 +86,14 @@ class EpisodeUpdateSchema(Schema):
     number = fields.Integer(
         strict=True,
         required=True,
-        validate=validate.Range(min=1, max=9999),
+        validate=validate.Range(min=EPISODE_NUMBER.min, max=EPISODE_NUMBER.max),
         metadata={"description": "Its number in the programme, unique there."},
     )
-    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    title = Text(required=True, validate=validate.Length(min=1, max=EPISODE_TITLE))
     duration_minutes = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=24 * 60)
+        strict=True,
+        required=True,
+        validate=validate.Range(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max),
     )
     material_ids = fields.List(
         Id(),
@@ -118,26 +141,30 @@ class BroadcastInputSchema(Schema):
     air_dt = Aware(required=True, metadata={"description": AWARE_HELP})
     tz_name = Text(
         load_default="Europe/London",
-        validate=validate.Length(min=1, max=64),
+        validate=validate.Length(min=1, max=TZ_NAME),
         metadata={"description": "The station's zone: the slot keeps its wall-clock time."},
     )
-    duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 60))
+    duration_minutes = fields.Integer(
+        strict=True, validate=validate.Range(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max)
+    )
     repeat_of_id = Id(allow_none=True)
 
     @ma.validates("air_dt")
     def _year(self, value: Any, **kwargs: Any) -> None:
-        if not 2000 <= value.year <= 2100:
-            raise ma.ValidationError("Enter a date between 2000 and 2100.")
+        if not in_years(value):
+            raise ma.ValidationError(YEARS_MESSAGE)
 
 
 class BroadcastUpdateSchema(Schema):
     """Either cancel (status "cancelled" and a reason) or move (air_dt, tz_name, duration)."""
 
     status = fields.String(validate=validate.OneOf(["cancelled"]))
-    cancellation_reason = Text(validate=validate.Length(min=1, max=500))
+    cancellation_reason = Text(validate=validate.Length(min=1, max=CANCELLATION_REASON))
     air_dt = Aware(metadata={"description": AWARE_HELP})
-    tz_name = Text(validate=validate.Length(min=1, max=64))
-    duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 60))
+    tz_name = Text(validate=validate.Length(min=1, max=TZ_NAME))
+    duration_minutes = fields.Integer(
+        strict=True, validate=validate.Range(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max)
+    )
 
     @ma.validates_schema
     def _one_change(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -154,5 +181,5 @@ class BroadcastUpdateSchema(Schema):
                 "To cancel, send status 'cancelled' and a cancellation_reason.", "_schema"
             )
         air = data.get("air_dt")
-        if air is not None and not 2000 <= air.year <= 2100:
-            raise ma.ValidationError("Enter a date between 2000 and 2100.", "air_dt")
+        if air is not None and not in_years(air):
+            raise ma.ValidationError(YEARS_MESSAGE, "air_dt")

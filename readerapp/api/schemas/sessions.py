@@ -10,10 +10,12 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ...sessions.limits import CANCELLATION_REASON, DURATION_MINUTES
 from ...sessions.models import SESSION_STATUSES
 from ..core import MAX_INT
 from .common import (
     AWARE_HELP,
+    YEARS_MESSAGE,
     Aware,
     DateArg,
     Id,
@@ -23,6 +25,7 @@ from .common import (
     Schema,
     Text,
     caller_is_partner,
+    in_years,
 )
 
 
@@ -111,24 +114,26 @@ class SessionInputSchema(Schema):
     )
     duration_minutes = fields.Integer(
         strict=True,
-        validate=validate.Range(min=1, max=8 * 60),
+        validate=validate.Range(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max),
         metadata={"description": "Defaults to the group's."},
     )
     leader_id = Id(allow_none=True, metadata={"description": "Defaults to the lead leader."})
 
     @ma.validates("start_dt")
     def _year(self, value: Any, **kwargs: Any) -> None:
-        if not 2000 <= value.year <= 2100:
-            raise ma.ValidationError("Enter a date between 2000 and 2100.")
+        if not in_years(value):
+            raise ma.ValidationError(YEARS_MESSAGE)
 
 
 class SessionUpdateSchema(Schema):
     """Either cancel (status "cancelled" and a reason) or move (start_dt and/or duration)."""
 
     status = fields.String(validate=validate.OneOf(["cancelled"]))
-    cancellation_reason = Text(validate=validate.Length(min=1, max=500))
+    cancellation_reason = Text(validate=validate.Length(min=1, max=CANCELLATION_REASON))
     start_dt = Aware(metadata={"description": AWARE_HELP})
-    duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=8 * 60))
+    duration_minutes = fields.Integer(
+        strict=True, validate=validate.Range(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max)
+    )
 
     @ma.validates_schema
     def _one_change(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -145,5 +150,5 @@ class SessionUpdateSchema(Schema):
                 "To cancel, send status 'cancelled' and a cancellation_reason.", "_schema"
             )
         start = data.get("start_dt")
-        if start is not None and not 2000 <= start.year <= 2100:
-            raise ma.ValidationError("Enter a date between 2000 and 2100.", "start_dt")
+        if start is not None and not in_years(start):
+            raise ma.ValidationError(YEARS_MESSAGE, "start_dt")
