@@ -34,6 +34,8 @@ from readerapp.api.schemas.radio import (
     ProgrammeInputSchema,
 )
 from readerapp.api.schemas.sessions import SessionInputSchema, SessionUpdateSchema
+from readerapp.api.tokens import TokenError, create_token
+from readerapp.api.views import CreateTokenForm
 from readerapp.attendance import limits as attendance_limits
 from readerapp.attendance.imports import ImportRejected, import_attendance
 from readerapp.attendance.operations import HEADCOUNT_FIELDS
@@ -59,6 +61,9 @@ from readerapp.sessions.forms import (
     RescheduleSessionForm,
 )
 from readerapp.timeutil import utcnow
+from readerapp.users import limits as user_limits
+from readerapp.users.admin_forms import CreateUserForm, EditUserForm
+from readerapp.users.forms import ChangePasswordForm, SignInForm
 from tests.factories import Factory
 
 LIMIT_MODULES: tuple[ModuleType, ...] = (
@@ -68,6 +73,7 @@ LIMIT_MODULES: tuple[ModuleType, ...] = (
     attendance_limits,
     radio_limits,
     feed_limits,
+    user_limits,
 )
 Limit = int | Bounds
 
@@ -142,6 +148,18 @@ def _excluded_reason(value: str) -> bool:
         parse_excluded_dates(f"2026-12-25 {value}")
     except PatternError:
         return False
+    return True
+
+
+def _token_name(value: str) -> bool:
+    user = Factory().user()
+    savepoint = db.session.begin_nested()
+    try:
+        create_token(user, value)
+    except TokenError:
+        return False
+    finally:
+        savepoint.rollback()
     return True
 
 
@@ -297,6 +315,22 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
     "feeds.FEED_TOKEN_LABEL": [
         FormField(FeedTokenForm, "label"),
         SchemaField(FeedTokenInputSchema, "label", extra=scope),
+    ],
+    # Accounts and API tokens are managed on web pages only: no API schema takes them.
+    "users.DISPLAY_NAME": [
+        FormField(CreateUserForm, "display_name"),
+        FormField(EditUserForm, "display_name"),
+    ],
+    "users.EMAIL": [FormField(CreateUserForm, "email"), FormField(SignInForm, "email")],
+    "users.PASSWORD": [
+        FormField(CreateUserForm, "password"),
+        FormField(EditUserForm, "new_password"),
+        FormField(SignInForm, "password"),
+        FormField(ChangePasswordForm, "new_password"),
+    ],
+    "users.API_TOKEN_NAME": [
+        FormField(CreateTokenForm, "name"),
+        Check("create_token", _token_name),
     ],
 }
 

@@ -13,7 +13,8 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from ..extensions import db
-from .tokens import MAX_NAME_LENGTH, TokenError, create_token, revoke_token, tokens_of
+from ..users.limits import API_TOKEN_NAME
+from .tokens import TokenError, create_token, revoke_token, tokens_of
 
 bp = Blueprint("api_tokens", __name__, template_folder="templates")
 docs_bp = Blueprint("api_reference", __name__, template_folder="templates")
@@ -23,7 +24,7 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 class CreateTokenForm(FlaskForm):
     name = StringField(
-        "What is it for?", validators=[Length(max=MAX_NAME_LENGTH)], default="API token"
+        "What is it for?", validators=[Length(max=API_TOKEN_NAME)], default="API token"
     )
 
 
