@@ -22,11 +22,16 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 from wtforms.validators import Length, NumberRange
 
+from readerapp import limits as shared_limits
 from readerapp.api.schemas.attendance import AttendanceInputSchema, RegisterInputSchema
 from readerapp.api.schemas.feed_tokens import FeedTokenInputSchema
 from readerapp.api.schemas.groups import GroupInputSchema
 from readerapp.api.schemas.materials import MaterialInputSchema, NewMaterialSchema
-from readerapp.api.schemas.organisations import OrganisationInputSchema, VenueUpdateSchema
+from readerapp.api.schemas.organisations import (
+    OrganisationInputSchema,
+    PartnershipUpdateSchema,
+    VenueUpdateSchema,
+)
 from readerapp.api.schemas.radio import (
     BroadcastInputSchema,
     BroadcastUpdateSchema,
@@ -43,7 +48,7 @@ from readerapp.extensions import db
 from readerapp.feeds import limits as feed_limits
 from readerapp.feeds.forms import FeedTokenForm
 from readerapp.groups import limits as group_limits
-from readerapp.groups.forms import GroupForm
+from readerapp.groups.forms import GroupForm, PartnershipForm
 from readerapp.groups.patterns import parse_excluded_dates
 from readerapp.groups.recurrence import PatternError
 from readerapp.limits import Bounds
@@ -67,6 +72,7 @@ from readerapp.users.forms import ChangePasswordForm, SignInForm
 from tests.factories import Factory
 
 LIMIT_MODULES: tuple[ModuleType, ...] = (
+    shared_limits,
     organisation_limits,
     group_limits,
     session_limits,
@@ -81,7 +87,7 @@ Limit = int | Bounds
 def declared_limits() -> dict[str, Limit]:
     found: dict[str, Limit] = {}
     for module in LIMIT_MODULES:
-        domain = module.__name__.split(".")[1]
+        domain = module.__name__.removeprefix("readerapp.").split(".")[0]
         for name, value in vars(module).items():
             if name.isupper() and isinstance(value, int | Bounds):
                 found[f"{domain}.{name}"] = value
@@ -151,6 +157,32 @@ def _excluded_reason(value: str) -> bool:
     return True
 
 
+def api_year(schema: type[ma.Schema], name: str, time: str = "") -> Check:
+    """A date (or date and time) field, given a day in the year."""
+
+    def run(year: int) -> bool:
+        errors = schema().validate({name: f"{year:04d}-06-01{time}"}, partial=True)
+        return name not in errors
+
+    return Check(f"API {schema.__name__}.{name}", run)
+
+
+def form_year(form_class: type[FlaskForm], name: str) -> Check:
+    def run(year: int) -> bool:
+        form = form_class(formdata=MultiDict({name: f"{year:04d}-06-01"}), meta={"csrf": False})
+        return form[name].validate(form)
+
+    return Check(f"form {form_class.__name__}.{name}", run)
+
+
+def _excluded_year(year: int) -> bool:
+    try:
+        parse_excluded_dates(f"{year:04d}-06-01")
+    except PatternError:
+        return False
+    return True
+
+
 def _token_name(value: str) -> bool:
     user = Factory().user()
     savepoint = db.session.begin_nested()
@@ -189,6 +221,20 @@ codes = SchemaField(RegisterInputSchema, "new_codes", in_list=True)
 scope = {"scope": "organisation", "organisation_id": 1}
 
 CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
+    "limits.YEARS": [
+        form_year(GroupForm, "first_date"),
+        form_year(GroupForm, "last_date"),
+        form_year(PartnershipForm, "start_date"),
+        api_year(GroupInputSchema, "first_date"),
+        api_year(GroupInputSchema, "last_date"),
+        api_year(PartnershipUpdateSchema, "start_date"),
+        api_year(PartnershipUpdateSchema, "end_date"),
+        api_year(SessionInputSchema, "start_dt", "T10:00:00+00:00"),
+        api_year(SessionUpdateSchema, "start_dt", "T10:00:00+00:00"),
+        api_year(BroadcastInputSchema, "air_dt", "T10:00:00+00:00"),
+        api_year(BroadcastUpdateSchema, "air_dt", "T10:00:00+00:00"),
+        Check("excluded dates text", _excluded_year),
+    ],
     "organisations.ORGANISATION_NAME": [
         FormField(OrganisationForm, "name"),
         SchemaField(OrganisationInputSchema, "name"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from ..limits import YEARS
 from .limits import EXCLUDED_REASON
 from .recurrence import DAY_NAMES, Pattern, PatternError, local_occurrences, normalise_rule
 
@@ -155,6 +156,6 @@ def _parse_day(text: str) -> date | None:
             parsed = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-        if 2000 <= parsed.year <= 2100:
+        if YEARS.min <= parsed.year <= YEARS.max:
             return parsed
     return None
