@@ -27,7 +27,7 @@ RUNS = 9
 def main() -> None:
     from common import insert_groups, machine, median_ms, sqlite_app
 
-    from readerapp.api.schemas import session_cursor
+    from readerapp.api.schemas.sessions import session_cursor
     from readerapp.api.tokens import create_token
     from readerapp.extensions import db
     from readerapp.models import ReadingSession

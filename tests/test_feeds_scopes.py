@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from readerapp.api.schemas import FeedTokenInputSchema, FeedTokenQuerySchema
+from readerapp.api.schemas.feed_tokens import FeedTokenInputSchema, FeedTokenQuerySchema
 from readerapp.extensions import db
 from readerapp.feeds.cli import create_token_command
 from readerapp.feeds.forms import FeedTokenForm

@@ -15,7 +15,7 @@ from ..feeds.models import FeedToken
 from ..feeds.operations import create_token, feed_url, revoke_token, rotate_token, webcal_url
 from ..feeds.scopes import rule_for
 from .core import Blueprint, api_user, field_error, forbid, get_or_404, paginate_query
-from .schemas import (
+from .schemas.feed_tokens import (
     FeedTokenCreatedSchema,
     FeedTokenInputSchema,
     FeedTokenQuerySchema,

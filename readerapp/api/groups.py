@@ -13,7 +13,7 @@ from ..extensions import db
 from ..groups.models import ReadingGroup, group_coleader
 from ..groups.operations import GroupData, create_group, update_group
 from .core import Blueprint, api_user, forbid, paginate_query
-from .schemas import GroupInputSchema, GroupQuerySchema, GroupSchema, GroupUpdateSchema
+from .schemas.groups import GroupInputSchema, GroupQuerySchema, GroupSchema, GroupUpdateSchema
 from .visibility import restrict, visible_group_ids, visible_group_or_404
 
 blp = Blueprint(

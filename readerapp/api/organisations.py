@@ -24,7 +24,7 @@ from ..organisations.operations import (
 )
 from .core import Blueprint, api_user, paginate_query, staff_only
 from .groups import managers_only
-from .schemas import (
+from .schemas.organisations import (
     OrganisationInputSchema,
     OrganisationQuerySchema,
     OrganisationSchema,

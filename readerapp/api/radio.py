@@ -31,7 +31,8 @@ from .core import (
     paginate_query,
 )
 from .core import staff_only as require_staff
-from .schemas import (
+from .schemas.common import bounded_day
+from .schemas.radio import (
     BroadcastInputSchema,
     BroadcastQuerySchema,
     BroadcastSchema,
@@ -45,7 +46,6 @@ from .schemas import (
     ProgrammeSchema,
     ProgrammeUpdateSchema,
     StationSchema,
-    bounded_day,
 )
 from .visibility import restrict, visible_or_404, visible_station_ids
 

@@ -36,19 +36,19 @@ from .core import (
     paginate_query,
     staff_only,
 )
-from .schemas import (
-    AttendanceInputSchema,
-    AttendanceSchema,
+from .schemas.attendance import AttendanceInputSchema, AttendanceSchema, attendance_view
+from .schemas.common import bounded_day
+from .schemas.materials import (
     MaterialInputSchema,
     MaterialQuerySchema,
     MaterialSchema,
     MaterialUpdateSchema,
+)
+from .schemas.sessions import (
     SessionInputSchema,
     SessionQuerySchema,
     SessionSchema,
     SessionUpdateSchema,
-    attendance_view,
-    bounded_day,
     session_cursor,
 )
 from .visibility import (

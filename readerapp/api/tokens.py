@@ -18,12 +18,12 @@ from ..db import sqlite_read_only
 from ..errors import FieldError
 from ..extensions import db
 from ..timeutil import utcnow
+from ..users.limits import API_TOKEN_NAME
 from ..users.models import ApiToken, User
 
 logger = logging.getLogger(__name__)
 TOKEN_PREFIX = "rdr_"  # noqa: S105  (a marker, not a secret)
 PREFIX_LENGTH = 12
-MAX_NAME_LENGTH = 100
 # Recording every use would turn each read into a write; once a minute is precise enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -44,8 +44,8 @@ def hash_token(secret: str) -> str:
 
 def create_token(user: User, name: str | None = None) -> NewToken:
     name = (name or "").strip() or "API token"
-    if len(name) > MAX_NAME_LENGTH:
-        raise TokenError(f"the name must be at most {MAX_NAME_LENGTH} characters", "name")
+    if len(name) > API_TOKEN_NAME:
+        raise TokenError(f"the name must be at most {API_TOKEN_NAME} characters", "name")
     if not user.active:
         raise TokenError("this account is not active")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -12,8 +12,9 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
+from ..users.limits import API_TOKEN_NAME
 from ..web.saving import save_form
-from .tokens import MAX_NAME_LENGTH, create_token, revoke_token, tokens_of
+from .tokens import create_token, revoke_token, tokens_of
 
 bp = Blueprint("api_tokens", __name__, template_folder="templates")
 docs_bp = Blueprint("api_reference", __name__, template_folder="templates")
@@ -23,7 +24,7 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 class CreateTokenForm(FlaskForm):
     name = StringField(
-        "What is it for?", validators=[Length(max=MAX_NAME_LENGTH)], default="API token"
+        "What is it for?", validators=[Length(max=API_TOKEN_NAME)], default="API token"
     )
 
 

@@ -14,12 +14,12 @@ from ..groups.models import ReadingGroup
 from ..sessions.errors import SessionError
 from ..sessions.models import ReadingSession
 from ..users.models import User
+from .limits import HEADCOUNT, PARTICIPANT_CODE
 from .models import Attendance, Participant, ParticipantAttendance
 
 # A code is pseudonymous: letters, digits and a few separators, never a name with spaces.
-CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9._/-]{0,39}")
+CODE_PATTERN = re.compile(rf"[A-Z0-9][A-Z0-9._/-]{{0,{PARTICIPANT_CODE - 1}}}")
 CODE_SEPARATORS = re.compile(r"[\s,;]+")
-MAX_HEADCOUNT = 1000
 MAX_REGISTER = 500
 HEADCOUNT_FIELDS = ("participants", "first_time", "staff_carers", "volunteers")
 
@@ -49,9 +49,9 @@ def normalise_code(raw: str, field: str = "register_codes") -> str:
     """A code as stored: trimmed and upper-cased. Raises SessionError when it is not a code."""
     code = str(raw).strip().upper()
     if not CODE_PATTERN.fullmatch(code):
-        shown = code if len(code) <= 40 else code[:40] + "…"
+        shown = code if len(code) <= PARTICIPANT_CODE else code[:PARTICIPANT_CODE] + "…"
         raise SessionError(
-            f"“{shown}” is not a valid code: use up to 40 letters, digits, "
+            f"“{shown}” is not a valid code: use up to {PARTICIPANT_CODE} letters, digits, "
             "dots, dashes, slashes or underscores.",
             field,
         )
@@ -85,10 +85,10 @@ def validate_headcounts(counts: Headcounts) -> None:
         value = getattr(counts, name)
         if isinstance(value, bool) or not isinstance(value, int):
             raise SessionError("Enter a whole number.", name)
-        if value < 0:
-            raise SessionError("Enter 0 or more.", name)
-        if value > MAX_HEADCOUNT:
-            raise SessionError(f"Enter at most {MAX_HEADCOUNT}.", name)
+        if value < HEADCOUNT.min:
+            raise SessionError(f"Enter {HEADCOUNT.min} or more.", name)
+        if value > HEADCOUNT.max:
+            raise SessionError(f"Enter at most {HEADCOUNT.max}.", name)
     if counts.first_time > counts.participants:
         raise SessionError(
             "First-time participants cannot be more than the participants.", "first_time"

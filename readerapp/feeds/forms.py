@@ -5,6 +5,7 @@ from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from .limits import FEED_TOKEN_LABEL
 from .scopes import SCOPES
 
 # Which target field each scope reads.
@@ -30,7 +31,7 @@ class FeedTokenForm(FlaskForm):
     group_id = SelectField("Reading group", coerce=_optional_int)
     leader_id = SelectField("Reader leader", coerce=_optional_int)
     station_id = SelectField("Radio station", coerce=_optional_int)
-    label = StringField("Label (optional)", validators=[Optional(), Length(max=200)])
+    label = StringField("Label (optional)", validators=[Optional(), Length(max=FEED_TOKEN_LABEL)])
 
     def validate(self, extra_validators: dict | None = None) -> bool:  # type: ignore[override]
         # Only the chosen scope's target is required; the others are ignored.

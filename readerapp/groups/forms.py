@@ -26,15 +26,16 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..limits import YEARS
 from ..organisations.models import PARTNERSHIP_ROLES
 from ..web.forms import CleanForm
+from .limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, GROUP_NAME, RRULE, TZ_NAME
 from .models import GROUP_STATUSES
-from .operations import AUDIENCE_NOTES_MAX, MAX_CAPACITY, MAX_DURATION_MINUTES, NAME_MAX
 from .patterns import FREQUENCIES, MAX_COUNT, MAX_INTERVAL, MONTH_ORDINALS, WEEKDAYS
 from .recurrence import DAY_NAMES
 
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
+EARLIEST = date(YEARS.min, 1, 1)
+LATEST = date(YEARS.max, 12, 31)
 END_CHOICES = [
     SelectChoice("none", "No end date"),
     SelectChoice("last_date", "On a last date"),
@@ -60,7 +61,7 @@ class CheckboxesField(SelectMultipleField):
 
 
 class GroupForm(CleanForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_MAX)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=GROUP_NAME)])
     venue_id = SelectField("Venue", coerce=optional_int, validators=[InputRequired()])
     lead_leader_id = SelectField("Lead reader leader", coerce=optional_int)
     coleader_ids = SelectMultipleField("Co-leaders", coerce=int)
@@ -70,10 +71,10 @@ class GroupForm(CleanForm):
         default="active",
     )
     capacity = IntegerField(
-        "Capacity", validators=[Optional(), NumberRange(min=1, max=MAX_CAPACITY)]
+        "Capacity", validators=[Optional(), NumberRange(min=CAPACITY.min, max=CAPACITY.max)]
     )
     audience_notes = TextAreaField(
-        "Who the group is for", validators=[Optional(), Length(max=AUDIENCE_NOTES_MAX)]
+        "Who the group is for", validators=[Optional(), Length(max=AUDIENCE_NOTES)]
     )
 
     # The pattern builder
@@ -97,15 +98,18 @@ class GroupForm(CleanForm):
         choices=[SelectChoice("", "—")] + [SelectChoice(d, DAY_NAMES[d]) for d in WEEKDAYS],
         default="",
     )
-    custom_rule = StringField("Custom rule", validators=[Optional(), Length(max=500)])
+    custom_rule = StringField("Custom rule", validators=[Optional(), Length(max=RRULE)])
     start_time = TimeField("Start time", validators=[InputRequired()])
     duration_minutes = IntegerField(
         "Length in minutes",
         default=90,
-        validators=[InputRequired(), NumberRange(min=1, max=MAX_DURATION_MINUTES)],
+        validators=[
+            InputRequired(),
+            NumberRange(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max),
+        ],
     )
     tz_name = StringField(
-        "Time zone", default="Europe/London", validators=[DataRequired(), Length(max=64)]
+        "Time zone", default="Europe/London", validators=[DataRequired(), Length(max=TZ_NAME)]
     )
     first_date = DateField("First date", validators=[InputRequired(), sensible_date])
     end = RadioField("Ends", choices=END_CHOICES, default="none")

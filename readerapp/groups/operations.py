@@ -15,6 +15,7 @@ from ..organisations.models import PARTNERSHIP_ROLES, Organisation, Partnership,
 from ..sessions.models import ReadingSession
 from ..timeutil import is_valid_zone, to_local, utcnow, zone
 from ..users.models import User
+from .limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, GROUP_NAME
 from .models import GROUP_STATUSES, GroupExcludedDate, ReadingGroup
 from .patterns import check_meets
 from .recurrence import (
@@ -136,11 +137,6 @@ def generate_all(now: datetime | None = None) -> GenerationResult:
 
 # --- Creating and editing groups and their partnerships ------------------------------------------
 
-NAME_MAX = 200
-AUDIENCE_NOTES_MAX = 2000
-MAX_DURATION_MINUTES = 12 * 60
-MAX_CAPACITY = 10_000
-
 
 class GroupError(FieldError):
     """A group or partnership cannot be saved as asked; ``field`` names the form field at fault."""
@@ -186,8 +182,8 @@ def _leader(user_id: int, field_name: str) -> User:
 def _check_group(data: GroupData, group: ReadingGroup | None) -> _Checked:
     """Validate every field before anything is written, so a refusal leaves no partial change."""
     name = (data.name or "").strip()
-    if not name or len(name) > NAME_MAX:
-        raise GroupError(f"the name must be 1 to {NAME_MAX} characters", "name")
+    if not name or len(name) > GROUP_NAME:
+        raise GroupError(f"the name must be 1 to {GROUP_NAME} characters", "name")
     clash = sa.select(ReadingGroup.id).where(sa.func.lower(ReadingGroup.name) == name.lower())
     if group is not None:
         clash = clash.where(ReadingGroup.id != group.id)
@@ -204,19 +200,20 @@ def _check_group(data: GroupData, group: ReadingGroup | None) -> _Checked:
     ]
     if data.status not in GROUP_STATUSES:
         raise GroupError(f"choose one of {', '.join(GROUP_STATUSES)}", "status")
-    if not 1 <= data.duration_minutes <= MAX_DURATION_MINUTES:
+    if not DURATION_MINUTES.min <= data.duration_minutes <= DURATION_MINUTES.max:
         raise GroupError(
-            f"the duration must be 1 to {MAX_DURATION_MINUTES} minutes", "duration_minutes"
+            f"the duration must be {DURATION_MINUTES.min} to {DURATION_MINUTES.max} minutes",
+            "duration_minutes",
         )
     if not is_valid_zone(data.tz_name):
         raise GroupError("not a time zone we know, e.g. Europe/London", "tz_name")
     if data.last_date is not None and data.last_date < data.first_date:
         raise GroupError("the last date must be on or after the first date", "last_date")
-    if data.capacity is not None and not 1 <= data.capacity <= MAX_CAPACITY:
-        raise GroupError(f"the capacity must be 1 to {MAX_CAPACITY}", "capacity")
+    if data.capacity is not None and not CAPACITY.min <= data.capacity <= CAPACITY.max:
+        raise GroupError(f"the capacity must be {CAPACITY.min} to {CAPACITY.max}", "capacity")
     notes = (data.audience_notes or "").strip() or None
-    if notes is not None and len(notes) > AUDIENCE_NOTES_MAX:
-        raise GroupError(f"at most {AUDIENCE_NOTES_MAX} characters", "audience_notes")
+    if notes is not None and len(notes) > AUDIENCE_NOTES:
+        raise GroupError(f"at most {AUDIENCE_NOTES} characters", "audience_notes")
     try:
         rule = normalise_rule(data.rrule)
         pattern = Pattern(

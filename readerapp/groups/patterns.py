@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from ..limits import YEARS
+from .limits import EXCLUDED_REASON
 from .recurrence import DAY_NAMES, Pattern, PatternError, local_occurrences, normalise_rule
 
 FREQUENCIES = {
@@ -22,7 +24,6 @@ MONTH_ORDINALS = {1: "First", 2: "Second", 3: "Third", 4: "Fourth", -1: "Last"}
 MAX_COUNT = 1000
 MAX_INTERVAL = 52
 MAX_EXCLUDED = 366
-EXCLUDED_REASON_MAX = 200
 # Far enough to find a first meeting of any sensible pattern (a yearly one included).
 FIRST_MEETING_SEARCH_DAYS = 2 * 366 + 1
 
@@ -131,8 +132,8 @@ def parse_excluded_dates(text: str) -> dict[date, str | None]:
             problems.append(f"line {number}: '{head[:20]}' is not a date (use YYYY-MM-DD)")
             continue
         reason = rest.strip().lstrip("-–:").strip() or None
-        if reason is not None and len(reason) > EXCLUDED_REASON_MAX:
-            problems.append(f"line {number}: the reason is over {EXCLUDED_REASON_MAX} characters")
+        if reason is not None and len(reason) > EXCLUDED_REASON:
+            problems.append(f"line {number}: the reason is over {EXCLUDED_REASON} characters")
             continue
         result[day] = reason
     if len(result) > MAX_EXCLUDED:
@@ -155,6 +156,6 @@ def _parse_day(text: str) -> date | None:
             parsed = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-        if 2000 <= parsed.year <= 2100:
+        if YEARS.min <= parsed.year <= YEARS.max:
             return parsed
     return None

@@ -10,10 +10,17 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..errors import FieldError
 from ..extensions import db
+from .limits import (
+    CONTACT_EMAIL,
+    CONTACT_NAME,
+    CONTACT_PHONE,
+    ORGANISATION_NAME,
+    PRISONS_REACHED,
+    VENUE_ADDRESS,
+    VENUE_NAME,
+    VENUE_UNIT,
+)
 from .models import ORGANISATION_KINDS, SETTING_TYPES, Organisation, Venue
-
-NAME_MAX = 200
-MAX_PRISONS = 10_000
 
 
 class OrganisationError(FieldError):
@@ -63,7 +70,7 @@ def _held_as_station(organisation: Organisation) -> str | None:
 
 def save_organisation(organisation: Organisation | None, data: OrganisationData) -> Organisation:
     """Create (``organisation`` None) or change an organisation, checking every field first."""
-    name = _text(data.name, NAME_MAX, "name", "name")
+    name = _text(data.name, ORGANISATION_NAME, "name", "name")
     if name is None:
         raise OrganisationError("enter a name", "name")
     clash = sa.select(Organisation.id).where(sa.func.lower(Organisation.name) == name.lower())
@@ -82,20 +89,22 @@ def save_organisation(organisation: Organisation | None, data: OrganisationData)
         and (held := _held_as_station(organisation))
     ):
         raise OrganisationError(f"this station has {held}, so it stays a radio station", "kind")
-    contact_name = _text(data.contact_name, 200, "contact_name", "contact name")
-    email = _text(data.contact_email, 254, "contact_email", "email")
+    contact_name = _text(data.contact_name, CONTACT_NAME, "contact_name", "contact name")
+    email = _text(data.contact_email, CONTACT_EMAIL, "contact_email", "email")
     if email is not None:
         try:
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError as exc:
             raise OrganisationError(f"not a valid email address: {exc}", "contact_email") from exc
-    phone = _text(data.contact_phone, 40, "contact_phone", "phone number")
+    phone = _text(data.contact_phone, CONTACT_PHONE, "contact_phone", "phone number")
     prisons = data.prisons_reached
     if prisons is not None:
         if data.kind != "radio_station":
             raise OrganisationError("only radio stations reach prisons", "prisons_reached")
-        if not 0 <= prisons <= MAX_PRISONS:
-            raise OrganisationError(f"enter 0 to {MAX_PRISONS}", "prisons_reached")
+        if not PRISONS_REACHED.min <= prisons <= PRISONS_REACHED.max:
+            raise OrganisationError(
+                f"enter {PRISONS_REACHED.min} to {PRISONS_REACHED.max}", "prisons_reached"
+            )
     if organisation is None:
         organisation = Organisation()
         db.session.add(organisation)
@@ -119,7 +128,7 @@ def save_venue(venue: Venue | None, data: VenueData) -> Venue:
     )
     if organisation is None:
         raise OrganisationError("choose an organisation from the list", "organisation_id")
-    name = _text(data.name, NAME_MAX, "name", "name")
+    name = _text(data.name, VENUE_NAME, "name", "name")
     if name is None:
         raise OrganisationError("enter a name", "name")
     clash = sa.select(Venue.id).where(
@@ -133,8 +142,8 @@ def save_venue(venue: Venue | None, data: VenueData) -> Venue:
         )
     if data.setting_type not in SETTING_TYPES:
         raise OrganisationError("choose a setting from the list", "setting_type")
-    address = _text(data.address, 500, "address", "address")
-    unit = _text(data.unit, 200, "unit", "ward, wing or unit")
+    address = _text(data.address, VENUE_ADDRESS, "address", "address")
+    unit = _text(data.unit, VENUE_UNIT, "unit", "ward, wing or unit")
     if venue is None:
         venue = Venue()
         db.session.add(venue)

@@ -17,7 +17,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..timeutil import is_valid_zone
 from ..web.forms import FoldField
-from .operations import MAX_DURATION_MINUTES
+from .limits import (
+    CANCELLATION_REASON,
+    DURATION_MINUTES,
+    EPISODE_NUMBER,
+    EPISODE_TITLE,
+    PROGRAMME_DESCRIPTION,
+    PROGRAMME_TITLE,
+    TZ_NAME,
+)
 
 
 def _zone(form: FlaskForm, field: StringField) -> None:
@@ -31,10 +39,14 @@ class BroadcastForm(FlaskForm):
     air_time = TimeField(
         "Start time", validators=[DataRequired(message="Enter the local start time.")]
     )
-    tz_name = StringField("Time zone", default="Europe/London", validators=[DataRequired(), _zone])
+    tz_name = StringField(
+        "Time zone",
+        default="Europe/London",
+        validators=[DataRequired(), Length(max=TZ_NAME), _zone],
+    )
     duration_minutes = IntegerField(
         "Duration (minutes)",
-        validators=[Optional(), NumberRange(min=1, max=MAX_DURATION_MINUTES)],
+        validators=[Optional(), NumberRange(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max)],
     )
     repeat_of_id = SelectField("Repeat of", coerce=int, default=0)
     fold = FoldField()
@@ -47,7 +59,7 @@ class MoveForm(FlaskForm):
     )
     duration_minutes = IntegerField(
         "Duration (minutes)",
-        validators=[Optional(), NumberRange(min=1, max=MAX_DURATION_MINUTES)],
+        validators=[Optional(), NumberRange(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max)],
     )
     fold = FoldField()
 
@@ -55,14 +67,19 @@ class MoveForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = TextAreaField(
         "Reason",
-        validators=[DataRequired(message="Say why it is cancelled."), Length(max=500)],
+        validators=[
+            DataRequired(message="Say why it is cancelled."),
+            Length(max=CANCELLATION_REASON),
+        ],
     )
 
 
 class ProgrammeForm(FlaskForm):
     station_id = SelectField("Station", coerce=int, validators=[DataRequired()])
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=PROGRAMME_TITLE)])
+    description = TextAreaField(
+        "Description", validators=[Optional(), Length(max=PROGRAMME_DESCRIPTION)]
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -71,10 +88,16 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class EpisodeForm(FlaskForm):
-    number = IntegerField("Number", validators=[DataRequired(), NumberRange(min=1, max=9999)])
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    number = IntegerField(
+        "Number",
+        validators=[DataRequired(), NumberRange(min=EPISODE_NUMBER.min, max=EPISODE_NUMBER.max)],
+    )
+    title = StringField("Title", validators=[DataRequired(), Length(max=EPISODE_TITLE)])
     duration_minutes = IntegerField(
         "Duration (minutes)",
-        validators=[DataRequired(), NumberRange(min=1, max=MAX_DURATION_MINUTES)],
+        validators=[
+            DataRequired(),
+            NumberRange(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max),
+        ],
     )
     material_ids = MultiCheckboxField("Materials read", coerce=int)

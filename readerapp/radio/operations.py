@@ -20,10 +20,18 @@ from ..extensions import db
 from ..organisations.models import Organisation
 from ..sessions.models import ReadingMaterial
 from ..timeutil import LocalTimeError, is_valid_zone, local_span, local_to_utc_exact, utcnow
+from .limits import (
+    CANCELLATION_REASON,
+    DURATION_MINUTES,
+    EPISODE_NUMBER,
+    EPISODE_TITLE,
+    PROGRAMME_DESCRIPTION,
+    PROGRAMME_TITLE,
+)
 from .models import Broadcast, Episode, Programme
 
 # Longer than any real programme; it bounds the window searched for overlaps.
-MAX_DURATION_MINUTES = 24 * 60
+MAX_DURATION_MINUTES = DURATION_MINUTES.max
 
 
 class RadioError(FieldError):
@@ -42,9 +50,6 @@ class ConflictError(RadioError):
         self.existing = existing
 
 
-TITLE_MAX = 200
-DESCRIPTION_MAX = 2000
-MAX_EPISODE_NUMBER = 9999
 MAX_EPISODE_MATERIALS = 10
 
 
@@ -78,10 +83,10 @@ def save_programme(programme: Programme | None, data: ProgrammeData) -> Programm
     )
     if station is None or station.kind != "radio_station":
         raise RadioError("Choose a radio station.", "station_id")
-    title = _text(data.title, TITLE_MAX, "title", "title")
+    title = _text(data.title, PROGRAMME_TITLE, "title", "title")
     if title is None:
         raise RadioError("Give the programme a title.", "title")
-    description = _text(data.description, DESCRIPTION_MAX, "description", "description")
+    description = _text(data.description, PROGRAMME_DESCRIPTION, "description", "description")
     if programme is not None and programme.station_id != station.id:
         aired = db.session.scalar(
             sa.select(Broadcast.id)
@@ -130,9 +135,13 @@ def save_episode(episode: Episode | None, programme: Programme, data: EpisodeDat
     """Create (``episode`` None) or change an episode of ``programme``: its number in the
     series, title, length and the texts read in it."""
     number = _whole(
-        data.number, 1, MAX_EPISODE_NUMBER, "number", f"Number it 1 to {MAX_EPISODE_NUMBER}."
+        data.number,
+        EPISODE_NUMBER.min,
+        EPISODE_NUMBER.max,
+        "number",
+        f"Number it {EPISODE_NUMBER.min} to {EPISODE_NUMBER.max}.",
     )
-    title = _text(data.title, TITLE_MAX, "title", "title")
+    title = _text(data.title, EPISODE_TITLE, "title", "title")
     if title is None:
         raise RadioError("Give the episode a title.", "title")
     duration = _whole(
@@ -350,7 +359,7 @@ def cancel_broadcast(broadcast: Broadcast, reason: str) -> None:
     if broadcast.status == "cancelled":
         raise RadioError("This broadcast is already cancelled.")
     broadcast.status = "cancelled"
-    broadcast.cancellation_reason = reason[:500]
+    broadcast.cancellation_reason = reason[:CANCELLATION_REASON]
     broadcast.sequence += 1
     db.session.flush()
 

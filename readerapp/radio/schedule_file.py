@@ -44,6 +44,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..limits import YEARS
 from ..organisations.models import Organisation
 from ..timeutil import (
     LocalTimeError,
@@ -67,7 +68,7 @@ from .operations import (
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # The years the rest of the service accepts (sessions, groups, the API).
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+FIRST_DAY, LAST_DAY = date(YEARS.min, 1, 1), date(YEARS.max, 12, 31)
 
 
 class ScheduleFileError(ValueError):

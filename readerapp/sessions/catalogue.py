@@ -25,8 +25,9 @@ from ..web.forms import CleanForm, page_arg, text_arg
 from ..web.saving import Saved, save_form
 from .errors import SessionError
 from .forms import MATERIAL_KIND_CHOICES
+from .limits import MATERIAL_AUTHOR, MATERIAL_TITLE
 from .models import MATERIAL_KINDS, ReadingMaterial
-from .operations import MAX_AUTHOR, MAX_TITLE, MaterialData, save_material
+from .operations import MaterialData, save_material
 from .queries import MaterialRow, list_materials, material_usage
 
 bp = Blueprint("materials", __name__, template_folder="templates")
@@ -40,14 +41,14 @@ class MaterialForm(CleanForm):
 
     title = StringField(
         "Title",
-        validators=[InputRequired(message="Give the title."), Length(max=MAX_TITLE)],
+        validators=[InputRequired(message="Give the title."), Length(max=MATERIAL_TITLE)],
         render_kw={"autocomplete": "off"},
     )
     author = StringField(
         "Author",
         validators=[
             InputRequired(message="Give the author (or “Anonymous”)."),
-            Length(max=MAX_AUTHOR),
+            Length(max=MATERIAL_AUTHOR),
         ],
         render_kw={"autocomplete": "off"},
     )
@@ -69,7 +70,7 @@ def _labels() -> dict[str, object]:
 @bp.get("/materials")
 @roles_required(EVERYONE)
 def index() -> ResponseReturnValue:
-    q = text_arg(request.args.get("q"), MAX_TITLE)
+    q = text_arg(request.args.get("q"), MATERIAL_TITLE)
     kind = request.args.get("kind", "")
     kind = kind if kind in MATERIAL_KINDS else ""
     result = list_materials(q=q, kind=kind, page=page_arg(request.args.get("page")))

@@ -21,8 +21,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import NumberInput
 
+from ..attendance.limits import HEADCOUNT
 from ..web.forms import FoldField
-from .operations import MAX_DURATION_MINUTES, MAX_NOTES, MAX_REASON, MAX_TITLE
+from .limits import (
+    CANCELLATION_REASON,
+    DURATION_MINUTES,
+    MATERIAL_AUTHOR,
+    MATERIAL_TITLE,
+    SESSION_NOTES,
+)
 
 MATERIAL_KIND_CHOICES = [
     SelectChoice("short_story", "Short story"),
@@ -45,8 +52,15 @@ def headcount(label: str) -> IntegerField:
     return IntegerField(
         label,
         default=0,
-        validators=[Optional(), NumberRange(min=0, max=1000, message="Enter 0 to 1000.")],
-        widget=NumberInput(min=0, max=1000),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=HEADCOUNT.min,
+                max=HEADCOUNT.max,
+                message=f"Enter {HEADCOUNT.min} to {HEADCOUNT.max}.",
+            ),
+        ],
+        widget=NumberInput(min=HEADCOUNT.min, max=HEADCOUNT.max),
         render_kw={"inputmode": "numeric"},
     )
 
@@ -56,12 +70,12 @@ class MaterialEntryForm(Form):
 
     title = StringField(
         "Title",
-        validators=[Optional(), Length(max=MAX_TITLE)],
+        validators=[Optional(), Length(max=MATERIAL_TITLE)],
         render_kw={"list": "catalogue-titles", "autocomplete": "off"},
     )
     author = StringField(
         "Author",
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), Length(max=MATERIAL_AUTHOR)],
         render_kw={"list": "catalogue-authors", "autocomplete": "off"},
     )
     kind = SelectField("Kind", choices=MATERIAL_KIND_CHOICES, default="short_story")
@@ -77,7 +91,7 @@ class LogSessionForm(FlaskForm):
     )
     cancellation_reason = TextAreaField(
         "Why was it cancelled?",
-        validators=[Optional(), Length(max=MAX_REASON)],
+        validators=[Optional(), Length(max=CANCELLATION_REASON)],
         render_kw={"rows": 2},
     )
     participants = headcount("Participants")
@@ -100,7 +114,7 @@ class LogSessionForm(FlaskForm):
         render_kw={"rows": 2, "autocapitalize": "characters", "spellcheck": "false"},
     )
     notes = TextAreaField(
-        "Notes", validators=[Optional(), Length(max=MAX_NOTES)], render_kw={"rows": 3}
+        "Notes", validators=[Optional(), Length(max=SESSION_NOTES)], render_kw={"rows": 3}
     )
     leader_id = SelectField("Leader", coerce=int, validate_choice=True)
 
@@ -111,7 +125,7 @@ class CancelSessionForm(FlaskForm):
         "Why is it cancelled?",
         validators=[
             InputRequired(message="Say why the session is cancelled."),
-            Length(max=MAX_REASON),
+            Length(max=CANCELLATION_REASON),
         ],
         render_kw={"rows": 3},
     )
@@ -125,9 +139,9 @@ class RescheduleSessionForm(FlaskForm):
         "Length in minutes",
         validators=[
             InputRequired(message="Enter the length in minutes."),
-            NumberRange(min=1, max=MAX_DURATION_MINUTES),
+            NumberRange(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max),
         ],
-        widget=NumberInput(min=1, max=MAX_DURATION_MINUTES),
+        widget=NumberInput(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max),
     )
     fold = FoldField()
 
@@ -141,9 +155,9 @@ class AddSessionForm(FlaskForm):
         "Length in minutes",
         validators=[
             InputRequired(message="Enter the length in minutes."),
-            NumberRange(min=1, max=MAX_DURATION_MINUTES),
+            NumberRange(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max),
         ],
-        widget=NumberInput(min=1, max=MAX_DURATION_MINUTES),
+        widget=NumberInput(min=DURATION_MINUTES.min, max=DURATION_MINUTES.max),
     )
     leader_id = SelectField("Leader", coerce=int, validate_choice=True)
     fold = FoldField()

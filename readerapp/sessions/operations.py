@@ -18,9 +18,17 @@ from ..attendance.operations import Headcounts, RegisterInput, clear_attendance,
 from ..db import escape_like
 from ..extensions import db
 from ..groups.models import ReadingGroup
+from ..limits import YEARS
 from ..timeutil import LocalTimeError, local_to_utc_exact, to_local, utcnow
 from ..users.models import User
 from .errors import SessionError, VersionConflict, version_checked
+from .limits import (
+    CANCELLATION_REASON,
+    DURATION_MINUTES,
+    MATERIAL_AUTHOR,
+    MATERIAL_TITLE,
+    SESSION_NOTES,
+)
 from .models import MATERIAL_KINDS, ReadingMaterial, ReadingSession, session_material
 
 __all__ = [
@@ -38,13 +46,7 @@ __all__ = [
     "suggest_materials",
 ]
 
-MAX_REASON = 500
-MAX_NOTES = 5000
-MAX_TITLE = 300
-MAX_AUTHOR = 200
 MAX_MATERIALS = 10
-MAX_DURATION_MINUTES = 8 * 60
-MIN_YEAR, MAX_YEAR = 2000, 2100
 LOGGABLE_STATUSES = ("delivered", "cancelled")
 
 
@@ -127,8 +129,8 @@ def resolve_materials(
         if missing:
             raise SessionError("Unknown text (it may have been removed).", "materials")
     for entry in new_materials:
-        title = _clean_text(entry.title, MAX_TITLE, "materials", "A title")
-        author = _clean_text(entry.author, MAX_AUTHOR, "materials", "An author")
+        title = _clean_text(entry.title, MATERIAL_TITLE, "materials", "A title")
+        author = _clean_text(entry.author, MATERIAL_AUTHOR, "materials", "An author")
         if not title:
             raise SessionError("Give the title of each text.", "materials")
         if not author:
@@ -178,7 +180,7 @@ def log_session(
     now = now or utcnow()
     if entry.status not in LOGGABLE_STATUSES:
         raise SessionError("Choose delivered or cancelled.", "status")
-    notes = _clean_text(entry.notes, MAX_NOTES, "notes", "Notes")
+    notes = _clean_text(entry.notes, SESSION_NOTES, "notes", "Notes")
     _check_leader(entry.leader_id)
 
     if entry.status == "delivered":
@@ -196,7 +198,7 @@ def log_session(
         record_attendance(session, entry.headcounts, entry.register, actor=actor)
     else:
         reason = _clean_text(
-            entry.cancellation_reason, MAX_REASON, "cancellation_reason", "The reason"
+            entry.cancellation_reason, CANCELLATION_REASON, "cancellation_reason", "The reason"
         )
         if not reason:
             raise SessionError("Say why the session was cancelled.", "cancellation_reason")
@@ -223,7 +225,7 @@ def cancel_session(
 ) -> ReadingSession:
     """Cancel one occurrence, keeping its row and identity (feeds show it as cancelled)."""
     check_version(session, expected_version)
-    cleaned = _clean_text(reason, MAX_REASON, "reason", "The reason")
+    cleaned = _clean_text(reason, CANCELLATION_REASON, "reason", "The reason")
     if not cleaned:
         raise SessionError("Say why the session is cancelled.", "reason")
     if session.status == "cancelled":
@@ -243,12 +245,13 @@ def cancel_session(
 def _check_slot(day: date, duration_minutes: int) -> None:
     if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int):
         raise SessionError("Enter the length in minutes.", "duration_minutes")
-    if not 1 <= duration_minutes <= MAX_DURATION_MINUTES:
+    if not DURATION_MINUTES.min <= duration_minutes <= DURATION_MINUTES.max:
         raise SessionError(
-            f"Enter a length between 1 and {MAX_DURATION_MINUTES} minutes.", "duration_minutes"
+            f"Enter a length between {DURATION_MINUTES.min} and {DURATION_MINUTES.max} minutes.",
+            "duration_minutes",
         )
-    if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise SessionError(f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", "date")
+    if not YEARS.min <= day.year <= YEARS.max:
+        raise SessionError(f"Enter a date between {YEARS.min} and {YEARS.max}.", "date")
 
 
 def _start(day: date, at: time, tz_name: str, fold: int | None) -> datetime:
@@ -375,8 +378,8 @@ def save_material(material: ReadingMaterial | None, data: MaterialData) -> Readi
     A title and author are one text whatever their case, so a second entry for it is refused;
     a correction shows wherever the text was read (sessions, episodes, feeds, reports).
     """
-    title = _clean_text(data.title, MAX_TITLE, "title", "The title")
-    author = _clean_text(data.author, MAX_AUTHOR, "author", "The author")
+    title = _clean_text(data.title, MATERIAL_TITLE, "title", "The title")
+    author = _clean_text(data.author, MATERIAL_AUTHOR, "author", "The author")
     if not title:
         raise SessionError("Give the title.", "title")
     if not author:
@@ -448,7 +451,7 @@ def suggest_materials(prefix: str | None = None, limit: int = 200) -> list[Readi
     """Catalogue suggestions: titles or authors starting with ``prefix`` (all when empty),
     ordered by title."""
     query = sa.select(ReadingMaterial).order_by(ReadingMaterial.title, ReadingMaterial.author)
-    prefix = (prefix or "").strip().lower().replace("\x00", "")[:MAX_TITLE]
+    prefix = (prefix or "").strip().lower().replace("\x00", "")[:MATERIAL_TITLE]
     if prefix:
         pattern = escape_like(prefix) + "%"
         query = query.where(

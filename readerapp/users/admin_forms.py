@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..web.forms import CleanForm
+from .limits import DISPLAY_NAME, EMAIL, PASSWORD
 from .models import ROLES, Role
 from .operations import MIN_PASSWORD_LENGTH
 
@@ -27,20 +28,20 @@ def optional_int(value: Any) -> int | None:
 
 
 class _UserFields(CleanForm):
-    display_name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    display_name = StringField("Name", validators=[DataRequired(), Length(max=DISPLAY_NAME)])
     role = SelectField("Role", choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     organisation_id = SelectField("Organisation", coerce=optional_int)
 
 
 class CreateUserForm(_UserFields):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL)])
     password = PasswordField(
         "Initial password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=PASSWORD)],
     )
 
 
 class EditUserForm(_UserFields):
     new_password = PasswordField(
-        "New password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+        "New password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=PASSWORD)]
     )

@@ -4,12 +4,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from .limits import EMAIL, PASSWORD
 from .operations import MIN_PASSWORD_LENGTH
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=EMAIL)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD)])
     remember = BooleanField("Keep me signed in on this device")
 
 
@@ -17,7 +18,7 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
     new_password = PasswordField(
         "New password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=PASSWORD)],
     )
     confirm_password = PasswordField(
         "New password again",

@@ -1,0 +1,99 @@
+"""A session's attendance: headcounts and the register of codes (never shown to partners)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ...attendance.limits import PARTICIPANT_CODE
+from ...attendance.models import Attendance
+from ...sessions.limits import SESSION_NOTES
+from .common import Count, Id, Schema, Text, caller_is_partner
+from .materials import NewMaterialSchema
+
+
+class RegisterEntrySchema(Schema):
+    participant_id = Id(required=True)
+    code = fields.String(dump_only=True)
+    first_time = fields.Boolean(load_default=False)
+
+
+class AttendanceSchema(Schema):
+    """A session's attendance; ``logged`` is false (and counts zero) until it is logged."""
+
+    session_id = fields.Integer(dump_only=True)
+    session_version = fields.Integer(dump_only=True)
+    logged = fields.Boolean(dump_only=True)
+    participants = fields.Integer(dump_only=True)
+    first_time = fields.Integer(dump_only=True)
+    staff_carers = fields.Integer(dump_only=True)
+    volunteers = fields.Integer(dump_only=True)
+    register = fields.List(
+        fields.Nested(RegisterEntrySchema),
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Who attended, by code. Null for partners."},
+    )
+    logged_by_id = fields.Integer(dump_only=True, allow_none=True)
+    updated_at = fields.DateTime(dump_only=True, allow_none=True)
+
+    @ma.post_dump
+    def _hide_register(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if caller_is_partner():
+            data["register"] = None
+        return data
+
+
+def attendance_view(session: Any) -> dict[str, Any]:
+    """What AttendanceSchema dumps for a session, logged or not."""
+    attendance: Attendance | None = session.attendance
+    return {
+        "session_id": session.id,
+        "session_version": session.version,
+        "logged": attendance is not None,
+        "participants": attendance.participants if attendance else 0,
+        "first_time": attendance.first_time if attendance else 0,
+        "staff_carers": attendance.staff_carers if attendance else 0,
+        "volunteers": attendance.volunteers if attendance else 0,
+        "register": [
+            {
+                "participant_id": r.participant_id,
+                "code": r.participant.code,
+                "first_time": r.first_time,
+            }
+            for r in (attendance.records if attendance else [])
+        ],
+        "logged_by_id": attendance.logged_by_id if attendance else None,
+        "updated_at": attendance.updated_at if attendance else None,
+    }
+
+
+class RegisterInputSchema(Schema):
+    codes = fields.List(
+        Text(validate=validate.Length(min=1, max=PARTICIPANT_CODE)),
+        load_default=list,
+        validate=validate.Length(max=500),
+        metadata={"description": "Codes of people already known to the host organisation."},
+    )
+    new_codes = fields.List(
+        Text(validate=validate.Length(min=1, max=PARTICIPANT_CODE)),
+        load_default=list,
+        validate=validate.Length(max=500),
+        metadata={"description": "Codes of people here for the first time (created)."},
+    )
+
+
+class AttendanceInputSchema(Schema):
+    """Log a session as delivered, or change its log. Omitted optional fields keep their value
+    (a register left out stays as it is; an empty register removes it)."""
+
+    participants = Count(required=True)
+    first_time = Count(load_default=0)
+    staff_carers = Count(load_default=0)
+    volunteers = Count(load_default=0)
+    register = fields.Nested(RegisterInputSchema, allow_none=True)
+    material_ids = fields.List(Id(), validate=validate.Length(max=10))
+    new_materials = fields.List(fields.Nested(NewMaterialSchema), validate=validate.Length(max=10))
+    notes = Text(allow_none=True, validate=validate.Length(max=SESSION_NOTES))
