@@ -150,7 +150,9 @@ def test_requests_are_counted_by_endpoint_never_by_path(app: Flask) -> None:
         labels
         for labels in labelled(after, "readerapp_http_requests_total")
         # Other tests in this process count their own feeds.* pages: only the feed itself here.
-        if labels["endpoint"] == "feeds.feed" and labels["status"] == "200"
+        if labels["endpoint"] == "feeds.feed"
+        and labels["method"] == "GET"
+        and labels["status"] == "200"
     ]
     assert len(feed) == 1
     key = ("readerapp_http_requests_total", frozenset(feed[0].items()))
