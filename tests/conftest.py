@@ -117,6 +117,16 @@ def _app_context(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
+def reads_do_not_lock() -> Iterator[None]:
+    """For tests of requests that write: on SQLite the test's own reads would otherwise open
+    write transactions and lock out the requests under test. Such tests end their transaction
+    (rollback) before checking results."""
+    token = sqlite_read_only.set(True)
+    yield
+    sqlite_read_only.reset(token)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

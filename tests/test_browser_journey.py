@@ -19,13 +19,12 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from readerapp.db import sqlite_read_only
 from readerapp.extensions import db
 
 from .factories import PASSWORD
 from .world import SECRET_CODE, build_world
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("reads_do_not_lock")]
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -76,14 +75,6 @@ def live_server(app: Flask) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
-
-
-@pytest.fixture(autouse=True)
-def _reads_do_not_lock() -> Iterator[None]:
-    # The server's requests write; the test's own reads must not hold SQLite's write lock.
-    token = sqlite_read_only.set(True)
-    yield
-    sqlite_read_only.reset(token)
 
 
 @pytest.mark.parametrize("width_name", list(VIEWPORTS))

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from readerapp import create_app
-from readerapp.db import sqlite_read_only
 from readerapp.dbguard import is_unavailable
 from readerapp.extensions import db
 from readerapp.sessions.models import ReadingSession
@@ -33,12 +32,7 @@ from readerapp.sessions.models import ReadingSession
 from .api_helpers import ApiWorld, build_api_world, etag_of, is_problem
 from .world import World, build_world, client_for
 
-
-@pytest.fixture(autouse=True)
-def _reads_do_not_lock() -> Iterator[None]:
-    token = sqlite_read_only.set(True)
-    yield
-    sqlite_read_only.reset(token)
+pytestmark = pytest.mark.usefixtures("reads_do_not_lock")
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from readerapp.extensions import db
 from readerapp.feeds.operations import create_token as create_feed_token
 
 from .factories import PASSWORD, Factory
+from .web_processes import process_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -87,16 +88,8 @@ class Server:
 
     def __init__(self, app: Flask, log: Path, workers: int, settings: dict[str, str]) -> None:
         self.log = log
-        env = {k: v for k, v in os.environ.items() if not k.startswith("READERAPP_")}
-        env |= {
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "test-secret-key",
-            "READERAPP_ENVIRONMENT": "testing",
-            "READERAPP_MAIL_HOST": "",
-            "BIND": "127.0.0.1:0",
-            "WEB_CONCURRENCY": str(workers),
-            **{f"READERAPP_{k}": v for k, v in settings.items()},
-        }
+        env = process_env(app.config["SQLALCHEMY_DATABASE_URI"], **settings)
+        env |= {"BIND": "127.0.0.1:0", "WEB_CONCURRENCY": str(workers)}
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "-c", "python:readerapp.gunicorn_conf", "wsgi:app"],

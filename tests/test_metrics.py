@@ -31,7 +31,7 @@ from readerapp.models import OutboxMessage, SchedulerHeartbeat
 from readerapp.scheduler.housekeeping import record_job_run
 from readerapp.timeutil import utcnow
 
-from .web_processes import shared_limits_env
+from .web_processes import process_env, shared_limits_env
 from .world import SECRET_CODE, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,12 +272,9 @@ class Server:
         (self.metrics_dir / "counter_999999.db").write_bytes(b"stale")
         self.log = tmp_path / "gunicorn.log"
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("READERAPP_")},
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "test-secret-key",
-            "READERAPP_ENVIRONMENT": "testing",
-            "READERAPP_METRICS_TOKEN": TOKEN,
-            "READERAPP_LOG_FORMAT": "json",
+            **process_env(
+                app.config["SQLALCHEMY_DATABASE_URI"], METRICS_TOKEN=TOKEN, LOG_FORMAT="json"
+            ),
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
             **shared_limits_env(),
             "WEB_CONCURRENCY": "2",
@@ -419,15 +416,11 @@ def test_gunicorn_workers_counted_together_killed_gauges_gone_json_logs(server: 
 def test_the_scheduler_records_each_jobs_last_run_and_a_late_job_shows_its_lag(
     app: Flask, tmp_path: Path
 ) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("READERAPP_")},
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "test-secret-key",
-        "READERAPP_ENVIRONMENT": "testing",
-        "READERAPP_MAIL_HOST": "",
-        "READERAPP_SCHEDULER_HEARTBEAT_SECONDS": "1",
-        "READERAPP_SCHEDULER_SWEEP_SECONDS": "1",
-    }
+    env = process_env(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        SCHEDULER_HEARTBEAT_SECONDS="1",
+        SCHEDULER_SWEEP_SECONDS="1",
+    )
     with (tmp_path / "scheduler.log").open("wb") as out:
         scheduler = subprocess.Popen(
             [str(BIN / "flask"), "--app", "wsgi", "scheduler", "run"],

@@ -31,7 +31,7 @@ from readerapp.notifications.outbox import queue_message
 from .factories import Factory
 from .mail_support import SENDER, Inbox, mail_settings, smtp_server
 from .radio_support import shared_reading_series
-from .web_processes import shared_limits_env
+from .web_processes import process_env, shared_limits_env
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -43,18 +43,14 @@ class Processes:
     def __init__(self, app: Flask, logs: Path) -> None:
         self.logs = logs
         self.running: list[tuple[subprocess.Popen[bytes], Path]] = []
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("READERAPP_")},
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "test-secret-key",
-            "READERAPP_ENVIRONMENT": "testing",
-            "READERAPP_MAIL_HOST": "",
-            "READERAPP_SCHEDULER_HEARTBEAT_SECONDS": "1",
-            "READERAPP_SCHEDULER_CHANGE_POLL_SECONDS": "1",
-            "READERAPP_SCHEDULER_STANDBY_POLL_SECONDS": "1",
-            "READERAPP_SCHEDULER_SWEEP_SECONDS": "2",
-            "READERAPP_SCHEDULER_RECONCILE_SECONDS": "5",
-        }
+        self.env = process_env(
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            SCHEDULER_HEARTBEAT_SECONDS="1",
+            SCHEDULER_CHANGE_POLL_SECONDS="1",
+            SCHEDULER_STANDBY_POLL_SECONDS="1",
+            SCHEDULER_SWEEP_SECONDS="2",
+            SCHEDULER_RECONCILE_SECONDS="5",
+        )
 
     def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         log = self.logs / f"{name}.log"

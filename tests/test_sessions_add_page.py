@@ -20,14 +20,7 @@ from readerapp.timeutil import to_local, utcnow
 
 from .world import World, build_world, sign_in_as
 
-
-@pytest.fixture(autouse=True)
-def _reads_do_not_lock() -> Iterator[None]:
-    # On SQLite the test's own reads would otherwise open write transactions and lock out the
-    # requests under test; the test ends its transaction (rollback) before checking results.
-    token = sqlite_read_only.set(True)
-    yield
-    sqlite_read_only.reset(token)
+pytestmark = pytest.mark.usefixtures("reads_do_not_lock")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,21 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from readerapp.attendance.models import Attendance, Participant, ParticipantAttendance
-from readerapp.db import sqlite_read_only
 from readerapp.extensions import db
 from readerapp.sessions.models import ReadingMaterial, ReadingSession
 from readerapp.timeutil import to_local
 
 from .world import SECRET_CODE, SECRET_NAME, SECRET_NOTE, World, build_world, sign_in_as
 
-
-@pytest.fixture(autouse=True)
-def _reads_do_not_lock() -> Iterator[None]:
-    # On SQLite the test's own reads would otherwise open write transactions and lock out the
-    # requests under test; the test ends its transaction (rollback) before checking results.
-    token = sqlite_read_only.set(True)
-    yield
-    sqlite_read_only.reset(token)
+pytestmark = pytest.mark.usefixtures("reads_do_not_lock")
 
 
 @pytest.fixture

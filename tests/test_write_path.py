@@ -6,7 +6,6 @@ checks and the writes still refused."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,13 +20,7 @@ from readerapp.sessions.models import ReadingSession
 from .api_helpers import ApiWorld, build_api_world, etag_of
 from .world import sign_in_as
 
-
-@pytest.fixture(autouse=True)
-def _reads_do_not_lock() -> Iterator[None]:
-    # The test's own reads must not take SQLite's write lock from the requests under test.
-    token = sqlite_read_only.set(True)
-    yield
-    sqlite_read_only.reset(token)
+pytestmark = pytest.mark.usefixtures("reads_do_not_lock")
 
 
 @pytest.fixture

@@ -36,15 +36,32 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def process_env(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a readerapp process a test starts: this process's own minus any
+    READERAPP_ setting, the test's database, no mail server, and ``settings`` (by name, without
+    the READERAPP_ prefix)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("READERAPP_")}
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="test-secret-key",
+        READERAPP_ENVIRONMENT="testing",
+        READERAPP_MAIL_HOST="",
+    )
+    env.update({f"READERAPP_{name}": value for name, value in settings.items()})
+    return env
+
+
+def _shared_limits() -> dict[str, str]:
+    return {
+        "RATELIMIT_STORAGE_URI": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+        "RATELIMIT_KEY_PREFIX": f"readerapp-test-{uuid.uuid4().hex[:12]}",
+    }
+
+
 def shared_limits_env() -> dict[str, str]:
     """As in production, several workers share their limit counters in Redis (gunicorn refuses
     several workers counting alone), here under a key prefix of this server's own."""
-    return {
-        "READERAPP_RATELIMIT_STORAGE_URI": os.environ.get(
-            "TEST_REDIS_URL", "redis://127.0.0.1:6379"
-        ),
-        "READERAPP_RATELIMIT_KEY_PREFIX": f"readerapp-test-{uuid.uuid4().hex[:12]}",
-    }
+    return {f"READERAPP_{name}": value for name, value in _shared_limits().items()}
 
 
 class Gunicorn:
@@ -53,19 +70,14 @@ class Gunicorn:
     def __init__(self, database_url: str, log: Path, workers: int = 4, **settings: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("READERAPP_")}
-        env.update(
-            DATABASE_URL=database_url,
-            SECRET_KEY="test-secret-key",
-            BIND=f"127.0.0.1:{self.port}",
-            WEB_CONCURRENCY=str(workers),
-            # development: session cookies without the Secure flag, since this is plain HTTP
-            READERAPP_ENVIRONMENT="development",
-            READERAPP_MAIL_HOST="",
-            READERAPP_SIGNIN_RATE_LIMIT="1000 per minute",
-            **shared_limits_env(),
-            **{f"READERAPP_{k}": v for k, v in settings.items()},
+        # development: session cookies without the Secure flag, since this is plain HTTP
+        env = process_env(
+            database_url,
+            ENVIRONMENT="development",
+            SIGNIN_RATE_LIMIT="1000 per minute",
+            **{**_shared_limits(), **settings},
         )
+        env.update(BIND=f"127.0.0.1:{self.port}", WEB_CONCURRENCY=str(workers))
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(
