@@ -23,8 +23,9 @@ def register_nav(app: Flask, label: str, endpoint: str, roles: Collection[str]) 
 
 
 def init_app(app: Flask) -> None:
-    from . import errors, filters, views
+    from . import errors, filters, html_attributes, views
 
+    html_attributes.install()
     app.register_blueprint(views.bp)
     filters.register(app)
     errors.register(app)
