@@ -39,7 +39,12 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     statement and lock waits. Options given in the configuration win over these."""
     uri = str(config["SQLALCHEMY_DATABASE_URI"])
     backend = sa.make_url(uri).get_backend_name()
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_timeout": config["DB_POOL_TIMEOUT"]}
+    # A pooled connection to a server may have died with the server: test it on checkout, so
+    # the first request after a restart is answered. A SQLite file cannot go away like that.
+    options: dict[str, Any] = {
+        "pool_pre_ping": backend != "sqlite",
+        "pool_timeout": config["DB_POOL_TIMEOUT"],
+    }
     connect_args: dict[str, Any] = {}
     if backend == "postgresql":
         connect_args["connect_timeout"] = config["DB_CONNECT_TIMEOUT"]
