@@ -35,11 +35,12 @@ def visible_group_or_404(user: User, group_id: int) -> ReadingGroup:
 
 
 # What the session endpoints read of a session besides its row: its group (to check access) and
-# its attendance with the register. Loaded with the row: one statement, not one per relation.
+# its attendance with the register. Loaded with the row: one statement, not one per relation
+# (a register is a few dozen rows at most, so joining it costs less than a second query).
 SESSION_LOADS = (
     joinedload(ReadingSession.group),
     joinedload(ReadingSession.attendance)
-    .selectinload(Attendance.records)
+    .joinedload(Attendance.records)
     .joinedload(ParticipantAttendance.participant),
 )
 
