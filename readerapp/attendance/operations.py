@@ -191,9 +191,6 @@ def record_attendance(
     if actor is not None:
         attendance.logged_by_id = actor.id
     if register is not None:
-        # The register's rows refer to the attendance; headcounts alone wait for the caller's
-        # flush (one UPDATE round and one audit INSERT fewer).
-        db.session.flush()
         _set_register(session, resolve_register(session.group, register))
         first_timers = register.size and db.session.scalar(
             sa.select(sa.func.count()).where(
@@ -211,14 +208,21 @@ def record_attendance(
 
 
 def _set_register(session: ReadingSession, people: list[Participant]) -> None:
-    current = set(
-        db.session.scalars(
-            sa.select(ParticipantAttendance.participant_id).where(
-                ParticipantAttendance.session_id == session.id
+    # Read without flushing: when the register stays as it was (most logs, and every
+    # headcount-only one), the headcounts wait for the caller's flush, with one UPDATE round and
+    # one audit INSERT fewer.
+    with db.session.no_autoflush:
+        current = set(
+            db.session.scalars(
+                sa.select(ParticipantAttendance.participant_id).where(
+                    ParticipantAttendance.session_id == session.id
+                )
             )
         )
-    )
     wanted = {p.id for p in people}
+    if wanted == current:
+        return
+    db.session.flush()  # the attendance row first: the register's rows refer to it
     gone = current - wanted
     if gone:
         db.session.execute(
