@@ -101,6 +101,7 @@ DOMAINS = (
     "groups",
     "sessions",
     "attendance",
+    "logbook",
     "organisations",
     "radio",
     "feeds",
