@@ -100,6 +100,7 @@ DOMAINS = (
     "users",
     "groups",
     "sessions",
+    "catalogue",
     "attendance",
     "logbook",
     "organisations",

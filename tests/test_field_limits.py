@@ -43,6 +43,7 @@ from readerapp.api.tokens import TokenError, create_token
 from readerapp.api.views import CreateTokenForm
 from readerapp.attendance import limits as attendance_limits
 from readerapp.attendance.operations import HEADCOUNT_FIELDS
+from readerapp.catalogue.views import MaterialForm
 from readerapp.extensions import db
 from readerapp.feeds import limits as feed_limits
 from readerapp.feeds.forms import FeedTokenForm
@@ -58,7 +59,6 @@ from readerapp.organisations.forms import OrganisationForm, VenueForm
 from readerapp.radio import limits as radio_limits
 from readerapp.radio.forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
 from readerapp.sessions import limits as session_limits
-from readerapp.sessions.catalogue import MaterialForm
 from readerapp.sessions.forms import AddSessionForm, CancelSessionForm, RescheduleSessionForm
 from readerapp.timeutil import utcnow
 from readerapp.users import limits as user_limits
