@@ -20,10 +20,10 @@ VIEWERS = EDITORS | {"partner": 200}
 
 ROUTES = [
     Route("sessions.dashboard", lambda w: "/sessions", everyone(200)),
-    Route("sessions.detail", lambda w: f"/sessions/{_id(w.past_session)}", VIEWERS),
-    Route("sessions.log", lambda w: f"/sessions/{_id(w.due_session)}/log", EDITORS),
+    Route("logbook.detail", lambda w: f"/sessions/{_id(w.past_session)}", VIEWERS),
+    Route("logbook.log", lambda w: f"/sessions/{_id(w.due_session)}/log", EDITORS),
     Route(
-        "sessions.log",
+        "logbook.log",
         lambda w: f"/sessions/{_id(w.due_session)}/log",
         EDITORS_BAD_INPUT,
         method="POST",
@@ -60,16 +60,16 @@ ROUTES = [
         method="POST",
         data=lambda w: {"date": "2026-02-30", "start_time": "10:30", "duration_minutes": "90"},
     ),
-    Route("attendance.import_csv", lambda w: f"/groups/{_id(w.group)}/import-attendance", EDITORS),
+    Route("logbook.import_csv", lambda w: f"/groups/{_id(w.group)}/import-attendance", EDITORS),
     Route(
-        "attendance.import_csv",
+        "logbook.import_csv",
         lambda w: f"/groups/{_id(w.group)}/import-attendance",
         EDITORS_BAD_INPUT,
         method="POST",
         data=lambda w: {},
     ),
     Route(
-        "attendance.import_template",
+        "logbook.import_template",
         lambda w: f"/groups/{_id(w.group)}/import-attendance/template.csv",
         EDITORS,
     ),

@@ -4,6 +4,7 @@ ETag / If-Match, the OpenAPI document and the docs page."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -11,10 +12,14 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from readerapp.errors import FieldError
 from readerapp.extensions import db
 from readerapp.groups.models import ReadingGroup
+from readerapp.groups.operations import GroupError
+from readerapp.privacy.operations import PrivacyError
 from readerapp.sessions.models import ReadingSession
 from readerapp.users.models import ApiToken
+from readerapp.users.operations import UserError
 
 from .api_helpers import ApiWorld, build_api_world, etag_of, is_problem
 from .factories import Factory
@@ -252,6 +257,43 @@ def test_an_overlapping_broadcast_is_a_409(client: FlaskClient, aw: ApiWorld) ->
     )
     assert response.status_code == 409 and is_problem(response)
     assert "overlaps" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("make_error", "status"),
+    [
+        (lambda: PrivacyError("this participant's data has already been erased"), 422),
+        (lambda: UserError("the display name must be 1 to 120 characters", "display_name"), 422),
+        (lambda: UserError("a user with email a@example.org already exists", "email"), 422),
+        (lambda: GroupError("This name is taken.", "name", conflict=True), 409),
+        (lambda: FieldError("A rule no domain has a class for."), 422),
+    ],
+)
+def test_any_domain_error_is_a_problem_on_its_field_never_a_500(
+    client: FlaskClient,
+    aw: ApiWorld,
+    monkeypatch: pytest.MonkeyPatch,
+    make_error: Callable[[], FieldError],
+    status: int,
+) -> None:
+    # Errors of domains the API has no resource for (privacy, users) answer like the others:
+    # every FieldError is mapped once, by its base class.
+    from readerapp.api import sessions
+
+    error = make_error()
+
+    def refuse(args: dict) -> None:
+        raise error
+
+    monkeypatch.setattr(sessions, "session_query", refuse)
+    response = client.get("/api/v1/sessions", headers=aw.headers("admin"))
+    assert response.status_code == status and is_problem(response)
+    body = response.get_json()
+    assert body["detail"] == error.message
+    if error.field:
+        assert body["errors"]["json"] == {error.field: [error.message]}
+    else:
+        assert "errors" not in body
 
 
 # --- Pagination -----------------------------------------------------------------------------------

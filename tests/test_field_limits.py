@@ -42,8 +42,8 @@ from readerapp.api.schemas.sessions import SessionInputSchema, SessionUpdateSche
 from readerapp.api.tokens import TokenError, create_token
 from readerapp.api.views import CreateTokenForm
 from readerapp.attendance import limits as attendance_limits
-from readerapp.attendance.imports import ImportRejected, import_attendance
 from readerapp.attendance.operations import HEADCOUNT_FIELDS
+from readerapp.catalogue.views import MaterialForm
 from readerapp.extensions import db
 from readerapp.feeds import limits as feed_limits
 from readerapp.feeds.forms import FeedTokenForm
@@ -52,19 +52,14 @@ from readerapp.groups.forms import GroupForm, PartnershipForm
 from readerapp.groups.patterns import parse_excluded_dates
 from readerapp.groups.recurrence import PatternError
 from readerapp.limits import Bounds
+from readerapp.logbook.forms import LogSessionForm, MaterialEntryForm
+from readerapp.logbook.imports import ImportRejected, import_attendance
 from readerapp.organisations import limits as organisation_limits
 from readerapp.organisations.forms import OrganisationForm, VenueForm
 from readerapp.radio import limits as radio_limits
 from readerapp.radio.forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
 from readerapp.sessions import limits as session_limits
-from readerapp.sessions.catalogue import MaterialForm
-from readerapp.sessions.forms import (
-    AddSessionForm,
-    CancelSessionForm,
-    LogSessionForm,
-    MaterialEntryForm,
-    RescheduleSessionForm,
-)
+from readerapp.sessions.forms import AddSessionForm, CancelSessionForm, RescheduleSessionForm
 from readerapp.timeutil import utcnow
 from readerapp.users import limits as user_limits
 from readerapp.users.admin_forms import CreateUserForm, EditUserForm

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from readerapp.catalogue.queries import MATERIALS_PAGE_SIZE as PAGE_SIZE
 from readerapp.extensions import db
 from readerapp.sessions.models import ReadingMaterial
-from readerapp.sessions.queries import MATERIALS_PAGE_SIZE as PAGE_SIZE
 from readerapp.timeutil import utcnow
 
 from . import groups_support

@@ -11,16 +11,13 @@ from readerapp.attendance.models import Attendance, Participant, ParticipantAtte
 from readerapp.attendance.operations import parse_codes
 from readerapp.extensions import db
 from readerapp.groups.operations import generate_sessions
+from readerapp.logbook.operations import Headcounts, RegisterInput, SessionLog, log_session
 from readerapp.sessions.models import ReadingMaterial, ReadingSession
 from readerapp.sessions.operations import (
-    Headcounts,
     NewMaterial,
-    RegisterInput,
     SessionError,
-    SessionLog,
     VersionConflict,
     cancel_session,
-    log_session,
     previous_readings,
     reschedule_session,
     suggest_materials,

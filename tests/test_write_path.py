@@ -165,7 +165,7 @@ def test_a_change_between_the_form_checks_and_the_writes_is_a_409(
         _meanwhile(sid)
         begin_writing()
 
-    monkeypatch.setattr("readerapp.sessions.views.begin_writing", late)
+    monkeypatch.setattr("readerapp.logbook.views.begin_writing", late)
     response = client.post(url, data=data)
     assert response.status_code == 409, response.get_data(as_text=True)[:2000]
     assert _notes(sid) == "changed meanwhile"

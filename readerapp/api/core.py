@@ -29,6 +29,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from ..access import is_staff
+from ..errors import FieldError, VersionConflict
 from ..extensions import db
 from ..security import token_accepted
 from ..users.models import User
@@ -279,8 +280,10 @@ class Blueprint(SmorestBlueprint):
         self.register_error_handler(IntegrityError, _integrity_error)
         self.register_error_handler(DataError, _data_error)
         self.register_error_handler(StaleDataError, _stale_error)
-        for error_class, handler in _domain_handlers().items():
-            self.register_error_handler(error_class, handler)
+        # Every domain's refusal is a FieldError (a subclass of it): one handler answers them
+        # all, so a new domain error needs no handler of its own.
+        self.register_error_handler(FieldError, _unprocessable)
+        self.register_error_handler(VersionConflict, _version_conflict)
 
     def paginate(self, pager: Any = None, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[override]
         """Pagination in the resource: the view gets ``pagination_parameters``, sets item_count.
@@ -391,44 +394,19 @@ API_FIELD_NAMES = {
 }
 
 
-def _unprocessable(error: Exception) -> Response:
+def _unprocessable(error: FieldError) -> Response:
     """A rule an operation refused: 422 on the field at fault, or 409 when the input clashes
     with data that exists (a name taken, a start another session has)."""
     db.session.rollback()
-    message = getattr(error, "message", None) or str(error)
-    field = getattr(error, "field", None)
+    message = error.message or str(error)
+    field = error.field
     errors = {"json": {API_FIELD_NAMES.get(field, field): [message]}} if field else None
-    return problem(409 if getattr(error, "conflict", False) else 422, message, errors=errors)
+    return problem(409 if error.conflict else 422, message, errors=errors)
 
 
-def _version_conflict(error: Exception) -> Response:
+def _version_conflict(error: VersionConflict) -> Response:
     db.session.rollback()
     return problem(412)
-
-
-def _radio_conflict(error: Exception) -> Response:
-    db.session.rollback()
-    return problem(409, str(error), errors={"json": {"air_dt": [str(error)]}})
-
-
-def _domain_handlers() -> dict[type[Exception], Callable[[Any], Response]]:
-    from ..feeds.operations import FeedError
-    from ..groups.operations import GroupError
-    from ..organisations.operations import OrganisationError
-    from ..radio.operations import ConflictError, RadioError
-    from ..sessions.errors import SessionError, VersionConflict
-    from .tokens import TokenError
-
-    return {
-        SessionError: _unprocessable,
-        GroupError: _unprocessable,
-        OrganisationError: _unprocessable,
-        RadioError: _unprocessable,
-        FeedError: _unprocessable,
-        TokenError: _unprocessable,
-        ConflictError: _radio_conflict,
-        VersionConflict: _version_conflict,
-    }
 
 
 # --- Authentication ------------------------------------------------------------------------------

@@ -12,17 +12,14 @@ from sqlalchemy.orm import selectinload
 from ..access import can_edit_group_sessions, may_add_material
 from ..db import begin_writing, contains_text, reads_first
 from ..extensions import db
+from ..logbook.operations import Headcounts, RegisterInput, SessionLog, log_session
 from ..organisations.models import Partnership
 from ..sessions.models import ReadingMaterial, ReadingSession
 from ..sessions.operations import (
-    Headcounts,
     MaterialData,
     NewMaterial,
-    RegisterInput,
-    SessionLog,
     add_session,
     cancel_session,
-    log_session,
     reschedule_session,
     save_material,
 )

@@ -1,9 +1,2 @@
-"""Attendance: headcounts per delivered session and optional pseudonymous registers."""
-
-from flask import Flask
-
-
-def init_app(app: Flask) -> None:
-    from . import views
-
-    app.register_blueprint(views.bp)
+"""Attendance: headcounts per delivered session and optional pseudonymous registers. It builds
+on sessions; logging a session with its attendance, and its pages, are the logbook's."""

@@ -18,9 +18,11 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
 
-# Every model class loaded: aliased() below configures the mappers at import.
-from .. import models as _all_models  # noqa: F401
 from ..access import partnered_group_ids
+
+# aliased() below configures the mappers at import: every class a loaded model names must be
+# loaded too, and ReadingSession.attendance names Attendance.
+from ..attendance import models as _attendance_models  # noqa: F401
 from ..extensions import db
 from ..groups.models import ReadingGroup, group_coleader
 from ..organisations.models import Organisation, Venue

@@ -8,13 +8,12 @@ back on an error so nothing is half-written.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
 
 from ..access import may_lead
-from ..attendance.operations import Headcounts, RegisterInput, clear_attendance, record_attendance
 from ..db import escape_like
 from ..extensions import db
 from ..groups.models import ReadingGroup
@@ -27,27 +26,27 @@ from .limits import (
     DURATION_MINUTES,
     MATERIAL_AUTHOR,
     MATERIAL_TITLE,
-    SESSION_NOTES,
 )
 from .models import MATERIAL_KINDS, ReadingMaterial, ReadingSession, session_material
 
 __all__ = [
-    "Headcounts",
     "NewMaterial",
-    "RegisterInput",
     "SessionError",
-    "SessionLog",
     "VersionConflict",
+    "add_session",
     "cancel_session",
-    "log_session",
+    "check_leader",
+    "clean_text",
+    "find_material",
     "previous_readings",
     "reschedule_session",
     "resolve_materials",
+    "save_material",
     "suggest_materials",
+    "touch",
 ]
 
 MAX_MATERIALS = 10
-LOGGABLE_STATUSES = ("delivered", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -58,22 +57,6 @@ class NewMaterial:
     title: str
     author: str
     kind: str = "short_story"
-
-
-@dataclass(frozen=True)
-class SessionLog:
-    """What happened at a session, as a leader reports it. It replaces the whole log: notes
-    and leader are set to what is given (None clears them)."""
-
-    status: str  # "delivered" or "cancelled"
-    cancellation_reason: str | None = None
-    headcounts: Headcounts = field(default_factory=Headcounts)
-    material_ids: Sequence[int] = ()
-    new_materials: Sequence[NewMaterial] = ()
-    # None leaves an existing register alone; an empty RegisterInput removes it.
-    register: RegisterInput | None = None
-    notes: str | None = None
-    leader_id: int | None = None
 
 
 def check_version(session: ReadingSession, expected_version: int | None) -> None:
@@ -88,14 +71,16 @@ def _flush(session: ReadingSession, expected_version: int | None) -> None:
     db.session.flush()
 
 
-def _touch(session: ReadingSession) -> None:
+def touch(session: ReadingSession) -> None:
     """Mark a person's change: regeneration leaves it alone, and updated_at (feeds, ETags) and
     the version move even when only related rows (materials, attendance) changed."""
     session.touched = True
     session.updated_at = utcnow()
 
 
-def _clean_text(value: str | None, limit: int, field_name: str, label: str) -> str | None:
+def clean_text(value: str | None, limit: int, field_name: str, label: str) -> str | None:
+    """A person's text trimmed, None when empty; SessionError on ``field_name`` when it is not
+    text, holds a NUL or is longer than ``limit``."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -129,8 +114,8 @@ def resolve_materials(
         if missing:
             raise SessionError("Unknown text (it may have been removed).", "materials")
     for entry in new_materials:
-        title = _clean_text(entry.title, MATERIAL_TITLE, "materials", "A title")
-        author = _clean_text(entry.author, MATERIAL_AUTHOR, "materials", "An author")
+        title = clean_text(entry.title, MATERIAL_TITLE, "materials", "A title")
+        author = clean_text(entry.author, MATERIAL_AUTHOR, "materials", "An author")
         if not title:
             raise SessionError("Give the title of each text.", "materials")
         if not author:
@@ -151,7 +136,8 @@ def resolve_materials(
     return list(chosen.values())
 
 
-def _check_leader(leader_id: int | None) -> None:
+def check_leader(leader_id: int | None) -> None:
+    """SessionError on ``leader_id`` unless it is None or an active user who may lead."""
     if leader_id is None:
         return
     if isinstance(leader_id, bool) or not isinstance(leader_id, int):
@@ -159,61 +145,6 @@ def _check_leader(leader_id: int | None) -> None:
     leader = db.session.get(User, leader_id)
     if leader is None or not leader.active or not may_lead(leader):
         raise SessionError("Choose a leader from the list.", "leader_id")
-
-
-@version_checked
-def log_session(
-    session: ReadingSession,
-    entry: SessionLog,
-    *,
-    expected_version: int | None,
-    actor: User | None,
-    now: datetime | None = None,
-) -> ReadingSession:
-    """Log (or edit the log of) a session: delivered with headcounts, materials and an optional
-    register, or cancelled with a reason.
-
-    Raises VersionConflict when ``expected_version`` is given and the session has moved on,
-    SessionError for bad input. Bumps ``sequence`` when the status changes.
-    """
-    check_version(session, expected_version)
-    now = now or utcnow()
-    if entry.status not in LOGGABLE_STATUSES:
-        raise SessionError("Choose delivered or cancelled.", "status")
-    notes = _clean_text(entry.notes, SESSION_NOTES, "notes", "Notes")
-    _check_leader(entry.leader_id)
-
-    if entry.status == "delivered":
-        if session.start_dt > now:
-            raise SessionError(
-                "This session has not started yet: it can be logged as delivered once it has.",
-                "status",
-            )
-        materials = resolve_materials(entry.material_ids, entry.new_materials)
-        if session.status != "delivered":
-            session.sequence += 1
-        session.status = "delivered"
-        session.cancellation_reason = None
-        session.materials = materials
-        record_attendance(session, entry.headcounts, entry.register, actor=actor)
-    else:
-        reason = _clean_text(
-            entry.cancellation_reason, CANCELLATION_REASON, "cancellation_reason", "The reason"
-        )
-        if not reason:
-            raise SessionError("Say why the session was cancelled.", "cancellation_reason")
-        if session.status != "cancelled":
-            session.sequence += 1
-        session.status = "cancelled"
-        session.cancellation_reason = reason
-        session.materials = []
-        clear_attendance(session)
-
-    session.notes = notes
-    session.leader_id = entry.leader_id
-    _touch(session)
-    _flush(session, expected_version)
-    return session
 
 
 @version_checked
@@ -225,7 +156,7 @@ def cancel_session(
 ) -> ReadingSession:
     """Cancel one occurrence, keeping its row and identity (feeds show it as cancelled)."""
     check_version(session, expected_version)
-    cleaned = _clean_text(reason, CANCELLATION_REASON, "reason", "The reason")
+    cleaned = clean_text(reason, CANCELLATION_REASON, "reason", "The reason")
     if not cleaned:
         raise SessionError("Say why the session is cancelled.", "reason")
     if session.status == "cancelled":
@@ -237,7 +168,7 @@ def cancel_session(
     session.status = "cancelled"
     session.cancellation_reason = cleaned
     session.sequence += 1
-    _touch(session)
+    touch(session)
     _flush(session, expected_version)
     return session
 
@@ -302,7 +233,7 @@ def add_session(
     if leader_id is None:
         leader_id = group.lead_leader_id
     else:
-        _check_leader(leader_id)
+        check_leader(leader_id)
     start = _start(day, at, group.tz_name, fold)
     # A closed group's past can still be recorded (a paper register found late).
     if group.status == "closed" and start > utcnow():
@@ -360,7 +291,7 @@ def reschedule_session(
         session.status = "scheduled"
         session.cancellation_reason = None
     session.sequence += 1
-    _touch(session)
+    touch(session)
     _flush(session, expected_version)
     return session
 
@@ -378,8 +309,8 @@ def save_material(material: ReadingMaterial | None, data: MaterialData) -> Readi
     A title and author are one text whatever their case, so a second entry for it is refused;
     a correction shows wherever the text was read (sessions, episodes, feeds, reports).
     """
-    title = _clean_text(data.title, MATERIAL_TITLE, "title", "The title")
-    author = _clean_text(data.author, MATERIAL_AUTHOR, "author", "The author")
+    title = clean_text(data.title, MATERIAL_TITLE, "title", "The title")
+    author = clean_text(data.author, MATERIAL_AUTHOR, "author", "The author")
     if not title:
         raise SessionError("Give the title.", "title")
     if not author:

@@ -21,13 +21,13 @@ from ..access import (
     require,
     roles_required,
 )
+from ..sessions.errors import SessionError
+from ..sessions.forms import MATERIAL_KIND_CHOICES
+from ..sessions.limits import MATERIAL_AUTHOR, MATERIAL_TITLE
+from ..sessions.models import MATERIAL_KINDS, ReadingMaterial
+from ..sessions.operations import MaterialData, save_material
 from ..web.forms import CleanForm, page_arg, text_arg
 from ..web.saving import Saved, save_form
-from .errors import SessionError
-from .forms import MATERIAL_KIND_CHOICES
-from .limits import MATERIAL_AUTHOR, MATERIAL_TITLE
-from .models import MATERIAL_KINDS, ReadingMaterial
-from .operations import MaterialData, save_material
 from .queries import MaterialRow, list_materials, material_usage
 
 bp = Blueprint("materials", __name__, template_folder="templates")

@@ -16,15 +16,16 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ..access import is_leader
+from ..attendance.operations import HEADCOUNT_FIELDS, Headcounts, RegisterInput, parse_codes
 from ..errors import FieldError
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..sessions.errors import SessionError
 from ..sessions.models import ReadingSession
-from ..sessions.operations import NewMaterial, SessionLog, add_session, log_session
+from ..sessions.operations import NewMaterial, add_session
 from ..timeutil import local_to_utc, to_local, utcnow
 from ..users.models import User
-from .operations import HEADCOUNT_FIELDS, Headcounts, RegisterInput, parse_codes
+from .operations import SessionLog, log_session
 
 COLUMNS = (
     "date",

@@ -1,0 +1,99 @@
+"""The log form: what happened at a session, the texts read and its attendance. It checks types
+and lengths at the edge; the operation checks the rules (and the form shows its errors inline)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import NumberInput
+
+from ..attendance.limits import HEADCOUNT
+from ..sessions.forms import MATERIAL_KIND_CHOICES, check_version_field
+from ..sessions.limits import CANCELLATION_REASON, MATERIAL_AUTHOR, MATERIAL_TITLE, SESSION_NOTES
+
+MATERIAL_ROWS = 3
+MAX_MATERIAL_ROWS = 10
+MAX_CODES_TEXT = 25_000
+
+
+def headcount(label: str) -> IntegerField:
+    return IntegerField(
+        label,
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=HEADCOUNT.min,
+                max=HEADCOUNT.max,
+                message=f"Enter {HEADCOUNT.min} to {HEADCOUNT.max}.",
+            ),
+        ],
+        widget=NumberInput(min=HEADCOUNT.min, max=HEADCOUNT.max),
+        render_kw={"inputmode": "numeric"},
+    )
+
+
+class MaterialEntryForm(Form):
+    """One text read: title and author, matched against the catalogue."""
+
+    title = StringField(
+        "Title",
+        validators=[Optional(), Length(max=MATERIAL_TITLE)],
+        render_kw={"list": "catalogue-titles", "autocomplete": "off"},
+    )
+    author = StringField(
+        "Author",
+        validators=[Optional(), Length(max=MATERIAL_AUTHOR)],
+        render_kw={"list": "catalogue-authors", "autocomplete": "off"},
+    )
+    kind = SelectField("Kind", choices=MATERIAL_KIND_CHOICES, default="short_story")
+
+
+class LogSessionForm(FlaskForm):
+    version = HiddenField(validators=[check_version_field])
+    status = RadioField(
+        "What happened?",
+        choices=[SelectChoice("delivered", "Delivered"), SelectChoice("cancelled", "Cancelled")],
+        default="delivered",
+        validators=[InputRequired(message="Choose delivered or cancelled.")],
+    )
+    cancellation_reason = TextAreaField(
+        "Why was it cancelled?",
+        validators=[Optional(), Length(max=CANCELLATION_REASON)],
+        render_kw={"rows": 2},
+    )
+    participants = headcount("Participants")
+    first_time = headcount("Of whom here for the first time")
+    staff_carers = headcount("Staff and carers")
+    volunteers = headcount("Volunteers")
+    materials = FieldList(
+        FormField(MaterialEntryForm),
+        min_entries=MATERIAL_ROWS,
+        max_entries=MAX_MATERIAL_ROWS,
+    )
+    register_codes = TextAreaField(
+        "Present (participant codes)",
+        validators=[Optional(), Length(max=MAX_CODES_TEXT)],
+        render_kw={"rows": 3, "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    new_codes = TextAreaField(
+        "New codes (people here for the first time)",
+        validators=[Optional(), Length(max=MAX_CODES_TEXT)],
+        render_kw={"rows": 2, "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    notes = TextAreaField(
+        "Notes", validators=[Optional(), Length(max=SESSION_NOTES)], render_kw={"rows": 3}
+    )
+    leader_id = SelectField("Leader", coerce=int, validate_choice=True)
