@@ -237,14 +237,15 @@ def test_a_real_deadlock_is_told_as_retry_later(app: Flask) -> None:
             conn.exec_driver_sql("CREATE TABLE deadlock_probe (id int PRIMARY KEY, n int)")
             conn.exec_driver_sql("INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)")
         both_hold_one = threading.Barrier(2)
+        bump = sa.text("UPDATE deadlock_probe SET n = n + 1 WHERE id = :id")
         errors: list[BaseException] = []
 
         def writer(first: int, second: int) -> None:
             try:
                 with engine.begin() as conn:
-                    conn.exec_driver_sql(f"UPDATE deadlock_probe SET n = n + 1 WHERE id = {first}")
+                    conn.execute(bump, {"id": first})
                     both_hold_one.wait(timeout=10)
-                    conn.exec_driver_sql(f"UPDATE deadlock_probe SET n = n + 1 WHERE id = {second}")
+                    conn.execute(bump, {"id": second})
             except sa_exc.DBAPIError as error:
                 errors.append(error)
 
