@@ -1,4 +1,5 @@
-"""The dashboard's "To log" list (latest first, the oldest flagged), through the test client."""
+"""The dashboard's "To log" list (latest first, the oldest flagged) and the single way to call
+off an upcoming session, through the test client."""
 
 from __future__ import annotations
 
@@ -91,3 +92,20 @@ def test_the_oldest_on_a_later_page_is_pointed_to_from_the_first(
     assert _logged_ids(last)[-1] == oldest_id
     assert f"Oldest · overdue since {since}" in _card_of(last, oldest_id)
     assert "Waiting longest" not in last
+
+
+def test_an_upcoming_session_is_called_off_only_with_the_cancel_form(
+    app: Flask, world: World
+) -> None:
+    future_id, due_id = world.future_session.id, world.due_session.id
+    client = client_for(app, world.leader)
+    page = client.get(f"/sessions/{future_id}").get_data(as_text=True)
+    assert "Log as cancelled" not in page
+    assert f'href="/sessions/{future_id}/log"' not in page
+    assert f'href="/sessions/{future_id}/cancel"' in page and "Cancel this session" in page
+
+    # A session that has happened is still logged from its page.
+    due = client.get(f"/sessions/{due_id}").get_data(as_text=True)
+    assert f'href="/sessions/{due_id}/log"' in due and "Log this session" in due
+    # The log form itself is unchanged: reached directly, it still opens.
+    assert client.get(f"/sessions/{future_id}/log").status_code == 200
