@@ -1,5 +1,5 @@
-"""The dashboard's "To log" list (latest first, the oldest flagged) and the single way to call
-off an upcoming session, through the test client."""
+"""The dashboard's "To log" list (latest first, the oldest flagged), the single way to call off
+an upcoming session, and the menu each role gets, through the test client."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ def _card_of(html: str, session_id: int) -> str:
         if f'href="/sessions/{session_id}"' in card:
             return card
     raise AssertionError(f"no card for session {session_id}")
+
+
+def _nav(html: str) -> str:
+    found = re.search(r'<nav aria-label="Main">(.*?)</nav>', html, flags=re.S)
+    assert found, "no main navigation"
+    return found.group(1)
 
 
 def _overdue_since(session) -> str:  # type: ignore[no-untyped-def]
@@ -109,3 +115,24 @@ def test_an_upcoming_session_is_called_off_only_with_the_cancel_form(
     assert f'href="/sessions/{due_id}/log"' in due and "Log this session" in due
     # The log form itself is unchanged: reached directly, it still opens.
     assert client.get(f"/sessions/{future_id}/log").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "tokens_in_menu"),
+    [("admin", True), ("manager", True), ("partner", True), ("leader", False)],
+)
+def test_the_menu_follows_the_role(
+    app: Flask, world: World, role: str, tokens_in_menu: bool
+) -> None:
+    client = client_for(app, world.user_for(role))
+    html = client.get("/sessions").get_data(as_text=True)
+    # A disclosure that folds the menu away on phones, with the navigation inside it.
+    assert re.search(r'<details class="menu">\s*<summary class="menu-button">Menu</summary>', html)
+    nav = _nav(html)
+    assert ('href="/account/api-tokens"' in nav) == tokens_in_menu
+    assert 'href="/sessions"' in nav
+    assert ('href="/participants"' in nav) == (role != "partner")
+    assert ('href="/admin/users"' in nav) == (role == "admin")
+    # Wherever the menu leaves them out, the tokens are a tap away on the account page.
+    account = client.get("/account").get_data(as_text=True)
+    assert 'href="/account/api-tokens"' in account.split("<main", 1)[1]
