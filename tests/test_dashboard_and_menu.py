@@ -44,7 +44,7 @@ def _nav(html: str) -> str:
 
 
 def _overdue_since(session) -> str:  # type: ignore[no-untyped-def]
-    return to_local(session.end_dt, session.tz_name).strftime("%a %-d %b %Y")
+    return to_local(session.end_dt, session.tz_name).strftime("%-d %b %Y")
 
 
 def test_to_log_puts_the_session_just_run_first_and_flags_the_oldest(
