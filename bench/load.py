@@ -27,6 +27,7 @@ readerapp's writes per second to the anchor's, the worst p99 of readerapp's writ
 from __future__ import annotations
 
 import argparse
+import html
 import http.client
 import json
 import os
@@ -42,6 +43,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from common import ROOT, bench_app, insert_groups, machine
@@ -53,7 +55,11 @@ START_TIMEOUT_S = 60
 REQUEST_TIMEOUT_S = 60
 PASSWORD = "load bench password"  # noqa: S105  (a throwaway account in a throwaway database)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-VERSION_RE = re.compile(r'name="version"[^>]*value="(\d+)"')
+HIDDEN_INPUT_RE = re.compile(r'<input [^>]*type="hidden"[^>]*>')
+ATTRIBUTE_RE = re.compile(r'(name|value)="([^"]*)"')
+# Headcounts within any group's usual range, never 0: a count the log form would ask about
+# ("is that right?") is not what a leader sends twice a minute.
+USUAL_PARTICIPANTS = 6
 
 
 # --- the database ----------------------------------------------------------------------------
@@ -287,6 +293,42 @@ class Tally:
         self.acked.update(other.acked)
 
 
+def hidden_inputs(page: str) -> dict[str, str]:
+    """The hidden inputs of a page (CSRF token, version, form token), as a browser sends them."""
+    fields = {}
+    for tag in HIDDEN_INPUT_RE.findall(page):
+        attributes = dict(ATTRIBUTE_RE.findall(tag))
+        if "name" in attributes:
+            fields[attributes["name"]] = html.unescape(attributes.get("value", ""))
+    return fields
+
+
+def log_form_data(page: str, seat: Seat, participants: int, notes: str) -> dict[str, Any] | None:
+    """What a leader sends from the log form: delivered, headcounts and a note, no register or
+    texts; None when the page has no CSRF token or version."""
+    form: dict[str, Any] = hidden_inputs(page)
+    if "csrf_token" not in form or "version" not in form:
+        return None
+    form |= {
+        "status": "delivered",
+        "cancellation_reason": "",
+        "participants": participants,
+        "first_time": 0,
+        "staff_carers": 1,
+        "volunteers": 0,
+        "new_codes": "",
+        "notes": notes,
+        "leader_id": seat.user_id,
+    }
+    for row in range(3):
+        form |= {
+            f"materials-{row}-title": "",
+            f"materials-{row}-author": "",
+            f"materials-{row}-kind": "short_story",
+        }
+    return form
+
+
 class Worker:
     """A client's loop against one server; ``counter`` makes every write's values unique."""
 
@@ -297,7 +339,7 @@ class Worker:
 
     def _values(self, kind: str) -> tuple[int, str]:
         self.counter += 1
-        return self.counter % 1000, f"{kind} {self.index}.{self.counter}"
+        return 1 + self.counter % USUAL_PARTICIPANTS, f"{kind} {self.index}.{self.counter}"
 
     def _check(self, tally: Tally, status: int, what: str, ok: tuple[int, ...]) -> bool:
         if status in ok:
@@ -349,32 +391,11 @@ class Worker:
         status, _, page, _ = self.http.request("GET", path)
         if not self._check(tally, status, "form GET", (200,)):
             return
-        text = page.decode()
-        token, version = CSRF_RE.search(text), VERSION_RE.search(text)
-        if token is None or version is None:
+        participants, notes = self._values("web")
+        form = log_form_data(page.decode(), self.seat, participants, notes)
+        if form is None:
             tally.errors.append("form GET: no CSRF token or version in the page")
             return
-        participants, notes = self._values("web")
-        form = {
-            "csrf_token": token.group(1),
-            "version": version.group(1),
-            "status": "delivered",
-            "cancellation_reason": "",
-            "participants": participants,
-            "first_time": 0,
-            "staff_carers": 1,
-            "volunteers": 0,
-            "register_codes": "",
-            "new_codes": "",
-            "notes": notes,
-            "leader_id": self.seat.user_id,
-        }
-        for row in range(3):
-            form |= {
-                f"materials-{row}-title": "",
-                f"materials-{row}-author": "",
-                f"materials-{row}-kind": "short_story",
-            }
         status, _, _, ms = self.http.request(
             "POST",
             path,
