@@ -350,8 +350,26 @@ def can_see_participant_name(user: User, participant: Any) -> bool:
     """
     if is_admin(user):
         return True
-    if not is_leader(user):
-        return False
+    return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+def may_record_names(user: User) -> bool:
+    """May record names at all; each person is then decided by may_record_participant_name."""
+    return has_role(user, MAY_LEAD)
+
+
+def may_record_participant_name(user: User, participant: Any) -> bool:
+    """Record or correct a participant's first name and note: managers and admins for anyone,
+    a reader leader for the people of their own groups (those who attended one of them).
+
+    Writing is not reading: a manager may set a name yet still never sees one."""
+    if is_staff(user):
+        return True
+    return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+def _attended_a_group_led_by(user: User, participant: Any) -> bool:
+    """A participant's groups are those whose sessions they attended (there is no roster)."""
     from .attendance.models import ParticipantAttendance
     from .extensions import db
     from .sessions.models import ReadingSession
