@@ -333,6 +333,23 @@ def may_list_participants(user: User) -> bool:
     return sees_participants(user)
 
 
+def visible_participant_ids(user: User) -> sa.Select | None:
+    """A SELECT of the ids of participants ``user`` may list (None: everyone): staff all, a
+    reader leader those who attended one of their groups, partners none."""
+    if is_staff(user):
+        return None
+    from .attendance.models import ParticipantAttendance
+    from .sessions.models import ReadingSession
+
+    if not sees_participants(user):
+        return sa.select(ParticipantAttendance.participant_id).where(sa.false())
+    return (
+        sa.select(ParticipantAttendance.participant_id)
+        .join(ReadingSession, ReadingSession.id == ParticipantAttendance.session_id)
+        .where(ReadingSession.group_id.in_(visible_group_ids(user)))
+    )
+
+
 def may_ask_for_names(user: User) -> bool:
     """May ask to see names at all; each person is then decided by can_see_participant_name."""
     return has_role(user, NAME_READERS)
