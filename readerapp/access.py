@@ -58,6 +58,9 @@ FEED_MANAGERS: frozenset[str] = STAFF | LEADERS
 RADIO_READERS: frozenset[str] = EVERYONE
 # Who may ask to see a participant's name (each one still decided by can_see_participant_name).
 NAME_READERS: frozenset[str] = ADMINS | LEADERS
+# Who finds "API tokens" in the menu. Everyone may hold tokens, from their account page; reader
+# leaders, who use the site on their phones and rarely the API, keep a shorter menu.
+API_TOKENS_IN_MENU: frozenset[str] = STAFF | PARTNERS
 
 
 def has_role(user: Any, roles: Collection[str]) -> bool:

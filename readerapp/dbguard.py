@@ -28,9 +28,11 @@ WATCHDOG_GRACE_SECONDS = 1.0
 WATCHDOG_TICK_SECONDS = 0.2
 
 # SQLSTATE classes that mean "the server cannot serve this now", not "this request is wrong":
-# 08 connection exception, 53 insufficient resources, 57 operator intervention (57014 is a
-# cancelled statement: statement_timeout), 58 system error.
-UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+# 08 connection exception, 40 transaction rollback (a deadlock or a serialization failure: the
+# server rolled the request back and the same request would succeed a moment later), 53
+# insufficient resources, 57 operator intervention (57014 is a cancelled statement:
+# statement_timeout), 58 system error.
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
 SQLITE_UNAVAILABLE_MESSAGES = ("database is locked", "database is busy", "unable to open")
 
 

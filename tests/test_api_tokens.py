@@ -95,15 +95,20 @@ def test_the_token_form_needs_its_csrf_token(client: FlaskClient, factory: Facto
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
 
 
-def test_every_signed_in_user_has_the_api_tokens_link(
+def test_every_signed_in_user_reaches_api_tokens_from_the_account_page(
     client: FlaskClient, factory: Factory
 ) -> None:
+    menu_link = '<a href="/account/api-tokens" aria-current="page">API tokens</a>'
     for role in ("admin", "manager", "reader_leader", "partner_viewer"):
         user = factory.user(role)
         db.session.commit()
         sign_in_as(client, user)
-        page = client.get("/account/api-tokens").get_data(as_text=True)
-        assert '<a href="/account/api-tokens" aria-current="page">API tokens</a>' in page, role
+        account = client.get("/account").get_data(as_text=True)
+        assert '<a href="/account/api-tokens">Manage your API tokens</a>' in account, role
+        page = client.get("/account/api-tokens")
+        assert page.status_code == 200, role
+        # Reader leaders keep a short phone menu: the tokens live under their account only.
+        assert (menu_link in page.get_data(as_text=True)) == (role != "reader_leader"), role
 
 
 def test_the_cli_prints_a_working_token(app: Flask, client: FlaskClient, factory: Factory) -> None:

@@ -213,6 +213,51 @@ def test_unavailable_is_told_from_a_mistake() -> None:
     assert is_unavailable(sa_exc.InterfaceError("s", {}, psycopg.InterfaceError("closed")))
     syntax = psycopg.errors.SyntaxError("syntax error")
     assert not is_unavailable(sa_exc.ProgrammingError("s", {}, syntax))
+    # Rolled back by the server to break a deadlock or a serialization clash: the same request
+    # succeeds when sent again, so it is "retry later", not a bug.
     deadlock = psycopg.errors.DeadlockDetected("deadlock detected")
-    assert not is_unavailable(sa_exc.OperationalError("s", {}, deadlock))
+    assert is_unavailable(sa_exc.OperationalError("s", {}, deadlock))
+    serialization = psycopg.errors.SerializationFailure("could not serialize access")
+    assert is_unavailable(sa_exc.OperationalError("s", {}, serialization))
+    unique = psycopg.errors.UniqueViolation("duplicate key")
+    assert not is_unavailable(sa_exc.IntegrityError("s", {}, unique))
     assert not is_unavailable(ValueError("nothing to do with the database"))
+
+
+def test_a_real_deadlock_is_told_as_retry_later(app: Flask) -> None:
+    """Two writers taking the same two rows in opposite orders: PostgreSQL rolls one back,
+    and what reaches the app through SQLAlchemy is recognised as "try again"."""
+    import threading
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer at a time: it cannot deadlock")
+        engine = db.engine
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE deadlock_probe (id int PRIMARY KEY, n int)")
+            conn.exec_driver_sql("INSERT INTO deadlock_probe VALUES (1, 0), (2, 0)")
+        both_hold_one = threading.Barrier(2)
+        bump = sa.text("UPDATE deadlock_probe SET n = n + 1 WHERE id = :id")
+        errors: list[BaseException] = []
+
+        def writer(first: int, second: int) -> None:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(bump, {"id": first})
+                    both_hold_one.wait(timeout=10)
+                    conn.execute(bump, {"id": second})
+            except sa_exc.DBAPIError as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=writer, args=pair) for pair in ((1, 2), (2, 1))]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        finally:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("DROP TABLE deadlock_probe")
+    assert len(errors) == 1
+    assert getattr(errors[0].orig, "sqlstate", None) == "40P01"
+    assert is_unavailable(errors[0])

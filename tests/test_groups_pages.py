@@ -119,8 +119,9 @@ def test_detail_shows_pattern_sessions_headcounts_and_reading(app: Flask, world:
     assert page.status_code == 200
     # Recent sessions: the logged one with its headcount, the due one flagged, both linked.
     assert re.search(
-        rf'href="/sessions/{past_id}">[^<]+</a></td>\s*<td><span class="badge '
-        r'badge-delivered">Delivered</span></td>\s*<td class="num">6</td>',
+        rf'href="/sessions/{past_id}">[^<]+</a></td>\s*<td data-label="Status">'
+        r'<span class="badge badge-delivered">Delivered</span></td>\s*'
+        r'<td class="num" data-label="Participants">6</td>',
         page.text,
     )
     assert f'href="/sessions/{due_id}"' in page.text and "Not logged yet" in page.text
@@ -142,7 +143,11 @@ def test_partner_sees_headcounts_but_no_unit_notes_links_or_people(
     text = page.text
     assert "Every Tuesday" in text
     month = to_local(world.past_session.start_dt).strftime("%B %Y")
-    assert re.search(rf"{month}</th><td class=\"num\">1</td><td class=\"num\">6</td>", text)
+    assert re.search(
+        rf'{month}</th><td class="num" data-label="Sessions">1</td>'
+        rf'<td class="num" data-label="Participants">6</td>',
+        text,
+    )
     for secret in (SECRET_NAME, SECRET_CODE, SECRET_NOTE, "Willow Ward", "referrals through"):
         assert secret not in text
     assert "/sessions/" not in text
@@ -418,7 +423,11 @@ def test_headcounts_group_by_local_month(app: Flask, world: World, factory: Fact
     db.session.commit()
     page = client_for(app, world.manager).get(f"/groups/{world.group.id}").text
     month = to_local(two_months_ago).strftime("%B %Y")
-    assert re.search(rf"{month}</th><td class=\"num\">1</td><td class=\"num\">9</td>", page)
+    assert re.search(
+        rf'{month}</th><td class="num" data-label="Sessions">1</td>'
+        rf'<td class="num" data-label="Participants">9</td>',
+        page,
+    )
 
 
 def test_control_characters_and_odd_query_strings_never_fail(

@@ -40,14 +40,16 @@ def _materials() -> list[tuple[str, str, str]]:
 
 def _titles(html: str) -> list[str]:
     """The titles listed in the catalogue table, in order."""
-    return re.findall(r'<th scope="row"><a href="[^"]*"><cite>(.*?)</cite></a></th>', html)
+    return re.findall(
+        r'<th scope="row" data-label="Title"><a href="[^"]*"><cite>(.*?)</cite></a></th>', html
+    )
 
 
 def _usage(html: str, title: str) -> tuple[int, int]:
     """(sessions, episodes) shown on the catalogue row of ``title``."""
     for row in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S):
         if f"<cite>{title}</cite>" in row:
-            sessions, episodes = re.findall(r'<td class="num">(\d+)</td>', row)
+            sessions, episodes = re.findall(r'<td class="num"[^>]*>(\d+)</td>', row)
             return int(sessions), int(episodes)
     raise AssertionError(f"{title} is not listed")
 

@@ -129,7 +129,8 @@ def test_page_shows_figures_and_accessible_charts(app: Flask, fx: Fixture, facto
     assert "Jan 2026 9" in html  # the description carries the figures
     assert "style=" not in html.split("<svg", 1)[1].rsplit("</svg>", 1)[0]
     assert "<script" not in html
-    assert "<table>" in html  # the figures as a table, beside the charts
+    # The figures as a table, beside the charts.
+    assert '<table aria-labelledby="months-heading"' in html
     assert "-Ward closed" in html
     assert "Secret Person" not in html and "P1" not in html
 

@@ -11,7 +11,7 @@ API_PREFIX = "/api/v1"
 
 
 def init_app(app: Flask) -> None:
-    from ..access import EVERYONE
+    from ..access import API_TOKENS_IN_MENU
     from ..extensions import csrf
     from ..web import register_nav
     from . import cli, feeds, groups, organisations, participants, radio, sessions, views
@@ -65,9 +65,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(views.docs_bp)
     app.cli.add_command(cli.api_token)
-    register_nav(
-        app,
-        "API tokens",
-        "api_tokens.tokens",
-        EVERYONE,
-    )
+    register_nav(app, "API tokens", "api_tokens.tokens", API_TOKENS_IN_MENU)

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..groups.models import ReadingGroup, group_coleader
 from ..groups.operations import GroupData, create_group, update_group
 from .core import Blueprint, api_user, forbid, paginate_query
+from .schemas import shared
 from .schemas.groups import GroupInputSchema, GroupQuerySchema, GroupSchema, GroupUpdateSchema
 from .visibility import restrict, visible_group_ids, visible_group_or_404
 
@@ -107,7 +108,7 @@ class GroupItem(MethodView):
         """
         group = visible_group_or_404(api_user(), group_id)
         managers_only()
-        blp.check_etag(group, GroupSchema)
+        blp.check_etag(group, shared(GroupSchema))
         update_group(group, group_data(values, group))
         db.session.commit()
         return group

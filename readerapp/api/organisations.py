@@ -24,6 +24,7 @@ from ..organisations.operations import (
 )
 from .core import Blueprint, api_user, paginate_query, staff_only
 from .groups import managers_only
+from .schemas import shared
 from .schemas.organisations import (
     OrganisationInputSchema,
     OrganisationQuerySchema,
@@ -124,7 +125,7 @@ class OrganisationItem(MethodView):
         ids = visible_organisation_ids(api_user())
         organisation = visible_or_404(Organisation, organisation_id, ids)
         staff_only(ORGANISATIONS)
-        organisations.check_etag(organisation, OrganisationSchema)
+        organisations.check_etag(organisation, shared(OrganisationSchema))
         save_organisation(organisation, organisation_data(values, organisation))
         db.session.commit()
         return organisation
@@ -174,7 +175,7 @@ class VenueItem(MethodView):
         """
         venue = visible_or_404(Venue, venue_id, visible_venue_ids(api_user()))
         staff_only(ORGANISATIONS)
-        venues.check_etag(venue, VenueSchema)
+        venues.check_etag(venue, shared(VenueSchema))
         current = {
             "organisation_id": venue.organisation_id,
             "name": venue.name,
@@ -239,7 +240,7 @@ class PartnershipItem(MethodView):
         Needs If-Match.
         """
         partnership = _managed_partnership(partnership_id)
-        partnerships.check_etag(partnership, PartnershipSchema)
+        partnerships.check_etag(partnership, shared(PartnershipSchema))
         current = {
             "organisation_id": partnership.organisation_id,
             "role": partnership.role,
@@ -255,7 +256,7 @@ class PartnershipItem(MethodView):
     def delete(self, partnership_id: int) -> None:
         """Remove a partnership (managers and admins). Needs If-Match."""
         partnership = _managed_partnership(partnership_id)
-        partnerships.check_etag(partnership, PartnershipSchema)
+        partnerships.check_etag(partnership, shared(PartnershipSchema))
         remove_partnership(partnership)
         db.session.commit()
 

@@ -31,6 +31,7 @@ from .core import (
     paginate_query,
 )
 from .core import staff_only as require_staff
+from .schemas import shared
 from .schemas.common import bounded_day
 from .schemas.radio import (
     BroadcastInputSchema,
@@ -146,7 +147,7 @@ class ProgrammeItem(MethodView):
         ids = visible_station_ids(api_user())
         programme = visible_or_404(Programme, programme_id, ids, key=lambda p: p.station_id)
         require_staff(LIBRARY)
-        programmes.check_etag(programme, ProgrammeSchema)
+        programmes.check_etag(programme, shared(ProgrammeSchema))
         current = {
             "station_id": programme.station_id,
             "title": programme.title,
@@ -207,7 +208,7 @@ class EpisodeItem(MethodView):
         ids = visible_station_ids(api_user())
         episode = visible_or_404(Episode, episode_id, ids, key=lambda e: e.programme.station_id)
         require_staff(LIBRARY)
-        episodes.check_etag(episode, EpisodeSchema)
+        episodes.check_etag(episode, shared(EpisodeSchema))
         current = {
             "number": episode.number,
             "title": episode.title,
@@ -294,7 +295,7 @@ class BroadcastItem(MethodView):
         ids = visible_station_ids(api_user())
         broadcast = visible_or_404(Broadcast, broadcast_id, ids, key=lambda b: b.station_id)
         staff_only()
-        broadcasts.check_etag(broadcast, BroadcastSchema)
+        broadcasts.check_etag(broadcast, shared(BroadcastSchema))
         if changes.get("status") == "cancelled":
             cancel_broadcast(broadcast, changes["cancellation_reason"])
         else:

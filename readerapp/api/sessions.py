@@ -33,6 +33,7 @@ from .core import (
     paginate_query,
     staff_only,
 )
+from .schemas import shared
 from .schemas.attendance import AttendanceInputSchema, AttendanceSchema, attendance_view
 from .schemas.common import bounded_day
 from .schemas.materials import (
@@ -180,7 +181,7 @@ class SessionItem(MethodView):
         stored as the wall-clock time in the session's zone. Needs If-Match.
         """
         session = editable_session(session_id)
-        blp.check_etag(session, SessionSchema)
+        blp.check_etag(session, shared(SessionSchema))
         version = session.version
         if changes.get("status") == "cancelled":
             cancel_session(session, changes["cancellation_reason"], expected_version=version)
@@ -218,7 +219,7 @@ class SessionAttendance(MethodView):
         logged as delivered.
         """
         session = editable_session(session_id)
-        blp.check_etag(attendance_view(session), AttendanceSchema)
+        blp.check_etag(attendance_view(session), shared(AttendanceSchema))
         version = session.version  # the one the client saw: a change after it is refused
         begin_writing()
         register = entry.get("register")
@@ -296,7 +297,7 @@ class MaterialItem(MethodView):
         """
         material = get_or_404(ReadingMaterial, material_id)
         staff_only("correct texts in the catalogue")
-        materials.check_etag(material, MaterialSchema)
+        materials.check_etag(material, shared(MaterialSchema))
         current = {"title": material.title, "author": material.author, "kind": material.kind}
         save_material(material, MaterialData(**(current | values)))
         db.session.commit()

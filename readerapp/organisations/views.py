@@ -3,6 +3,8 @@ who may see an organisation (readerapp.access) reads its page, showing only what
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -22,7 +24,7 @@ from ..access import (
 )
 from ..extensions import db
 from ..groups.models import ReadingGroup
-from ..web.saving import save_form
+from ..web.saving import Saved, save_form
 from .forms import KIND_LABELS, SETTING_LABELS, OrganisationForm, VenueForm
 from .models import ORGANISATION_KINDS, Organisation, Partnership, Venue
 from .operations import (
@@ -39,7 +41,11 @@ def _load(organisation_id: int) -> Organisation:
     return db.get_or_404(Organisation, organisation_id)
 
 
-def _status(form: object) -> int:
+def _status(form: object, saved: Saved[Any] | None = None) -> int:
+    """A refused save's own status (409 for a name already taken), else 400 for a form with
+    errors."""
+    if saved is not None and not saved:
+        return saved.status
     return 400 if getattr(form, "errors", None) else 200
 
 
@@ -83,6 +89,7 @@ def index() -> ResponseReturnValue:
 @managers_only
 def create() -> ResponseReturnValue:
     form = OrganisationForm()
+    saved = None
     if form.validate_on_submit():
         saved = save_form(
             form, lambda: save_organisation(None, _organisation_data(form)), field="name"
@@ -91,7 +98,9 @@ def create() -> ResponseReturnValue:
             organisation = saved.value
             flash(f"{organisation.name} added.", "success")
             return redirect(url_for("organisations.detail", organisation_id=organisation.id))
-    return render_template("organisations/form.html", form=form, organisation=None), _status(form)
+    return render_template("organisations/form.html", form=form, organisation=None), _status(
+        form, saved
+    )
 
 
 @bp.get("/organisations/<int:organisation_id>")
@@ -131,6 +140,7 @@ def detail(organisation_id: int) -> ResponseReturnValue:
 def edit(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)
     form = OrganisationForm(obj=organisation if request.method == "GET" else None)
+    saved = None
     if form.validate_on_submit():
         saved = save_form(
             form, lambda: save_organisation(organisation, _organisation_data(form)), field="name"
@@ -141,7 +151,7 @@ def edit(organisation_id: int) -> ResponseReturnValue:
         organisation = _load(organisation_id)
     return render_template(
         "organisations/form.html", form=form, organisation=organisation
-    ), _status(form)
+    ), _status(form, saved)
 
 
 @bp.route("/organisations/<int:organisation_id>/venues/new", methods=["GET", "POST"])
@@ -149,6 +159,7 @@ def edit(organisation_id: int) -> ResponseReturnValue:
 def venue_new(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)
     form = VenueForm()
+    saved = None
     if form.validate_on_submit():
         saved = save_form(
             form, lambda: save_venue(None, _venue_data(form, organisation)), field="name"
@@ -159,7 +170,7 @@ def venue_new(organisation_id: int) -> ResponseReturnValue:
         organisation = _load(organisation_id)
     return render_template(
         "organisations/venue_form.html", form=form, organisation=organisation, venue=None
-    ), _status(form)
+    ), _status(form, saved)
 
 
 @bp.route(
@@ -172,6 +183,7 @@ def venue_edit(organisation_id: int, venue_id: int) -> ResponseReturnValue:
     if venue is None or venue.organisation_id != organisation.id:
         abort(404)
     form = VenueForm(obj=venue if request.method == "GET" else None)
+    saved = None
     if form.validate_on_submit():
         saved = save_form(
             form, lambda: save_venue(venue, _venue_data(form, organisation)), field="name"
@@ -183,7 +195,7 @@ def venue_edit(organisation_id: int, venue_id: int) -> ResponseReturnValue:
         venue = db.session.get(Venue, venue_id)
     return render_template(
         "organisations/venue_form.html", form=form, organisation=organisation, venue=venue
-    ), _status(form)
+    ), _status(form, saved)
 
 
 def _organisation_data(form: OrganisationForm) -> OrganisationData:

@@ -85,16 +85,32 @@ def upcoming(user: User, now: datetime, page: int = 1) -> Page[ReadingSession]:
     return _paginate(query, page)
 
 
-def to_log(user: User, now: datetime, page: int = 1) -> Page[ReadingSession]:
-    """Sessions that have started but whose attendance nobody has logged: oldest first."""
+def _not_logged(user: User, now: datetime) -> sa.Select:
     # Logging sets the status (delivered with headcounts, or cancelled), so "still scheduled
     # after its start" is "not logged" without a join to attendance.
-    query = (
-        visible_sessions(user)
-        .where(ReadingSession.start_dt < now, ReadingSession.status == "scheduled")
-        .order_by(ReadingSession.start_dt, ReadingSession.id)
+    return visible_sessions(user).where(
+        ReadingSession.start_dt < now, ReadingSession.status == "scheduled"
+    )
+
+
+def to_log(user: User, now: datetime, page: int = 1) -> Page[ReadingSession]:
+    """Sessions that have started but whose attendance nobody has logged: newest first, as a
+    leader logs the session just run (the oldest is flagged instead: ``oldest_to_log``)."""
+    query = _not_logged(user, now).order_by(
+        ReadingSession.start_dt.desc(), ReadingSession.id.desc()
     )
     return _paginate(query, page)
+
+
+def oldest_to_log(user: User, now: datetime) -> ReadingSession | None:
+    """The session that has waited longest to be logged, or None when nothing waits."""
+    query = (
+        _not_logged(user, now)
+        .options(joinedload(ReadingSession.group))
+        .order_by(ReadingSession.start_dt, ReadingSession.id)
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
 
 
 def recent_logs(user: User, now: datetime, limit: int = RECENT_LOGS) -> list[ReadingSession]:

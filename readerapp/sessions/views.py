@@ -96,12 +96,15 @@ def dashboard() -> ResponseReturnValue:
     upcoming = queries.upcoming(current_user, now, _page_arg("upcoming_page"))
     today = queries.start_of_local_day(now).date()
     due = None if partner else queries.to_log(current_user, now, _page_arg("due_page"))
+    # Worth flagging only when it is not the one card there is.
+    oldest = queries.oldest_to_log(current_user, now) if due and due.total > 1 else None
     return render_template(
         "sessions/dashboard.html",
         now=now,
         today=today,
         upcoming=upcoming,
         due=due,
+        oldest=oldest,
         recent=queries.recent_logs(current_user, now),
         partner=partner,
         group_url=group_url,
