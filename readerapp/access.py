@@ -336,6 +336,23 @@ def may_list_participants(user: User) -> bool:
     return sees_participants(user)
 
 
+def visible_participant_ids(user: User) -> sa.Select | None:
+    """A SELECT of the ids of participants ``user`` may list (None: everyone): staff all, a
+    reader leader those who attended one of their groups, partners none."""
+    if is_staff(user):
+        return None
+    from .attendance.models import ParticipantAttendance
+    from .sessions.models import ReadingSession
+
+    if not sees_participants(user):
+        return sa.select(ParticipantAttendance.participant_id).where(sa.false())
+    return (
+        sa.select(ParticipantAttendance.participant_id)
+        .join(ReadingSession, ReadingSession.id == ParticipantAttendance.session_id)
+        .where(ReadingSession.group_id.in_(visible_group_ids(user)))
+    )
+
+
 def may_ask_for_names(user: User) -> bool:
     """May ask to see names at all; each person is then decided by can_see_participant_name."""
     return has_role(user, NAME_READERS)
@@ -353,8 +370,26 @@ def can_see_participant_name(user: User, participant: Any) -> bool:
     """
     if is_admin(user):
         return True
-    if not is_leader(user):
-        return False
+    return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+def may_record_names(user: User) -> bool:
+    """May record names at all; each person is then decided by may_record_participant_name."""
+    return has_role(user, MAY_LEAD)
+
+
+def may_record_participant_name(user: User, participant: Any) -> bool:
+    """Record or correct a participant's first name and note: managers and admins for anyone,
+    a reader leader for the people of their own groups (those who attended one of them).
+
+    Writing is not reading: a manager may set a name yet still never sees one."""
+    if is_staff(user):
+        return True
+    return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+def _attended_a_group_led_by(user: User, participant: Any) -> bool:
+    """A participant's groups are those whose sessions they attended (there is no roster)."""
     from .attendance.models import ParticipantAttendance
     from .extensions import db
     from .sessions.models import ReadingSession

@@ -69,6 +69,13 @@ ROUTES = [
     api("api_materials.Materials", lambda w: "/api/v1/materials", "POST"),
     api("api_materials.MaterialItem", lambda w: f"/api/v1/materials/{w.material.id}"),
     api("api_materials.MaterialItem", lambda w: f"/api/v1/materials/{w.material.id}", "PATCH"),
+    api("api_participants.Participants", lambda w: "/api/v1/participants"),
+    api("api_participants.ParticipantItem", lambda w: f"/api/v1/participants/{w.participant.id}"),
+    api(
+        "api_participants.ParticipantItem",
+        lambda w: f"/api/v1/participants/{w.participant.id}",
+        "PATCH",
+    ),
     api("api_stations.Stations", lambda w: "/api/v1/stations"),
     api("api_stations.StationItem", lambda w: f"/api/v1/stations/{w.station.id}"),
     api("api_programmes.Programmes", lambda w: "/api/v1/programmes"),

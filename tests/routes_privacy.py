@@ -25,6 +25,20 @@ ROUTES = [
         PARTICIPANT_STAFF,  # other_leader: not one of their groups' participants
     ),
     Route(
+        "privacy.edit_name",
+        lambda w: f"/participants/{w.participant.id}/name",
+        # Managers may record a name (never seeing one); other leaders: not their people.
+        PARTICIPANT_STAFF,
+    ),
+    Route(
+        "privacy.edit_name",
+        lambda w: f"/participants/{w.participant.id}/name",
+        # Too long a name: refused inline, nothing written.
+        PARTICIPANT_STAFF | {"admin": 400, "manager": 400, "leader": 400},
+        method="POST",
+        data=lambda w: {"display_name": "N" * 200},
+    ),
+    Route(
         "privacy.erase",
         lambda w: f"/participants/{w.participant.id}/erase",
         # Not confirmed: the form is refused and nothing is written.

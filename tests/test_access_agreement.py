@@ -206,6 +206,17 @@ RESOURCES: dict[str, Resource] = {
             {"air_dt": "2026-12-20T10:00:00+00:00"},
         ),
     ),
+    "participants": Resource(
+        "api_participants.ParticipantItem",
+        api_url=lambda c: f"/api/v1/participants/{c.ids['participant']}",
+        web_see=lambda c: f"/participants/{c.ids['participant']}",
+        web_change=lambda c: f"/participants/{c.ids['participant']}/name",
+        api_change=(
+            "PATCH",
+            lambda c: f"/api/v1/participants/{c.ids['participant']}",
+            {"notes": "Likes poems"},
+        ),
+    ),
     "feed tokens": Resource(
         "api_feed_tokens.FeedTokenItem",
         api_url=lambda c: f"/api/v1/feed-tokens/{c.ids['feed_token']}",
@@ -241,6 +252,8 @@ DECISIONS: dict[str, dict[str, tuple[bool, bool]]] = {
     "programmes": RADIO,
     "episodes": RADIO,
     "broadcasts": RADIO,
+    # Codes for staff and the leaders of the person's groups, who also record names.
+    "participants": STAFF | {"leader": ALL},
     # Staff manage every feed; a reader leader their own sessions' feed.
     "feed tokens": STAFF | {"leader": ALL},
 }

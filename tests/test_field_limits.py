@@ -32,6 +32,7 @@ from readerapp.api.schemas.organisations import (
     PartnershipUpdateSchema,
     VenueUpdateSchema,
 )
+from readerapp.api.schemas.participants import ParticipantUpdateSchema
 from readerapp.api.schemas.radio import (
     BroadcastInputSchema,
     BroadcastUpdateSchema,
@@ -42,7 +43,7 @@ from readerapp.api.schemas.sessions import SessionInputSchema, SessionUpdateSche
 from readerapp.api.tokens import TokenError, create_token
 from readerapp.api.views import CreateTokenForm
 from readerapp.attendance import limits as attendance_limits
-from readerapp.attendance.operations import HEADCOUNT_FIELDS
+from readerapp.attendance.operations import HEADCOUNT_FIELDS, NameAndNote, record_name_and_note
 from readerapp.catalogue.views import MaterialForm
 from readerapp.extensions import db
 from readerapp.feeds import limits as feed_limits
@@ -56,9 +57,11 @@ from readerapp.logbook.forms import LogSessionForm, MaterialEntryForm
 from readerapp.logbook.imports import ImportRejected, import_attendance
 from readerapp.organisations import limits as organisation_limits
 from readerapp.organisations.forms import OrganisationForm, VenueForm
+from readerapp.privacy.views import NameAndNoteForm
 from readerapp.radio import limits as radio_limits
 from readerapp.radio.forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
 from readerapp.sessions import limits as session_limits
+from readerapp.sessions.errors import SessionError
 from readerapp.sessions.forms import AddSessionForm, CancelSessionForm, RescheduleSessionForm
 from readerapp.timeutil import utcnow
 from readerapp.users import limits as user_limits
@@ -212,6 +215,39 @@ def csv_column(column: str, status: str = "delivered", **others: str) -> Check:
     return Check(f"CSV import column {column}", run)
 
 
+def _named(**text: str) -> bool:
+    """The operation itself, for a participant of an organisation that keeps names."""
+    factory = Factory()
+    person = factory.participant(factory.organisation(keep_names=True))
+    savepoint = db.session.begin_nested()
+    try:
+        record_name_and_note(person, NameAndNote(**text))
+    except SessionError:
+        return False
+    finally:
+        savepoint.rollback()
+    return True
+
+
+def csv_name(value: str) -> bool:
+    """The paper-register import's names column ("CODE: first name")."""
+    factory = Factory()
+    host = factory.organisation(keep_names=True)
+    group = factory.group(factory.venue(host))
+    admin = factory.user("admin")
+    day = (utcnow() - timedelta(days=7)).date().isoformat()
+    header = "date,status,participants,first_time,new_codes,names\n"
+    data = header + f"{day},delivered,1,1,NEW-1,NEW-1: {value}\n"
+    savepoint = db.session.begin_nested()
+    try:
+        import_attendance(group, data.encode(), actor=admin)
+    except ImportRejected:
+        return False
+    finally:
+        savepoint.rollback()
+    return True
+
+
 codes = SchemaField(RegisterInputSchema, "new_codes", in_list=True)
 scope = {"scope": "organisation", "organisation_id": 1}
 
@@ -313,6 +349,17 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
         codes,
         SchemaField(RegisterInputSchema, "codes", in_list=True),
         csv_column("new_codes", participants="1", first_time="1"),
+    ],
+    "attendance.PARTICIPANT_NAME": [
+        FormField(NameAndNoteForm, "display_name"),
+        SchemaField(ParticipantUpdateSchema, "display_name"),
+        Check("record_name_and_note", lambda v: _named(display_name=v)),
+        Check("CSV import column names", csv_name),
+    ],
+    "attendance.PARTICIPANT_NOTE": [
+        FormField(NameAndNoteForm, "notes"),
+        SchemaField(ParticipantUpdateSchema, "notes"),
+        Check("record_name_and_note", lambda v: _named(notes=v)),
     ],
     "attendance.HEADCOUNT": [
         *(FormField(LogSessionForm, name) for name in HEADCOUNT_FIELDS),

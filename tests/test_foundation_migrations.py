@@ -134,3 +134,41 @@ def test_messages_held_for_want_of_a_mail_server_wait_in_the_queue_after_upgrade
         assert [tuple(r) for r in rows] == [("a", "queued"), ("b", "held")]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_keep_names_is_switched_on_only_where_participants_already_hold_names(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.demo import seed
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        # A database holding the demo data, as it stood before the setting existed.
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0007")
+        with db.engine.begin() as conn:
+            named_org = conn.scalar(
+                sa.text("SELECT organisation_id FROM participant ORDER BY id LIMIT 1")
+            )
+            conn.execute(
+                sa.text(
+                    "UPDATE participant SET display_name = 'Ann' WHERE id = "
+                    "(SELECT MIN(id) FROM participant)"
+                )
+            )
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            kept = set(conn.scalars(sa.text("SELECT id FROM organisation WHERE keep_names")))
+            organisations = conn.scalar(sa.text("SELECT COUNT(*) FROM organisation"))
+        assert kept == {named_org}  # the others stay codes only, the default
+        assert organisations > 1
+        db.session.remove()
+        db.engine.dispose()

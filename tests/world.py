@@ -63,7 +63,8 @@ def build_world(f: Factory | None = None) -> World:
     manager = f.user("manager", display_name="Mona Manager")
     leader = f.user("reader_leader", display_name="Lee Leader")
     other_leader = f.user("reader_leader", display_name="Olive Otherleader")
-    host = f.organisation(name="Northmoor Trust", kind="nhs_trust")
+    # Its participants hold names (the canaries below), as only an organisation keeping names can.
+    host = f.organisation(name="Northmoor Trust", kind="nhs_trust", keep_names=True)
     other_host = f.organisation(name="HMP Elsewhere", kind="prison")
     partner = f.user("partner_viewer", display_name="Pat Partner", organisation_id=host.id)
     other_partner = f.user(

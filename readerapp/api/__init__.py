@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     from ..access import API_TOKENS_IN_MENU
     from ..extensions import csrf
     from ..web import register_nav
-    from . import cli, feeds, groups, organisations, radio, sessions, views
+    from . import cli, feeds, groups, organisations, participants, radio, sessions, views
 
     app.config.setdefault("API_TITLE", "readerapp API")
     app.config.setdefault("API_VERSION", "v1")
@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
         groups.blp,
         sessions.blp,
         sessions.materials,
+        participants.blp,
         radio.stations,
         radio.programmes,
         radio.episodes,

@@ -100,6 +100,7 @@ def organisation_data(values: dict[str, Any], organisation: Organisation) -> Org
         "contact_phone": organisation.contact_phone,
         "share_location_detail": organisation.share_location_detail,
         "prisons_reached": organisation.prisons_reached,
+        "keep_names": organisation.keep_names,
     }
     return OrganisationData(**(current | values))
 

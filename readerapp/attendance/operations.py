@@ -11,10 +11,11 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..groups.models import ReadingGroup
+from ..organisations.models import Organisation
 from ..sessions.errors import SessionError
 from ..sessions.models import ReadingSession
 from ..users.models import User
-from .limits import HEADCOUNT, PARTICIPANT_CODE
+from .limits import HEADCOUNT, PARTICIPANT_CODE, PARTICIPANT_NAME, PARTICIPANT_NOTE
 from .models import Attendance, Participant, ParticipantAttendance
 
 # A code is pseudonymous: letters, digits and a few separators, never a name with spaces.
@@ -267,3 +268,83 @@ def register_codes(session: ReadingSession) -> list[tuple[str, bool]]:
         .order_by(Participant.code)
     ).all()
     return [(code, bool(first)) for code, first in rows]
+
+
+# --- Names and notes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NameAndNote:
+    """A participant's first name and short note as asked: None leaves a field as it is, an
+    empty text removes it. Personal data: never put it in a message, a log line or the audit."""
+
+    display_name: str | None = None
+    notes: str | None = None
+
+
+def _personal_text(value: str | None, limit: int, field: str, label: str) -> str | None:
+    if value is None:
+        return None
+    text = " ".join(str(value).split()) if field == "display_name" else str(value).strip()
+    if len(text) > limit:
+        raise SessionError(f"Keep the {label} to {limit} characters or fewer.", field)
+    return text
+
+
+def names_refused(organisation: Organisation) -> str:
+    """Why a name or note cannot be kept for ``organisation``'s participants."""
+    return (
+        f"{organisation.name} keeps participants as codes only: names and notes are switched "
+        "off for its participants."
+    )
+
+
+def record_name_and_note(participant: Participant, wanted: NameAndNote) -> Participant:
+    """Record or correct a participant's first name and note (the caller checked who may, with
+    ``access.may_record_participant_name``).
+
+    Refused where the participant's organisation keeps codes only, and for an erased person;
+    removing what is held is always allowed. The audit trail records that the fields changed,
+    never their values (``display_name`` and ``notes`` are personal fields there).
+    """
+    name = _personal_text(wanted.display_name, PARTICIPANT_NAME, "display_name", "name")
+    note = _personal_text(wanted.notes, PARTICIPANT_NOTE, "notes", "note")
+    if name or note:
+        field = "display_name" if name else "notes"
+        if participant.erased_at is not None:
+            raise SessionError("This person's data was erased: nothing can be added.", field)
+        if not participant.organisation.keep_names:
+            raise SessionError(names_refused(participant.organisation), field)
+    if name is not None:
+        participant.display_name = name or None
+    if note is not None:
+        participant.notes = note or None
+    db.session.flush()
+    return participant
+
+
+def name_participants(group: ReadingGroup, names: dict[str, str]) -> None:
+    """First names for people on a register by code (the paper-register import's ``names``
+    column), in the group's host organisation. Unknown codes are refused."""
+    if not names:
+        return
+    org_id = host_organisation_id(group)
+    people = {
+        p.code.upper(): p
+        for p in db.session.scalars(
+            sa.select(Participant).where(
+                Participant.organisation_id == org_id,
+                sa.func.upper(Participant.code).in_(list(names)),
+            )
+        )
+    }
+    unknown = [code for code in names if code not in people]
+    if unknown:
+        raise SessionError(
+            "Unknown participant code for a name: " + ", ".join(unknown[:10]), "names"
+        )
+    for code, name in names.items():
+        try:
+            record_name_and_note(people[code], NameAndNote(display_name=name))
+        except SessionError as error:
+            raise SessionError(error.message, "names") from None

@@ -16,7 +16,14 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ..access import is_leader
-from ..attendance.operations import HEADCOUNT_FIELDS, Headcounts, RegisterInput, parse_codes
+from ..attendance.operations import (
+    HEADCOUNT_FIELDS,
+    Headcounts,
+    RegisterInput,
+    name_participants,
+    normalise_code,
+    parse_codes,
+)
 from ..errors import FieldError
 from ..extensions import db
 from ..groups.models import ReadingGroup
@@ -41,6 +48,7 @@ COLUMNS = (
     "poem_author",
     "participant_codes",
     "new_codes",
+    "names",
     "cancellation_reason",
 )
 REQUIRED_COLUMNS = ("date", "status")
@@ -58,6 +66,7 @@ FIELD_LABELS = {
     "materials": "story/poem",
     "register_codes": "participant_codes",
     "new_codes": "new_codes",
+    "names": "names",
     "notes": "notes",
     "leader_id": "leader",
 }
@@ -91,6 +100,7 @@ class ParsedRow:
     day: date
     start: time | None
     entry: SessionLog
+    names: dict[str, str] = field(default_factory=dict)  # code -> first name
 
 
 def template_rows(group: ReadingGroup, now: datetime | None = None) -> list[list[str]]:
@@ -160,6 +170,23 @@ def _material(row: dict[str, str], prefix: str, kind: str) -> NewMaterial | None
     return NewMaterial(title, author, kind)
 
 
+def _parse_names(text: str, register: RegisterInput | None) -> dict[str, str]:
+    """The optional ``names`` column: "CODE: first name" pairs separated by semicolons, for
+    people on the row's register. Where the organisation keeps codes only, any name is refused
+    when the row is logged."""
+    names: dict[str, str] = {}
+    on_register = set(register.codes + register.new_codes) if register else set()
+    for pair in filter(None, (p.strip() for p in text.split(";"))):
+        raw_code, sep, name = pair.partition(":")
+        if not sep or not name.strip():
+            raise SessionError("write each as CODE: first name, separated by semicolons.", "names")
+        code = normalise_code(raw_code, "names")
+        if code not in on_register:
+            raise SessionError(f"{code} is not in participant_codes or new_codes.", "names")
+        names[code] = name.strip()
+    return names
+
+
 def _parse_row(line: int, raw: dict[str, str | None], today: date) -> ParsedRow:
     row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
     for name, value in row.items():
@@ -186,6 +213,7 @@ def _parse_row(line: int, raw: dict[str, str | None], today: date) -> ParsedRow:
         new_codes = parse_codes(row.get("new_codes"), "new_codes")
         if codes or new_codes:
             register = RegisterInput(codes=codes, new_codes=new_codes)
+    names = _parse_names(row.get("names", ""), register)
     return ParsedRow(
         line=line,
         day=day,
@@ -197,6 +225,7 @@ def _parse_row(line: int, raw: dict[str, str | None], today: date) -> ParsedRow:
             new_materials=materials,
             register=register,
         ),
+        names=names,
     )
 
 
@@ -323,6 +352,7 @@ def import_attendance(
                 leader_id = actor.id
             entry = replace(row.entry, leader_id=leader_id, notes=session.notes)
             log_session(session, entry, expected_version=None, actor=actor, now=now)
+            name_participants(group, row.names)
         except SessionError as error:
             savepoint.rollback()
             errors.append(RowError(row.line, _row_message(error)))

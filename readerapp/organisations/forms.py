@@ -33,6 +33,7 @@ class OrganisationForm(CleanForm):
     share_location_detail = BooleanField(
         "Calendar feeds may show the ward, wing or unit of this organisation's venues"
     )
+    keep_names = BooleanField("Keep names: participants may have a first name and a note")
     prisons_reached = IntegerField(
         "Prisons reached",
         validators=[Optional(), NumberRange(min=PRISONS_REACHED.min, max=PRISONS_REACHED.max)],

@@ -46,6 +46,8 @@ class Organisation(TimestampMixin, db.Model):
     contact_phone: Mapped[str | None] = mapped_column(sa.String(40))
     # Whether feeds may show the ward, wing or unit of this organisation's venues.
     share_location_detail: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Whether its participants may have a first name and a note besides their pseudonymous code.
+    keep_names: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # For radio stations: how many prisons hear the station (reported as reach).
     prisons_reached: Mapped[int | None] = mapped_column(
         sa.CheckConstraint("prisons_reached >= 0", name="prisons_reached_non_negative")

@@ -37,6 +37,7 @@ class OrganisationData:
     contact_phone: str | None = None
     share_location_detail: bool = False
     prisons_reached: int | None = None
+    keep_names: bool = False
 
 
 @dataclass
@@ -66,6 +67,15 @@ def _held_as_station(organisation: Organisation) -> str | None:
         if holds(organisation):
             return what
     return None
+
+
+# Attendance builds on organisations: it registers here how many of an organisation's
+# participants hold a name or a note, so names are never switched off while some are held.
+NAMES_HELD: dict[str, Callable[[Organisation], int]] = {}
+
+
+def _names_held(organisation: Organisation) -> int:
+    return sum(count(organisation) for count in NAMES_HELD.values())
 
 
 def save_organisation(organisation: Organisation | None, data: OrganisationData) -> Organisation:
@@ -105,6 +115,15 @@ def save_organisation(organisation: Organisation | None, data: OrganisationData)
             raise OrganisationError(
                 f"enter {PRISONS_REACHED.min} to {PRISONS_REACHED.max}", "prisons_reached"
             )
+    keep_names = bool(data.keep_names)
+    if organisation is not None and organisation.keep_names and not keep_names:
+        held = _names_held(organisation)
+        if held:
+            raise OrganisationError(
+                f"{held} of this organisation's participants still have a name or a note: "
+                "remove them first (or let retention clear them), then switch names off",
+                "keep_names",
+            )
     if organisation is None:
         organisation = Organisation()
         db.session.add(organisation)
@@ -115,6 +134,7 @@ def save_organisation(organisation: Organisation | None, data: OrganisationData)
     organisation.contact_phone = phone
     organisation.share_location_detail = bool(data.share_location_detail)
     organisation.prisons_reached = prisons
+    organisation.keep_names = keep_names
     db.session.flush()
     return organisation
 

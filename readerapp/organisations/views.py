@@ -207,6 +207,7 @@ def _organisation_data(form: OrganisationForm) -> OrganisationData:
         contact_phone=form.contact_phone.data,
         share_location_detail=bool(form.share_location_detail.data),
         prisons_reached=form.prisons_reached.data,
+        keep_names=bool(form.keep_names.data),
     )
 
 

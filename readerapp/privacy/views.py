@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -17,10 +17,14 @@ from ..access import (
     can_see_participant_name,
     may_ask_for_names,
     may_erase_participants,
+    may_record_names,
+    may_record_participant_name,
     require,
     roles_required,
 )
+from ..attendance.limits import PARTICIPANT_NAME, PARTICIPANT_NOTE
 from ..attendance.models import Participant
+from ..attendance.operations import NameAndNote, record_name_and_note
 from ..audit import record, recordmany
 from ..extensions import db
 from ..web.saving import save_form
@@ -55,6 +59,14 @@ class EraseForm(FlaskForm):
     )
 
 
+class NameAndNoteForm(FlaskForm):
+    display_name = StringField("First name", validators=[Optional(), Length(max=PARTICIPANT_NAME)])
+    notes = TextAreaField("Note", validators=[Optional(), Length(max=PARTICIPANT_NOTE)])
+    # For those who may record a name but never see one (managers): blank fields keep what is
+    # held, so removing it is asked for explicitly.
+    remove = BooleanField("Remove the name and note held")
+
+
 def _may_see_names() -> bool:
     return may_ask_for_names(current_user)
 
@@ -87,6 +99,8 @@ def participants() -> ResponseReturnValue:
         rows=rows,
         page=page,
         show_names=show_names,
+        # Every row listed is one the viewer may name (their own groups' people, or staff).
+        may_record_names=may_record_names(current_user),
         previous_url=url_for("privacy.participants", **args, page=page - 1) if page > 1 else None,
         next_url=url_for("privacy.participants", **args, page=page + 1) if more else None,
     )
@@ -117,6 +131,7 @@ def participant(participant_id: int) -> ResponseReturnValue:
         may_see_name=may_see_name and has_personal_data,
         groups=groups_attended(current_user, person),
         erase_form=EraseForm() if may_erase_participants(current_user) else None,
+        may_record_name=may_record_participant_name(current_user, person),
     )
 
 
@@ -141,4 +156,57 @@ def erase(participant_id: int) -> ResponseReturnValue:
         may_see_name=False,
         groups=groups_attended(current_user, person),
         erase_form=form,
+        may_record_name=False,
     ), 400
+
+
+@bp.route("/participants/<int:participant_id>/name", methods=["GET", "POST"])
+@roles_required(PARTICIPANT_ROLES)
+def edit_name(participant_id: int) -> ResponseReturnValue:
+    person = _load(participant_id)
+    require(may_record_participant_name(current_user, person))
+    sees_name = can_see_participant_name(current_user, person)
+    keeps_names = person.organisation.keep_names
+    form = NameAndNoteForm()
+    if sees_name:
+        del form.remove  # they see what is held, and clear a field to remove it
+    if not keeps_names:
+        # Codes only: no name fields; a name sent anyway is refused by the operation.
+        del form.display_name, form.notes
+    if (
+        request.method == "GET"
+        and sees_name
+        and keeps_names
+        and (person.display_name or person.notes)
+    ):
+        form.display_name.data, form.notes.data = person.display_name, person.notes
+        record("view_name", "participant", person.id, {"page": "edit_name"})
+    if form.validate_on_submit():
+        wanted = _name_and_note_asked(form, sees_name)
+        saved = save_form(form, lambda: record_name_and_note(person, wanted), field="display_name")
+        if saved:
+            flash("Name and note saved.", "success")
+            return redirect(url_for("privacy.participant", participant_id=person.id))
+        person = _load(participant_id)
+    status = 400 if form.errors else 200
+    return render_template(
+        "privacy/name_form.html",
+        form=form,
+        person=person,
+        sees_name=sees_name,
+        keeps_names=keeps_names,
+    ), status
+
+
+def _name_and_note_asked(form: NameAndNoteForm, sees_name: bool) -> NameAndNote:
+    if "display_name" not in form:
+        # The page offered no name fields: only what was sent regardless, for the refusal.
+        sent = NameAndNote(request.form.get("display_name"), request.form.get("notes"))
+        return NameAndNote(sent.display_name or None, sent.notes or None)
+    if "remove" in form and form.remove.data:
+        return NameAndNote(display_name="", notes="")
+    name, note = form.display_name.data or "", form.notes.data or ""
+    if sees_name:
+        return NameAndNote(display_name=name, notes=note)
+    # Blank keeps what is held, unseen.
+    return NameAndNote(display_name=name or None, notes=note or None)

@@ -31,6 +31,7 @@ class OrganisationSchema(Schema):
     contact_email = fields.String(dump_only=True, allow_none=True)
     contact_phone = fields.String(dump_only=True, allow_none=True)
     share_location_detail = fields.Boolean(dump_only=True)
+    keep_names = fields.Boolean(dump_only=True)
     prisons_reached = fields.Integer(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -82,6 +83,14 @@ class OrganisationInputSchema(Schema):
         allow_none=True,
         validate=validate.Range(min=PRISONS_REACHED.min, max=PRISONS_REACHED.max),
         metadata={"description": "Radio stations only: how many prisons hear them."},
+    )
+    keep_names = fields.Boolean(
+        truthy={True},
+        falsy={False},
+        metadata={
+            "description": "Whether its participants may have a first name and a note (off: "
+            "codes only). Refused off while some participant still holds one."
+        },
     )
 
 
