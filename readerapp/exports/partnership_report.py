@@ -126,20 +126,20 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
 def report_tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]]:
     """The report as titled tables (for CSV and XLSX downloads)."""
     return [
-        ("Summary", ["measure", "value"], [list(r) for r in report.summary_rows()]),
+        ("Summary", ["Measure", "Value"], [list(r) for r in report.summary_rows()]),
         (
             "By month",
-            ["month", "sessions_planned"]
-            + [f"sessions_{state}" for state in SESSION_STATES]
-            + ["attendances"],
+            ["Month", "Sessions planned"]
+            + [STATE_LABELS[state] for state in SESSION_STATES]
+            + ["Attendances"],
             [
                 [m.month, m.planned, *(n for _, n in m.parts()), m.attendances]
                 for m in report.months
             ],
         ),
-        ("Cancellations", ["reason", "sessions"], [list(r) for r in report.reasons]),
-        ("Top texts", ["title", "author", "sessions"], [list(r) for r in report.texts]),
-        ("Top authors", ["author", "sessions"], [list(r) for r in report.authors]),
+        ("Cancellations", ["Reason", "Sessions"], [list(r) for r in report.reasons]),
+        ("Top texts", ["Title", "Author", "Sessions"], [list(r) for r in report.texts]),
+        ("Top authors", ["Author", "Sessions"], [list(r) for r in report.authors]),
     ]
 
 
