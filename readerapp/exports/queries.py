@@ -127,7 +127,6 @@ NUMBER_COLUMNS = frozenset(
 PLAIN_COLUMNS = frozenset({"date", "start_time", "setting_type", "status", "state"})
 # Machine values shown in words in the people's set.
 VALUE_LABELS = {"setting_type": SETTING_LABELS, "state": STATE_LABELS}
-YES_NO = {"1": "Yes", "0": "No"}
 
 
 def columns_for(filters: ExportFilters) -> tuple[str, ...]:

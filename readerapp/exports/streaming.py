@@ -19,7 +19,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date, datetime, time
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from typing import IO, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -402,6 +403,31 @@ def record_participant_export(filters: ExportFilters, fmt: str, via: str) -> Non
             "from": filters.date_from.isoformat(),
             "to": filters.date_to.isoformat(),
         },
+    )
+
+
+# Local dates differ from UTC ones by less than a day; two keep well clear of the edge.
+DATA_MARGIN = timedelta(days=2)
+
+
+def within_sessions(filters: ExportFilters) -> ExportFilters:
+    """The same export with its dates narrowed to the span that has sessions.
+
+    The rows do not change, but an open-ended range (the API accepts any dates) then costs what
+    the data costs: SQLite's local-time expression covers years, not millennia. A range with no
+    sessions at all ends before it starts, which exports nothing.
+    """
+    from ..sessions.models import ReadingSession
+
+    first, last = db.session.execute(
+        sa.select(sa.func.min(ReadingSession.start_dt), sa.func.max(ReadingSession.start_dt))
+    ).one()
+    if first is None:
+        return replace(filters, date_to=filters.date_from - timedelta(days=1))
+    return replace(
+        filters,
+        date_from=max(filters.date_from, (first - DATA_MARGIN).date()),
+        date_to=min(filters.date_to, (last + DATA_MARGIN).date()),
     )
 
 
