@@ -53,6 +53,8 @@ ROUTES = [
     api("api_groups.GroupItem", lambda w: f"/api/v1/groups/{w.group.id}"),
     api("api_groups.GroupItem", lambda w: f"/api/v1/groups/{w.group.id}", "PATCH"),
     api("api_sessions.Sessions", lambda w: "/api/v1/sessions"),
+    api("api_sessions.SessionCounts", lambda w: "/api/v1/sessions/counts"),
+    api("api_exports.AttendanceExport", lambda w: "/api/v1/exports/attendance"),
     api("api_sessions.Sessions", lambda w: "/api/v1/sessions", "POST"),
     api("api_sessions.SessionItem", lambda w: f"/api/v1/sessions/{w.due_session.id}"),
     api("api_sessions.SessionItem", lambda w: f"/api/v1/sessions/{w.due_session.id}", "PATCH"),

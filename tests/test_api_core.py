@@ -388,6 +388,48 @@ def test_session_filters(client: FlaskClient, aw: ApiWorld) -> None:
     assert ids("from=0001-01-01&to=9999-12-31") == set(i[k] for k in i if k.endswith("session"))
 
 
+def test_sessions_say_their_state_and_counts_add_up(client: FlaskClient, aw: ApiWorld) -> None:
+    """The stored status says "scheduled" for both the overdue and the future session; the state,
+    the state filter and the counts tell them apart, as the report and exports do."""
+    i = aw.ids
+
+    def get(url: str, role: str = "admin", **query: str) -> object:
+        response = client.get(url, headers=aw.headers(role), query_string=query)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    states = {s["id"]: (s["status"], s["state"]) for s in get("/api/v1/sessions")}
+    assert states[i["past_session"]] == ("delivered", "delivered")
+    assert states[i["due_session"]] == ("scheduled", "not_yet_logged")
+    assert states[i["future_session"]] == ("scheduled", "to_come")
+    assert get(f"/api/v1/sessions/{i['due_session']}")["state"] == "not_yet_logged"
+    assert {s["id"] for s in get("/api/v1/sessions", state="not_yet_logged")} == {i["due_session"]}
+    assert {s["id"] for s in get("/api/v1/sessions", state="to_come")} == {
+        i["future_session"],
+        i["other_session"],
+    }
+    assert get("/api/v1/sessions/counts") == {
+        "planned": 4,
+        "delivered": 1,
+        "cancelled": 0,
+        "not_yet_logged": 1,
+        "to_come": 2,
+    }
+    # Filtered as the list is, and held to what the caller may see.
+    assert get("/api/v1/sessions/counts", group_id=str(i["other_group"]))["planned"] == 1
+    assert get("/api/v1/sessions/counts", "other_partner") == {
+        "planned": 1,
+        "delivered": 0,
+        "cancelled": 0,
+        "not_yet_logged": 0,
+        "to_come": 1,
+    }
+    bad = client.get(
+        "/api/v1/sessions", headers=aw.headers("admin"), query_string={"state": "scheduled"}
+    )
+    assert bad.status_code == 422 and is_problem(bad)
+
+
 def test_datetimes_are_iso_8601_with_an_offset(client: FlaskClient, aw: ApiWorld) -> None:
     body = client.get(
         f"/api/v1/sessions/{aw.ids['past_session']}", headers=aw.headers("admin")

@@ -54,7 +54,8 @@ def csv_rows(data: bytes) -> list[dict[str, str]]:
 
 
 def q1(**kw: object) -> ExportFilters:
-    return ExportFilters(date_from=Q1[0], date_to=Q1[1], **kw)  # type: ignore[arg-type]
+    """The first quarter, with the machine names these tests read (words: test_exports_columns)."""
+    return ExportFilters(date_from=Q1[0], date_to=Q1[1], columns="machine", **kw)  # type: ignore[arg-type]
 
 
 def ids(fx: Fixture, *names: str) -> list[str]:
@@ -87,11 +88,14 @@ def test_session_rows_hand_counted(fx: Fixture) -> None:
         "1",
         "0",
     )
-    assert s1["status"] == "delivered" and s1["leader"] == "Lee Leader"
+    assert s1["status"] == s1["state"] == "delivered" and s1["leader"] == "Lee Leader"
     assert s1["setting_type"] == "mental_health_inpatient"
     assert sum(int(r["participants"] or 0) for r in rows) == 5 + 8 + 4 + 6 + 3 + 2
     cancelled = rows[3]
     assert cancelled["status"] == "cancelled" and cancelled["participants"] == ""
+    # s6 on 3 March was never logged: still "scheduled" as stored, "not_yet_logged" as a state.
+    unlogged = rows[6]
+    assert (unlogged["status"], unlogged["state"]) == ("scheduled", "not_yet_logged")
 
 
 def test_every_filter(fx: Fixture) -> None:
@@ -106,11 +110,11 @@ def test_every_filter(fx: Fixture) -> None:
     assert exported(group_id=fx.group2.id) == ids(fx, "s7", "s9")
     assert exported(leader_id=fx.leader1.id) == group1
     assert exported(organisation_id=fx.org1.id, setting_type="prison") == []
-    january = ExportFilters(date(2026, 1, 1), date(2026, 1, 31))
+    january = ExportFilters(date(2026, 1, 1), date(2026, 1, 31), columns="machine")
     assert [r["session_id"] for r in csv_rows(export(january, "csv"))] == ids(
         fx, "s1", "s7", "s2", "s3"
     )
-    one_day = ExportFilters(date(2026, 4, 1), date(2026, 4, 1))
+    one_day = ExportFilters(date(2026, 4, 1), date(2026, 4, 1), columns="machine")
     assert [r["session_id"] for r in csv_rows(export(one_day, "csv"))] == ids(fx, "s10")
 
 
@@ -185,7 +189,7 @@ def test_json_is_a_valid_array_with_numbers(fx: Fixture) -> None:
 
 
 def test_empty_csv_is_just_the_header() -> None:
-    data = export(ExportFilters(date(2030, 1, 1), date(2030, 1, 2)), "csv")
+    data = export(ExportFilters(date(2030, 1, 1), date(2030, 1, 2), columns="machine"), "csv")
     assert data == ("\ufeff" + ",".join(SESSION_COLUMNS) + "\n").encode()
 
 
@@ -204,6 +208,8 @@ def test_command_line_export(app: Flask, fx: Fixture, tmp_path) -> None:
             ORG2_NAME,
             "--format",
             "csv",
+            "--columns",
+            "machine",
             "--output",
             str(out),
         ]
@@ -225,6 +231,8 @@ def test_command_line_export(app: Flask, fx: Fixture, tmp_path) -> None:
                 "--to",
                 "2026-03-31",
                 *args,
+                "--columns",
+                "machine",
                 "--output",
                 str(target),
             ]
@@ -270,7 +278,12 @@ def signed_in(app: Flask, user) -> FlaskClient:
 
 
 def web_export(client: FlaskClient, **args: str):
-    query = {"date_from": "2026-01-01", "date_to": "2026-03-31", "format": "csv"} | args
+    query = {
+        "date_from": "2026-01-01",
+        "date_to": "2026-03-31",
+        "format": "csv",
+        "columns": "machine",
+    } | args
     return client.get("/exports/attendance", query_string=query)
 
 
@@ -325,6 +338,7 @@ def test_leaders_cannot_export(app: Flask, fx: Fixture) -> None:
         ({"setting": "spaceship"}, b"Not a valid choice"),
         ({"group": "999999"}, b"Not a valid choice"),
         ({"format": "pdf"}, b"Not a valid choice"),
+        ({"columns": "robots"}, b"Not a valid choice"),
         ({"date_from": "1900-01-01", "date_to": "2026-01-01"}, b"at most 12 years"),
     ],
 )

@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
@@ -48,6 +49,32 @@ def test_one_partner_hand_counted(fx: Fixture) -> None:
         ("The Happy Prince", "Oscar Wilde", 1),
     ]
     assert report.stations == []
+
+
+def test_planned_splits_into_four_parts_that_add_up(fx: Fixture) -> None:
+    """s6 (3 March, never logged) is still to come before it starts and not yet logged after:
+    never a missed session, and the parts always add up to planned."""
+    scope = ReportScope(*Q1, organisation_id=fx.org1.id, as_of=datetime(2026, 3, 1, tzinfo=UTC))
+    before = build_report(scope)
+    assert before.parts() == [
+        ("delivered", 4),
+        ("cancelled", 1),
+        ("not_yet_logged", 0),
+        ("to_come", 1),
+    ]
+    after = build_report(replace(scope, as_of=datetime(2026, 3, 4, tzinfo=UTC)))
+    assert after.parts()[2:] == [("not_yet_logged", 1), ("to_come", 0)]
+    march = after.months[-1]
+    assert (march.month, march.planned, march.not_yet_logged, march.to_come) == (
+        "2026-03",
+        1,
+        1,
+        0,
+    )
+    for report in (before, after):
+        assert sum(n for _, n in report.parts()) == report.planned == 6
+    rows = dict(after.summary_rows())
+    assert rows["Sessions not yet logged"] == 1 and rows["Sessions still to come"] == 0
 
 
 def test_all_partners_and_local_quarter_edges(fx: Fixture) -> None:
@@ -133,6 +160,9 @@ def test_page_shows_figures_and_accessible_charts(app: Flask, fx: Fixture, facto
     assert '<table aria-labelledby="months-heading"' in html
     assert "-Ward closed" in html
     assert "Secret Person" not in html and "P1" not in html
+    # The month table splits what was planned; s6 (3 March) has passed without a log.
+    assert '<th scope="col" class="num">Not yet logged</th>' in html
+    assert re.search(r"Sessions not yet logged</dt><dd>1<", html)
 
 
 def test_page_without_data_says_so(app: Flask, factory) -> None:

@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     from ..access import API_TOKENS_IN_MENU
     from ..extensions import csrf
     from ..web import register_nav
-    from . import cli, feeds, groups, organisations, participants, radio, sessions, views
+    from . import cli, exports, feeds, groups, organisations, participants, radio, sessions, views
 
     app.config.setdefault("API_TITLE", "readerapp API")
     app.config.setdefault("API_VERSION", "v1")
@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
         radio.episodes,
         radio.broadcasts,
         feeds.blp,
+        exports.blp,
     ):
         # API requests are authenticated by their Bearer token, never by a cookie, so a forged
         # cross-site request carries nothing to forge with.

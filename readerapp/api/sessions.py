@@ -23,7 +23,8 @@ from ..sessions.operations import (
     reschedule_session,
     save_material,
 )
-from ..timeutil import local_to_utc, local_zone, to_local
+from ..sessions.states import SESSION_STATES, state_case
+from ..timeutil import local_to_utc, local_zone, to_local, utcnow
 from .core import (
     Blueprint,
     api_user,
@@ -43,6 +44,8 @@ from .schemas.materials import (
     MaterialUpdateSchema,
 )
 from .schemas.sessions import (
+    SessionCountsQuerySchema,
+    SessionCountsSchema,
     SessionInputSchema,
     SessionQuerySchema,
     SessionSchema,
@@ -76,6 +79,11 @@ def session_query(args: dict[str, Any]) -> sa.Select:
         .options(selectinload(ReadingSession.materials))
         .order_by(ReadingSession.start_dt, ReadingSession.id)
     )
+    return filtered_sessions(query, args)
+
+
+def filtered_sessions(query: sa.Select, args: dict[str, Any]) -> sa.Select:
+    """``query`` narrowed by the list's filters, to the sessions the caller may see."""
     tz = local_zone()
     if "start_from" in args:
         start = local_to_utc(bounded_day(args["start_from"]), time(), tz)
@@ -92,6 +100,9 @@ def session_query(args: dict[str, Any]) -> sa.Select:
         query = query.where(ReadingSession.group_id.in_(partnered))
     if "status" in args:
         query = query.where(ReadingSession.status == args["status"])
+    if "state" in args:
+        state = state_case(ReadingSession.status, ReadingSession.start_dt, utcnow())
+        query = query.where(state == args["state"])
     if "leader_id" in args:
         query = query.where(ReadingSession.leader_id == args["leader_id"])
     return restrict(query, ReadingSession.group_id, visible_group_ids(api_user()))
@@ -103,6 +114,24 @@ NEXT_LINK = {
         "schema": {"type": "string"},
     }
 }
+
+
+@blp.route("/counts")
+class SessionCounts(MethodView):
+    @blp.arguments(SessionCountsQuerySchema, location="query")
+    @blp.response(200, SessionCountsSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, int]:
+        """How many of the sessions you may see were planned, and what became of them.
+
+        The same filters as the list. `planned` is always the sum of the four states:
+        `delivered`, `cancelled`, `not_yet_logged` (started, nobody has logged it yet) and
+        `to_come` (not started yet), as in the partnership report and the exports.
+        """
+        state = state_case(ReadingSession.status, ReadingSession.start_dt, utcnow())
+        query = sa.select(state, sa.func.count()).select_from(ReadingSession).group_by(state)
+        counts = dict.fromkeys(SESSION_STATES, 0)
+        counts |= {str(s): int(n) for s, n in db.session.execute(filtered_sessions(query, args))}
+        return {"planned": sum(counts.values())} | counts
 
 
 @blp.route("")

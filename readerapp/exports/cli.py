@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from ..extensions import db
 from ..organisations.models import SETTING_TYPES
 from . import streaming
+from .queries import COLUMN_SETS
 from .streaming import record_participant_export
 
 export_cli = AppGroup("export", help="Export attendance for spreadsheets and reports.")
@@ -34,6 +35,13 @@ def _day(ctx: click.Context, param: click.Parameter, value: str) -> date:
 @click.option("--leader", help="Reader leader's email.")
 @click.option("--per-participant", is_flag=True, help="One row per participant attendance.")
 @click.option("--format", "fmt", type=click.Choice(streaming.FORMATS), default="csv")
+@click.option(
+    "--columns",
+    type=click.Choice(COLUMN_SETS),
+    default="human",
+    show_default=True,
+    help="Headers and values in words, or the machine names and values scripts read.",
+)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def export_attendance(
@@ -45,13 +53,14 @@ def export_attendance(
     leader: str | None,
     per_participant: bool,
     fmt: str,
+    columns: str,
     output: str,
     quiet: bool,
 ) -> None:
     """Write attendance between two local dates (inclusive) to a file."""
     try:
         filters = streaming.resolve_names(
-            date_from, date_to, organisation, setting, group, leader, per_participant
+            date_from, date_to, organisation, setting, group, leader, per_participant, columns
         )
     except streaming.ExportError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired, ValidationError
 from ..access import MAY_LEAD
 from ..extensions import db
 from ..groups.models import ReadingGroup
+from ..organisations.forms import SETTING_LABELS
 from ..organisations.models import SETTING_TYPES, Organisation, Partnership
 from ..users.models import User
 from .queries import ExportFilters, ReportScope
@@ -66,7 +67,7 @@ class ExportForm(PeriodForm):
     setting = SelectField(
         "Setting type",
         choices=[SelectChoice("", "Any setting")]
-        + [SelectChoice(s, s.replace("_", " ")) for s in SETTING_TYPES],
+        + [SelectChoice(s, SETTING_LABELS[s]) for s in SETTING_TYPES],
         default="",
     )
     group = SelectField("Group", default="")
@@ -81,6 +82,15 @@ class ExportForm(PeriodForm):
         ],
         default="csv",
         validators=[InputRequired(message="Choose a format")],
+    )
+    columns = RadioField(
+        "Columns",
+        choices=[
+            SelectChoice("human", "In words: headers and values for people to read"),
+            SelectChoice("machine", "Machine names: the column names and values scripts read"),
+        ],
+        default="human",
+        validators=[InputRequired(message="Choose the columns")],
     )
 
     def set_choices(self, organisation: Organisation | None, sees_participants: bool) -> None:
@@ -119,6 +129,7 @@ class ExportForm(PeriodForm):
             group_id=_int_or_none(self.group.data),
             leader_id=_int_or_none(self.leader.data),
             per_participant=per_participant,
+            columns=self.columns.data,
         )
 
 

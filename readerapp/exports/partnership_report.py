@@ -10,16 +10,36 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..sessions.states import SESSION_STATES, STATE_LABELS
 from .queries import ReportScope, Statement, neutralise, report_statements
 from .streaming import BOM, dialect
 
 
+@dataclass(kw_only=True)
+class StateCounts:
+    """Sessions planned, and the four parts they split into (which add up to planned)."""
+
+    planned: int = 0
+    delivered: int = 0
+    cancelled: int = 0
+    not_yet_logged: int = 0
+    to_come: int = 0
+
+    @classmethod
+    def of(cls, planned: Any, *parts: Any) -> StateCounts:
+        """From a count and the counts per state, in the order of SESSION_STATES."""
+        counts = {state: int(n) for state, n in zip(SESSION_STATES, parts, strict=True)}
+        return cls(planned=int(planned), **counts)
+
+    def parts(self) -> list[tuple[str, int]]:
+        """(state, sessions) in the order of SESSION_STATES."""
+        return [(state, getattr(self, state)) for state in SESSION_STATES]
+
+
 @dataclass
-class Month:
+class Month(StateCounts):
     month: str  # YYYY-MM
-    planned: int
-    delivered: int
-    attendances: int
+    attendances: int = 0
 
     @property
     def label(self) -> str:
@@ -27,12 +47,9 @@ class Month:
 
 
 @dataclass
-class Report:
+class Report(StateCounts):
     scope: ReportScope
     organisation_name: str | None
-    planned: int = 0
-    delivered: int = 0
-    cancelled: int = 0
     attendances: int = 0
     first_time: int = 0
     mean_group_size: float | None = None
@@ -57,10 +74,9 @@ class Report:
 
     def summary_rows(self) -> list[tuple[str, Any]]:
         """The headline figures as (label, value) pairs, for the page and the downloads."""
-        rows: list[tuple[str, Any]] = [
-            ("Sessions planned", self.planned),
-            ("Sessions delivered", self.delivered),
-            ("Sessions cancelled", self.cancelled),
+        rows: list[tuple[str, Any]] = [("Sessions planned", self.planned)]
+        rows += [(f"Sessions {STATE_LABELS[state].lower()}", n) for state, n in self.parts()]
+        rows += [
             ("Total attendances", self.attendances),
             ("Unique participants (registered by code)", self.unique_participants),
             ("First-time attendances", self.first_time),
@@ -88,19 +104,19 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
         st: Statement = statements[name]
         return list(db.session.execute(sa.text(st.sql), st.params))
 
-    report = Report(scope=scope, organisation_name=organisation_name)
-    planned, delivered, cancelled, attendances, first_time, mean = run("summary")[0]
-    report.planned, report.delivered, report.cancelled = (
-        int(planned),
-        int(delivered),
-        int(cancelled),
+    planned, *parts, attendances, first_time, mean = run("summary")[0]
+    report = Report(
+        **vars(StateCounts.of(planned, *parts)), scope=scope, organisation_name=organisation_name
     )
     report.attendances, report.first_time = int(attendances), int(first_time)
     report.mean_group_size = float(mean) if mean is not None else None
     unique, retained = run("participants")[0]
     report.unique_participants, report.retained = int(unique), int(retained)
     report.reasons = [(str(reason), int(n)) for reason, n in run("reasons")]
-    report.months = [Month(str(m), int(p), int(d), int(a)) for m, p, d, a in run("monthly")]
+    report.months = [
+        Month(**vars(StateCounts.of(planned, *parts)), month=str(m), attendances=int(a))
+        for m, planned, *parts, a in run("monthly")
+    ]
     report.texts = [(str(t), str(a), int(n)) for t, a, n in run("texts")]
     report.authors = [(str(a), int(n)) for a, n in run("authors")]
     report.stations = [(str(n), int(p), int(a)) for n, p, a in run("radio")]
@@ -110,15 +126,20 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
 def report_tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]]:
     """The report as titled tables (for CSV and XLSX downloads)."""
     return [
-        ("Summary", ["measure", "value"], [list(r) for r in report.summary_rows()]),
+        ("Summary", ["Measure", "Value"], [list(r) for r in report.summary_rows()]),
         (
             "By month",
-            ["month", "sessions_planned", "sessions_delivered", "attendances"],
-            [[m.month, m.planned, m.delivered, m.attendances] for m in report.months],
+            ["Month", "Sessions planned"]
+            + [STATE_LABELS[state] for state in SESSION_STATES]
+            + ["Attendances"],
+            [
+                [m.month, m.planned, *(n for _, n in m.parts()), m.attendances]
+                for m in report.months
+            ],
         ),
-        ("Cancellations", ["reason", "sessions"], [list(r) for r in report.reasons]),
-        ("Top texts", ["title", "author", "sessions"], [list(r) for r in report.texts]),
-        ("Top authors", ["author", "sessions"], [list(r) for r in report.authors]),
+        ("Cancellations", ["Reason", "Sessions"], [list(r) for r in report.reasons]),
+        ("Top texts", ["Title", "Author", "Sessions"], [list(r) for r in report.texts]),
+        ("Top authors", ["Author", "Sessions"], [list(r) for r in report.authors]),
     ]
 
 

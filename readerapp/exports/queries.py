@@ -18,7 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..timeutil import local_to_utc
+from ..organisations.forms import SETTING_LABELS
+from ..sessions.states import SESSION_STATES, STATE_LABELS, state_sql
+from ..timeutil import local_to_utc, utcnow
 
 # A text cell starting with one of these is read as a formula by spreadsheets.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,6 +36,11 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+# The two column sets of an export: words for people (the default), and the names and stored
+# values scripts were written against.
+COLUMN_SETS = ("human", "machine")
+
+
 @dataclass(frozen=True)
 class ExportFilters:
     """What to export: a range of local dates (inclusive) and optional narrowing."""
@@ -45,8 +52,18 @@ class ExportFilters:
     group_id: int | None = None
     leader_id: int | None = None
     per_participant: bool = False
+    columns: str = "human"
+    # The instant that tells a session not yet logged from one still to come.
+    as_of: datetime = field(default_factory=utcnow)
+
+    @property
+    def machine(self) -> bool:
+        return self.columns == "machine"
 
 
+# The machine set: today's names and stored values, then each session's state
+# (delivered, cancelled, not_yet_logged, to_come) added last so that scripts reading columns
+# by position keep working.
 SESSION_COLUMNS = (
     "session_id",
     "date",
@@ -63,6 +80,12 @@ SESSION_COLUMNS = (
     "staff_carers",
     "volunteers",
     "materials",
+    "state",
+)
+# The people's set shows the state where the stored status was: "scheduled" alone would mix
+# sessions still to come with past ones nobody logged.
+HUMAN_SESSION_COLUMNS = tuple(
+    "state" if name == "status" else name for name in SESSION_COLUMNS if name != "state"
 )
 PARTICIPANT_COLUMNS = (
     "session_id",
@@ -75,17 +98,67 @@ PARTICIPANT_COLUMNS = (
     "participant_code",
     "first_time",
 )
+# Headers in words; {zone} is the zone the dates and times are local to.
+HEADERS = {
+    "session_id": "Session ID",
+    "date": "Date",
+    "start_time": "Start time ({zone})",
+    "group": "Group",
+    "venue": "Venue",
+    "organisation": "Organisation",
+    "setting_type": "Setting",
+    "leader": "Reader leader",
+    "state": "Status",
+    "cancellation_reason": "Cancellation reason",
+    "participants": "Participants",
+    "first_time": "First-time participants",
+    "staff_carers": "Staff and carers",
+    "volunteers": "Volunteers",
+    "materials": "What was read",
+    "participant_code": "Participant code",
+}
+PARTICIPANT_HEADERS = HEADERS | {"first_time": "First time"}
 # Which columns hold whole numbers (typed as numbers in XLSX and JSON).
 NUMBER_COLUMNS = frozenset(
     {"session_id", "participants", "first_time", "staff_carers", "volunteers"}
 )
 # Columns whose values are generated or checked against a fixed list (dates, times, setting
 # types, statuses): never a comma, quote, line break or formula character, so CSV needs no quotes.
-PLAIN_COLUMNS = frozenset({"date", "start_time", "setting_type", "status"})
+PLAIN_COLUMNS = frozenset({"date", "start_time", "setting_type", "status", "state"})
+# Machine values shown in words in the people's set.
+VALUE_LABELS = {"setting_type": SETTING_LABELS, "state": STATE_LABELS}
 
 
 def columns_for(filters: ExportFilters) -> tuple[str, ...]:
-    return PARTICIPANT_COLUMNS if filters.per_participant else SESSION_COLUMNS
+    """The columns of the export, by machine name, in order."""
+    if filters.per_participant:
+        return PARTICIPANT_COLUMNS
+    return SESSION_COLUMNS if filters.machine else HUMAN_SESSION_COLUMNS
+
+
+def headers_for(filters: ExportFilters, tz: ZoneInfo) -> list[str]:
+    """The header row: machine names, or words with the zone of local times stated."""
+    names = columns_for(filters)
+    if filters.machine:
+        return list(names)
+    headers = PARTICIPANT_HEADERS if filters.per_participant else HEADERS
+    return [headers[name].format(zone=tz.key) for name in names]
+
+
+def column_kind(filters: ExportFilters, name: str) -> str:
+    """How a column's values are typed: number, date, time (XLSX time of day), plain (text
+    that needs no CSV quotes) or text."""
+    if name == "date":
+        return "date"
+    if name == "first_time" and filters.per_participant and not filters.machine:
+        return "text"  # Yes or No
+    if name in NUMBER_COLUMNS:
+        return "number"
+    if name == "start_time" and not filters.machine:
+        return "time"
+    if name in PLAIN_COLUMNS and (filters.machine or name not in VALUE_LABELS):
+        return "plain"
+    return "text"
 
 
 def utc_bounds(date_from: date, date_to: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -278,18 +351,16 @@ def export_rows(
         "hi": d.instant(hi or full_hi),
     }
     local = d.local("s.start_dt", params, full_lo, full_hi)
-    local_day = d.local_date(local)
     n = d.neutralised
-    # (column name, SQL expression) of the session-level columns, in output order
-    session_columns = [
-        ("session_id", "s.id"),
-        ("date", local_day),
-        ("start_time", d.local_time(local)),
-        ("group", n("g.name")),
-        ("venue", n("v.name")),
-        ("organisation", n("o.name")),
-        ("setting_type", "v.setting_type"),
-    ]
+    expressions = {
+        "session_id": "s.id",
+        "date": d.local_date(local),
+        "start_time": d.local_time(local),
+        "group": n("g.name"),
+        "venue": n("v.name"),
+        "organisation": n("o.name"),
+        "setting_type": "v.setting_type",
+    }
     joins = [
         "FROM reading_session s",
         "JOIN reading_group g ON g.id = s.group_id",
@@ -298,44 +369,63 @@ def export_rows(
     ]
     if not filters.per_participant:
         materials, materials_join = d.materials()
-        session_columns += [
-            ("leader", n("u.display_name")),
-            ("status", "s.status"),
-            ("cancellation_reason", n("s.cancellation_reason")),
-            ("participants", "a.participants"),
-            ("first_time", "a.first_time"),
-            ("staff_carers", "a.staff_carers"),
-            ("volunteers", "a.volunteers"),
-            ("materials", materials),
-        ]
+        params["now"] = d.instant(filters.as_of)
+        expressions |= {
+            "leader": n("u.display_name"),
+            "status": "s.status",
+            "cancellation_reason": n("s.cancellation_reason"),
+            "participants": "a.participants",
+            "first_time": "a.first_time",
+            "staff_carers": "a.staff_carers",
+            "volunteers": "a.volunteers",
+            "materials": materials,
+            "state": state_sql("s.status", "s.start_dt", ":now"),
+        }
         joins += [
             "LEFT JOIN user_account u ON u.id = COALESCE(s.leader_id, g.lead_leader_id)",
             "LEFT JOIN attendance a ON a.session_id = s.id",
         ]
         if materials_join:
             joins.append(materials_join)
+    else:
+        expressions |= {
+            "participant_code": n("pt.code"),
+            "first_time": "CASE WHEN pa.first_time THEN 1 ELSE 0 END",
+        }
+    if not filters.machine:
+        for name, labels in VALUE_LABELS.items():
+            if name in expressions:
+                expressions[name] = _labelled(expressions[name], labels)
+        if filters.per_participant:
+            expressions["first_time"] = "CASE WHEN pa.first_time THEN 'Yes' ELSE 'No' END"
+    # (column name, SQL expression, kind) in output order
+    columns = [
+        (name, expressions[name], column_kind(filters, name)) for name in columns_for(filters)
+    ]
     where = " AND ".join(_where(d, filters, params, local))
+    if not filters.per_participant:
+        if csv_lines:
+            selected = f"{csv_line(columns)} AS line"
+        else:
+            selected = ", ".join(f"{expr} AS {_alias(name)}" for name, expr, _ in columns)
+        sql = f"SELECT {selected} {' '.join(joins)} WHERE {where} ORDER BY s.start_dt, s.group_id"
+        return Statement(sql, params)
+    session_columns = [c for c in columns if c[0] not in ATTENDANCE_COLUMNS]
+    attendance_columns = [c for c in columns if c[0] in ATTENDANCE_COLUMNS]
     if csv_lines:
         selected = f"{csv_line(session_columns)} AS line"
     else:
-        selected = ", ".join(f"{expr} AS {_alias(name)}" for name, expr in session_columns)
-    if not filters.per_participant:
-        sql = f"SELECT {selected} {' '.join(joins)} WHERE {where} ORDER BY s.start_dt, s.group_id"
-        return Statement(sql, params)
+        selected = ", ".join(f"{expr} AS {_alias(name)}" for name, expr, _ in session_columns)
     sessions = (
         f"WITH sx AS MATERIALIZED (SELECT s.id AS sid, s.start_dt AS sort1, s.group_id AS sort2, "
         f"{selected} {' '.join(joins)} WHERE {where})"
     )
-    attendance_columns = [
-        ("participant_code", n("pt.code")),
-        ("first_time", "CASE WHEN pa.first_time THEN 1 ELSE 0 END"),
-    ]
     if csv_lines:
         outer = f"sx.line || ',' || {csv_line(attendance_columns)} AS line"
     else:
         outer = ", ".join(
-            [f"sx.{_alias(name)}" for name, _ in session_columns]
-            + [f"{expr} AS {_alias(name)}" for name, expr in attendance_columns]
+            [f"sx.{_alias(name)}" for name, _, _ in session_columns]
+            + [f"{expr} AS {_alias(name)}" for name, expr, _ in attendance_columns]
         )
     sql = (
         f"{sessions} SELECT {outer} FROM sx "
@@ -346,20 +436,35 @@ def export_rows(
     return Statement(sql, params)
 
 
+# The per-participant columns read from the attendance, after the session's.
+ATTENDANCE_COLUMNS = frozenset({"participant_code", "first_time"})
+
+
+def _labelled(expr: str, labels: dict[str, str]) -> str:
+    """``expr``'s fixed machine values in words (labels come from the code, never from input)."""
+
+    def quoted(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    cases = " ".join(f"WHEN {quoted(value)} THEN {quoted(text)}" for value, text in labels.items())
+    return f"CASE {expr} {cases} ELSE {expr} END"
+
+
 def _alias(name: str) -> str:
     """A column's SELECT alias (``group`` and ``date`` are keywords)."""
     return {"group": "group_name", "date": "local_date"}.get(name, name)
 
 
-def csv_line(columns: list[tuple[str, str]]) -> str:
-    """An SQL expression joining the columns into one CSV line (RFC 4180 quoting)."""
+def csv_line(columns: list[tuple[str, str, str]]) -> str:
+    """An SQL expression joining (name, expression, kind) columns into one CSV line (RFC 4180
+    quoting)."""
     fields = [
         _csv_number(expr)
-        if name in NUMBER_COLUMNS
-        else f"COALESCE({expr}, '')"
-        if name in PLAIN_COLUMNS
+        if kind == "number"
         else _csv_text(expr)
-        for name, expr in columns
+        if kind == "text"
+        else f"COALESCE({expr}, '')"
+        for _, expr, kind in columns
     ]
     return " || ',' || ".join(fields)
 
@@ -430,6 +535,8 @@ class ReportScope:
     date_from: date
     date_to: date
     organisation_id: int | None = None  # None: every partner
+    # The instant that tells a session not yet logged from one still to come.
+    as_of: datetime = field(default_factory=utcnow)
 
 
 def _scope_cte(d: Dialect, scope: ReportScope, params: dict[str, Any]) -> str:
@@ -441,9 +548,20 @@ def _scope_cte(d: Dialect, scope: ReportScope, params: dict[str, Any]) -> str:
     if scope.organisation_id is not None:
         params["org_id"] = scope.organisation_id
         where.append(_partner_condition(d, local))
+    params["now"] = d.instant(scope.as_of)
+    state = state_sql("s.status", "s.start_dt", ":now")
     return (
         "WITH scope AS (SELECT s.id, s.status, s.cancellation_reason, "
-        f"{d.local_month(local)} AS month FROM reading_session s WHERE {' AND '.join(where)})"
+        f"{d.local_month(local)} AS month, {state} AS state "
+        f"FROM reading_session s WHERE {' AND '.join(where)})"
+    )
+
+
+def _state_counts() -> str:
+    """Sessions in each state, as SELECT items in the order of SESSION_STATES."""
+    return ", ".join(
+        f"COALESCE(sum(CASE WHEN scope.state = '{state}' THEN 1 ELSE 0 END), 0)"
+        for state in SESSION_STATES
     )
 
 
@@ -458,9 +576,7 @@ def report_statements(d: Dialect, scope: ReportScope, top: int = 10) -> dict[str
     delivered = "scope.status = 'delivered'"
     add(
         "summary",
-        "SELECT count(*), "
-        f"COALESCE(sum(CASE WHEN {delivered} THEN 1 ELSE 0 END), 0), "
-        "COALESCE(sum(CASE WHEN scope.status = 'cancelled' THEN 1 ELSE 0 END), 0), "
+        f"SELECT count(*), {_state_counts()}, "
         f"COALESCE(sum(CASE WHEN {delivered} THEN a.participants END), 0), "
         f"COALESCE(sum(CASE WHEN {delivered} THEN a.first_time END), 0), "
         f"avg(CASE WHEN {delivered} THEN a.participants END) "
@@ -468,8 +584,7 @@ def report_statements(d: Dialect, scope: ReportScope, top: int = 10) -> dict[str
     )
     add(
         "monthly",
-        "SELECT scope.month, count(*), "
-        f"COALESCE(sum(CASE WHEN {delivered} THEN 1 ELSE 0 END), 0), "
+        f"SELECT scope.month, count(*), {_state_counts()}, "
         f"COALESCE(sum(CASE WHEN {delivered} THEN a.participants END), 0) "
         "FROM scope LEFT JOIN attendance a ON a.session_id = scope.id "
         "GROUP BY scope.month ORDER BY scope.month",

@@ -9,6 +9,8 @@ in order.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import math
@@ -17,7 +19,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from typing import IO, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -26,14 +29,16 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..timeutil import local_zone
 from .queries import (
-    NUMBER_COLUMNS,
+    COLUMN_SETS,
     Dialect,
     ExportFilters,
     Statement,
+    column_kind,
     columns_for,
     count_rows,
     csv_chunk,
     export_rows,
+    headers_for,
     neutralise,
     to_pyformat,
     utc_bounds,
@@ -125,15 +130,18 @@ def filename(filters: ExportFilters, fmt: str) -> str:
 # --- CSV ----------------------------------------------------------------------------------------
 
 
-def csv_header(filters: ExportFilters) -> str:
-    return BOM + ",".join(columns_for(filters)) + "\n"
+def csv_header(filters: ExportFilters, tz: ZoneInfo) -> str:
+    # A header in words may hold a comma (none does today): quote it as any text.
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(headers_for(filters, tz))
+    return BOM + out.getvalue()
 
 
 def csv_stream(
     filters: ExportFilters, source: Source, progress: Progress | None = None
 ) -> Iterator[bytes]:
     """The export as CSV (UTF-8 with a BOM), in pieces."""
-    yield csv_header(filters).encode()
+    yield csv_header(filters, source.dialect.tz).encode()
     if source.dialect.sqlite:
         yield from _sqlite_csv(source, filters, progress)
     else:
@@ -273,7 +281,7 @@ def json_stream(
     filters: ExportFilters, source: Source, progress: Progress | None = None
 ) -> Iterator[bytes]:
     """A JSON array of objects, one per row, written as the rows arrive."""
-    names = columns_for(filters)
+    names = headers_for(filters, source.dialect.tz)
     yield b"[\n"
     first = True
     buffer: list[str] = []
@@ -289,16 +297,27 @@ def json_stream(
     yield "".join(buffer).encode()
 
 
+# XLSX column widths, in characters: at least the header's (or this), at most this.
+MIN_WIDTH = 8
+MAX_WIDTH = 50
+# Widths follow the longest value among the first rows; later rows rarely change the picture.
+WIDTH_SAMPLE_ROWS = 1000
+
+
 def write_xlsx(
     filters: ExportFilters, out: IO[bytes], source: Source, progress: Progress | None = None
 ) -> None:
-    """One typed sheet: dates as dates, counts as numbers, the header row frozen.
+    """One typed sheet: dates as dates, counts as numbers, the header row frozen and filtered.
 
-    constant_memory writes each row to a temporary file as soon as the next one starts.
+    In the people's set times of day are time values too, and columns are as wide as their
+    contents; the machine set keeps its times as text. constant_memory writes each row to a
+    temporary file as soon as the next one starts (column widths and the filter, which sit
+    outside the rows in the file, can still be set at the end).
     """
     import xlsxwriter
 
     names = columns_for(filters)
+    headers = headers_for(filters, source.dialect.tz)
     workbook = xlsxwriter.Workbook(
         out,
         {
@@ -311,22 +330,35 @@ def write_xlsx(
     )
     sheet = workbook.add_worksheet("Attendance")
     bold = workbook.add_format({"bold": True})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    formats = {
+        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+        "time": workbook.add_format({"num_format": "hh:mm"}),
+    }
     sheet.freeze_panes(1, 0)
-    for col, name in enumerate(names):
-        sheet.write_string(0, col, name, bold)
-        sheet.set_column(col, col, 12 if name in NUMBER_COLUMNS else 20)
-    kinds = ["date" if n == "date" else "number" if n in NUMBER_COLUMNS else "text" for n in names]
+    for col, header in enumerate(headers):
+        sheet.write_string(0, col, header, bold)
+    kinds = [column_kind(filters, name) for name in names]
+    widths = [max(MIN_WIDTH, len(header) + 2) for header in headers]
+    last_row = 0
     for r, row in enumerate(iter_rows(filters, source, progress), start=1):
+        last_row = r
         for col, (kind, value) in enumerate(zip(kinds, row, strict=True)):
             if value is None:
                 continue
             if kind == "date":
-                sheet.write_datetime(r, col, datetime.fromisoformat(value), date_format)
+                sheet.write_datetime(r, col, date.fromisoformat(value), formats["date"])
+            elif kind == "time":
+                sheet.write_datetime(r, col, time.fromisoformat(value), formats["time"])
             elif kind == "number":
                 sheet.write_number(r, col, int(value))
             else:
-                sheet.write_string(r, col, neutralise(str(value)))
+                text = neutralise(str(value))
+                sheet.write_string(r, col, text)
+                if r <= WIDTH_SAMPLE_ROWS and len(text) + 2 > widths[col]:
+                    widths[col] = min(MAX_WIDTH, len(text) + 2)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    sheet.autofilter(0, 0, last_row, len(names) - 1)
     workbook.close()
 
 
@@ -374,6 +406,31 @@ def record_participant_export(filters: ExportFilters, fmt: str, via: str) -> Non
     )
 
 
+# Local dates differ from UTC ones by less than a day; two keep well clear of the edge.
+DATA_MARGIN = timedelta(days=2)
+
+
+def within_sessions(filters: ExportFilters) -> ExportFilters:
+    """The same export with its dates narrowed to the span that has sessions.
+
+    The rows do not change, but an open-ended range (the API accepts any dates) then costs what
+    the data costs: SQLite's local-time expression covers years, not millennia. A range with no
+    sessions at all ends before it starts, which exports nothing.
+    """
+    from ..sessions.models import ReadingSession
+
+    first, last = db.session.execute(
+        sa.select(sa.func.min(ReadingSession.start_dt), sa.func.max(ReadingSession.start_dt))
+    ).one()
+    if first is None:
+        return replace(filters, date_to=filters.date_from - timedelta(days=1))
+    return replace(
+        filters,
+        date_from=max(filters.date_from, (first - DATA_MARGIN).date()),
+        date_to=min(filters.date_to, (last + DATA_MARGIN).date()),
+    )
+
+
 class ExportError(ValueError):
     """Filter input that names nothing known, or dates that make no range."""
 
@@ -386,6 +443,7 @@ def resolve_names(
     group: str | None = None,
     leader_email: str | None = None,
     per_participant: bool = False,
+    columns: str = "human",
 ) -> ExportFilters:
     """Filters from the names people type (the command line), checked against the database."""
     from ..groups.models import ReadingGroup
@@ -394,6 +452,8 @@ def resolve_names(
 
     if date_from > date_to:
         raise ExportError("the start date is after the end date")
+    if columns not in COLUMN_SETS:
+        raise ExportError(f"unknown column set {columns!r}: one of {', '.join(COLUMN_SETS)}")
     org_id = group_id = leader_id = None
     if organisation:
         org_id = db.session.scalar(
@@ -423,4 +483,5 @@ def resolve_names(
         group_id=group_id,
         leader_id=leader_id,
         per_participant=per_participant,
+        columns=columns,
     )

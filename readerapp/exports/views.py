@@ -4,10 +4,8 @@ report, stream."""
 from __future__ import annotations
 
 import io
-import tempfile
-from collections.abc import Callable, Iterator
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -15,14 +13,23 @@ from werkzeug.datastructures import MultiDict
 from ..access import EXPORTERS, exports_cover_everyone, roles_required, sees_participants
 from ..extensions import db
 from ..organisations.models import Organisation
+from ..sessions.states import STATE_LABELS
 from ..timeutil import local_zone
 from . import partnership_report, streaming
 from .charts import Series, bar_chart
+from .downloads import attachment, export_download
 from .forms import ExportForm, ReportForm, default_period
 
 bp = Blueprint("exports", __name__, template_folder="templates")
 
-CHUNK_BYTES = 64 * 1024
+DELIVERY_TITLE = "Sessions planned per month: delivered, cancelled, not yet logged, to come"
+# Bar colours per state: delivered stands out, what is still open is pale.
+STATE_FILLS = {
+    "delivered": "#0b6e4f",
+    "cancelled": "#b3261e",
+    "not_yet_logged": "#e0a526",
+    "to_come": "#c9d1db",
+}
 
 
 def _own_organisation() -> Organisation | None:
@@ -47,38 +54,9 @@ def _args_for(own: Organisation | None) -> MultiDict[str, str]:
     for name, value in default_period(today).items():
         if name not in args:
             args[name] = value.isoformat()
+    # Addresses written before there was a choice of columns get the words, as the form does.
+    args.setdefault("columns", "human")
     return args
-
-
-def _streamed(make_body: Callable[[streaming.Source], Iterator[bytes]]) -> Iterator[bytes]:
-    """The body, read through a connection of its own while the server sends it.
-
-    It needs no Flask context: servers (and test clients) may send the body from another
-    context than the view's.
-    """
-    source = streaming.Source.current()
-
-    def body() -> Iterator[bytes]:
-        try:
-            yield from make_body(source)
-        finally:
-            source.close()
-
-    return body()
-
-
-def _download(body: Iterator[bytes], fmt: str, name: str) -> Response:
-    response = Response(body, mimetype=streaming.MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _file_chunks(handle: io.BufferedIOBase) -> Iterator[bytes]:
-    handle.seek(0)
-    while piece := handle.read(CHUNK_BYTES):
-        yield piece
 
 
 @bp.get("/exports/")
@@ -104,19 +82,7 @@ def attendance() -> ResponseReturnValue:
     fmt = form.format.data
     if filters.per_participant:
         streaming.record_participant_export(filters, fmt, "web")
-    name = streaming.filename(filters, fmt)
-    if fmt == "csv":
-        return _download(_streamed(lambda src: streaming.csv_stream(filters, src)), fmt, name)
-    if fmt == "json":
-        return _download(_streamed(lambda src: streaming.json_stream(filters, src)), fmt, name)
-
-    def xlsx(source: streaming.Source) -> Iterator[bytes]:
-        # XlsxWriter finishes the zip only at close: build it in a temporary file, then stream.
-        with tempfile.TemporaryFile() as handle:
-            streaming.write_xlsx(filters, handle, source)
-            yield from _file_chunks(handle)
-
-    return _download(_streamed(xlsx), fmt, name)
+    return export_download(filters, fmt)
 
 
 def _report_form(own: Organisation | None) -> ReportForm:
@@ -155,19 +121,29 @@ def report() -> ResponseReturnValue:
             ),
             "delivery": bar_chart(
                 "chart-delivery",
-                "Sessions delivered against planned, per month",
-                "Bar chart pairing sessions planned with sessions delivered in each month: "
-                + "; ".join(f"{m.label} {m.delivered} of {m.planned}" for m in result.months),
+                DELIVERY_TITLE,
+                "Bar chart of the sessions planned in each month, split into delivered, "
+                "cancelled, not yet logged and still to come: "
+                + "; ".join(
+                    f"{m.label} {m.planned} planned: "
+                    + ", ".join(f"{n} {STATE_LABELS[s].lower()}" for s, n in m.parts())
+                    for m in result.months
+                ),
                 labels,
                 [
-                    Series("Planned", [m.planned for m in result.months], "#c9d1db"),
-                    Series("Delivered", [m.delivered for m in result.months], "#0b6e4f"),
+                    Series(STATE_LABELS[state], [getattr(m, state) for m in result.months], fill)
+                    for state, fill in STATE_FILLS.items()
                 ],
             ),
         }
     query = {k: v for k, v in form.data.items() if k in ("date_from", "date_to", "organisation")}
     return render_template(
-        "exports/report.html", form=form, report=result, charts=charts, query=query
+        "exports/report.html",
+        form=form,
+        report=result,
+        charts=charts,
+        query=query,
+        state_labels=STATE_LABELS,
     )
 
 
@@ -185,7 +161,7 @@ def _report_download(fmt: str) -> ResponseReturnValue:
         buffer = io.BytesIO()
         partnership_report.report_xlsx(result, buffer)
         body = iter([buffer.getvalue()])
-    return _download(body, fmt, name)
+    return attachment(body, fmt, name)
 
 
 @bp.get("/reports/partnership.csv")

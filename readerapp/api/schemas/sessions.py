@@ -12,6 +12,8 @@ from marshmallow import fields, validate
 
 from ...sessions.limits import CANCELLATION_REASON, DURATION_MINUTES
 from ...sessions.models import SESSION_STATUSES
+from ...sessions.states import SESSION_STATES, session_state
+from ...timeutil import utcnow
 from ..core import MAX_INT
 from .common import (
     AWARE_HELP,
@@ -28,6 +30,11 @@ from .common import (
     in_years,
 )
 
+STATE_HELP = (
+    "delivered, cancelled, not_yet_logged (started, and nobody has logged it yet) or to_come "
+    "(not started yet): what the reports and exports count."
+)
+
 
 class SessionSchema(Schema):
     id = fields.Integer(dump_only=True)
@@ -36,7 +43,18 @@ class SessionSchema(Schema):
     end_dt = fields.DateTime(dump_only=True)
     tz_name = fields.String(dump_only=True)
     duration_minutes = fields.Integer(dump_only=True)
-    status = fields.String(dump_only=True, metadata={"enum": list(SESSION_STATUSES)})
+    status = fields.String(
+        dump_only=True,
+        metadata={
+            "enum": list(SESSION_STATUSES),
+            "description": "As stored: scheduled until the session is logged. See state.",
+        },
+    )
+    state = fields.Method(
+        "_state",
+        dump_only=True,
+        metadata={"enum": list(SESSION_STATES), "description": STATE_HELP},
+    )
     cancellation_reason = fields.String(dump_only=True, allow_none=True)
     occurrence_dt = fields.DateTime(dump_only=True, allow_none=True)
     rescheduled_from_dt = fields.DateTime(dump_only=True, allow_none=True)
@@ -47,6 +65,9 @@ class SessionSchema(Schema):
     material_ids = fields.Pluck(IdOnly, "id", many=True, attribute="materials", dump_only=True)
     version = fields.Integer(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
+
+    def _state(self, session: Any) -> str:
+        return session_state(session.status, session.start_dt, utcnow())
 
     @ma.post_dump
     def _hide_notes(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -92,6 +113,9 @@ class SessionQuerySchema(QuerySchema):
     group_id = QueryId()
     organisation_id = QueryId(metadata={"description": "Groups partnered with this organisation."})
     status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
+    state = fields.String(
+        validate=validate.OneOf(SESSION_STATES), metadata={"description": STATE_HELP}
+    )
     leader_id = QueryId()
     after = SessionCursor(
         validate=validate.Length(max=200),
@@ -102,6 +126,28 @@ class SessionQuerySchema(QuerySchema):
             )
         },
     )
+
+
+class SessionCountsQuerySchema(QuerySchema):
+    start_from = DateArg(
+        data_key="from", metadata={"description": "Sessions starting on or after this local date."}
+    )
+    start_to = DateArg(
+        data_key="to", metadata={"description": "Sessions starting on or before this local date."}
+    )
+    group_id = QueryId()
+    organisation_id = QueryId(metadata={"description": "Groups partnered with this organisation."})
+    leader_id = QueryId()
+
+
+class SessionCountsSchema(Schema):
+    planned = fields.Integer(dump_only=True, metadata={"description": "The sum of the four below."})
+    delivered = fields.Integer(dump_only=True)
+    cancelled = fields.Integer(dump_only=True)
+    not_yet_logged = fields.Integer(
+        dump_only=True, metadata={"description": "Started, and nobody has logged it yet."}
+    )
+    to_come = fields.Integer(dump_only=True, metadata={"description": "Not started yet."})
 
 
 class SessionInputSchema(Schema):
