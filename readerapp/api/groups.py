@@ -47,6 +47,7 @@ def group_data(values: dict[str, Any], group: ReadingGroup | None = None) -> Gro
             "status": group.status,
             "capacity": group.capacity,
             "audience_notes": group.audience_notes,
+            "room": group.room,
             "excluded": {d.day: d.reason for d in group.excluded_dates},
         }
     return GroupData(**(current | values))
