@@ -167,9 +167,7 @@ def test_manager_creates_a_group_and_its_sessions_are_scheduled(
     group = db.session.scalar(sa.select(ReadingGroup).where(ReadingGroup.name == "Thursday Poetry"))
     assert group is not None and group.rrule == "FREQ=WEEKLY;BYDAY=TH"
     assert response.headers["Location"].endswith(f"/groups/{group.id}")
-    assert [(x.day, x.reason) for x in group.excluded_dates] == [
-        (date(2030, 12, 26), "Boxing Day")
-    ]
+    assert [(x.day, x.reason) for x in group.excluded_dates] == [(date(2030, 12, 26), "Boxing Day")]
     sessions = db.session.scalars(
         sa.select(ReadingSession).where(ReadingSession.group_id == group.id)
     ).all()

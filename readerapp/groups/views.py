@@ -72,15 +72,12 @@ def _add_error(field: Field, message: str) -> None:
     field.errors = [*field.errors, message]
 
 
-@bp.app_context_processor
-def _places() -> dict[str, object]:
-    """``place_of(group)`` for any page: its room and the venue's unit where the reader may see
-    them (a partner only where the organisation shares them), else the venue's name."""
-
-    def place_of(group: ReadingGroup) -> str:
-        return group.place(sees_location_detail(current_user, group.venue.organisation))
-
-    return {"place_of": place_of}
+# A global rather than a context processor: imported macros (session cards) see globals only.
+@bp.app_template_global()
+def place_of(group: ReadingGroup) -> str:
+    """Where the group meets, for any page: its room and the venue's unit where the reader may
+    see them (a partner only where the organisation shares them), else the venue's name."""
+    return group.place(sees_location_detail(current_user, group.venue.organisation))
 
 
 # --- Reading -------------------------------------------------------------------------------------
