@@ -12,6 +12,7 @@ from ..access import can_manage_groups
 from ..extensions import db
 from ..groups.models import ReadingGroup, group_coleader
 from ..groups.operations import GroupData, create_group, update_group
+from ..organisations.models import Venue
 from .core import Blueprint, api_user, forbid, paginate_query
 from .schemas.groups import GroupInputSchema, GroupQuerySchema, GroupSchema, GroupUpdateSchema
 from .visibility import restrict, visible_group_ids, visible_group_or_404
@@ -63,7 +64,11 @@ class Groups(MethodView):
         """List the groups you may see."""
         query = (
             sa.select(ReadingGroup)
-            .options(selectinload(ReadingGroup.coleaders))
+            .options(
+                selectinload(ReadingGroup.coleaders),
+                # Whether a partner may see each group's room is the venue organisation's say.
+                selectinload(ReadingGroup.venue).selectinload(Venue.organisation),
+            )
             .order_by(ReadingGroup.name, ReadingGroup.id)
         )
         if "venue_id" in args:
