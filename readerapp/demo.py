@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from .attendance.models import Attendance, Participant, ParticipantAttendance
 from .extensions import db
 from .groups.models import ReadingGroup
-from .groups.operations import generate_sessions
+from .groups.operations import GroupData, create_group, generate_sessions
 from .organisations.models import Organisation, Partnership, Venue
 from .radio.models import Broadcast, Episode, Programme
 from .sessions.models import ReadingMaterial, ReadingSession
@@ -99,7 +99,7 @@ VENUES = [
         "Northmoor Hospital",
         "mental_health_inpatient",
         "Moor Lane, Northmoor NM4 2QT",
-        "Willow Ward",
+        None,  # the hospital holds several wards: each group names its own room
     ),
     (
         "Northmoor NHS Foundation Trust",
@@ -172,6 +172,7 @@ class DemoGroup:
     capacity: int
     register: bool  # a register of participant codes, not only a headcount
     audience: str
+    room: str | None = None
 
 
 GROUPS = [
@@ -187,6 +188,7 @@ GROUPS = [
         8,
         False,
         "Adults on an acute mental-health ward; people come and go during the session.",
+        room="Willow Ward",
     ),
     DemoGroup(
         "Cedar Unit Readers",
@@ -436,33 +438,33 @@ def seed(now: datetime | None = None) -> SeedSummary:
     for spec in GROUPS:
         group = db.session.scalar(sa.select(ReadingGroup).filter_by(name=spec.name))
         if group is None:
-            group = ReadingGroup(
-                name=spec.name,
-                venue_id=venues[spec.venue].id,
-                lead_leader_id=users[spec.leader].id,
-                rrule=spec.rrule,
-                start_time=spec.start,
-                duration_minutes=spec.minutes,
-                tz_name=LONDON,
-                first_date=first_date,
-                status="active",
-                capacity=spec.capacity,
-                audience_notes=spec.audience,
+            # Through the operation a manager's form uses, so the demo gets what it does (the
+            # venue's organisation as host among them).
+            group = create_group(
+                GroupData(
+                    name=spec.name,
+                    venue_id=venues[spec.venue].id,
+                    room=spec.room,
+                    rrule=spec.rrule,
+                    start_time=spec.start,
+                    duration_minutes=spec.minutes,
+                    tz_name=LONDON,
+                    first_date=first_date,
+                    lead_leader_id=users[spec.leader].id,
+                    coleader_ids=[users[spec.coleader].id] if spec.coleader else [],
+                    capacity=spec.capacity,
+                    audience_notes=spec.audience,
+                ),
+                now=now,
             )
-            if spec.coleader:
-                group.coleaders.append(users[spec.coleader])
-            db.session.add(group)
-            db.session.flush()
             for org_name, role in spec.partners:
-                db.session.add(
-                    Partnership(
-                        organisation_id=orgs[org_name].id,
-                        group_id=group.id,
-                        role=role,
-                        start_date=first_date,
-                    )
+                _get_or_create(
+                    Partnership,
+                    organisation_id=orgs[org_name].id,
+                    group_id=group.id,
+                    role=role,
+                    start_date=first_date,
                 )
-            db.session.flush()
         generate_sessions(group, now=now, since=group.first_date)
         host = orgs[spec.partners[0][0]]
         session_count += _log_past_sessions(group, spec, host, now, stories, poems)

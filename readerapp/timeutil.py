@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from importlib import resources
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app, has_app_context
 
@@ -36,6 +38,48 @@ NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 def known_zones() -> frozenset[str]:
     """IANA zone names a person may choose (read once: the scan walks the zone database)."""
     return frozenset(available_timezones() - NOT_ZONES)
+
+
+# Regions of the zone database's place names, for when its zone table cannot be read.
+ZONE_REGIONS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
+
+def _zone_table() -> str:
+    """zone.tab from the zone database zoneinfo reads (the system's first, then tzdata's)."""
+    for base in TZPATH:
+        path = Path(base) / "zone.tab"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    try:
+        return resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return ""
+
+
+@cache
+def canonical_zones() -> tuple[str, ...]:
+    """The zones to pick from a list: one per place (zone.tab) and UTC, sorted; no aliases such
+    as "GB" or "US/Eastern", which name the same rules twice."""
+    names = {"UTC"}
+    for line in _zone_table().splitlines():
+        columns = line.split("\t")
+        if not line.startswith("#") and len(columns) >= 3:
+            names.add(columns[2])
+    if len(names) == 1:
+        names |= {name for name in known_zones() if name.partition("/")[0] in ZONE_REGIONS}
+    return tuple(sorted(names & known_zones()))
 
 
 def is_valid_zone(name: object) -> bool:

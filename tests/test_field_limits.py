@@ -301,6 +301,7 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
     "groups.GROUP_NAME": [FormField(GroupForm, "name"), SchemaField(GroupInputSchema, "name")],
     "groups.RRULE": [FormField(GroupForm, "custom_rule"), SchemaField(GroupInputSchema, "rrule")],
     "groups.TZ_NAME": [FormField(GroupForm, "tz_name"), SchemaField(GroupInputSchema, "tz_name")],
+    "groups.ROOM": [FormField(GroupForm, "room"), SchemaField(GroupInputSchema, "room")],
     "groups.AUDIENCE_NOTES": [
         FormField(GroupForm, "audience_notes"),
         SchemaField(GroupInputSchema, "audience_notes"),

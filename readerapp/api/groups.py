@@ -12,6 +12,7 @@ from ..access import can_manage_groups
 from ..extensions import db
 from ..groups.models import ReadingGroup, group_coleader
 from ..groups.operations import GroupData, create_group, update_group
+from ..organisations.models import Venue
 from .core import Blueprint, api_user, forbid, paginate_query
 from .schemas import shared
 from .schemas.groups import GroupInputSchema, GroupQuerySchema, GroupSchema, GroupUpdateSchema
@@ -48,6 +49,7 @@ def group_data(values: dict[str, Any], group: ReadingGroup | None = None) -> Gro
             "status": group.status,
             "capacity": group.capacity,
             "audience_notes": group.audience_notes,
+            "room": group.room,
             "excluded": {d.day: d.reason for d in group.excluded_dates},
         }
     return GroupData(**(current | values))
@@ -63,7 +65,11 @@ class Groups(MethodView):
         """List the groups you may see."""
         query = (
             sa.select(ReadingGroup)
-            .options(selectinload(ReadingGroup.coleaders))
+            .options(
+                selectinload(ReadingGroup.coleaders),
+                # Whether a partner may see each group's room is the venue organisation's say.
+                selectinload(ReadingGroup.venue).selectinload(Venue.organisation),
+            )
             .order_by(ReadingGroup.name, ReadingGroup.id)
         )
         if "venue_id" in args:

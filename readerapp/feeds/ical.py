@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 from icalendar import Calendar, Event, Timezone
 
+from ..groups.models import place_words
+
 # Part of every fingerprint and feed state: changing how events are written (here, or by an
 # icalendar upgrade) rebuilds them all, and no client keeps a 304 for bytes that changed.
 FORMAT_VERSION = f"1/{icalendar.__version__}"
@@ -83,9 +85,9 @@ def _event(
 
 def session_event(row: Any, materials: Sequence[str]) -> str:
     cancelled = row.status == "cancelled"
-    location = row.venue_name
-    if row.share_location_detail and row.venue_unit:
-        location = f"{row.venue_unit}, {row.venue_name}"
+    location = place_words(
+        row.venue_name, row.venue_unit, row.group_room, detail=row.share_location_detail
+    )
     lines = [f"Group: {row.group_name}"]
     leader = _first_name(row.leader_name)
     if leader:
@@ -190,14 +192,16 @@ def render_feed(calendar_name: str, years: tuple[int, int], rows: FeedRows) -> B
     zones: set[str] = set()
     newest: Any = None  # raw, as the driver returns it (see queries._raw)
 
+    # Each row ends with the cached text's fingerprint and the text; the values before them are
+    # everything the event shows.
     for row in rows.sessions:
-        values = row[:13]
+        values = row[:-2]
         session_id, start, status, updated = row[0], row[1], row[4], row[7]
         # Materials are shown once the session is delivered, never before.
         shown = rows.session_materials.get(session_id, ()) if status == "delivered" else ()
         fp = _fingerprint((*values, *shown))
-        text = row[14]
-        if row[13] != fp or text is None:
+        text = row[-1]
+        if row[-2] != fp or text is None:
             text = session_event(row, shown)
             misses.append(("session", session_id, fp, text))
         items.append((start, session_id * 2, text))
@@ -206,13 +210,13 @@ def render_feed(calendar_name: str, years: tuple[int, int], rows: FeedRows) -> B
             newest = updated
 
     for row in rows.broadcasts:
-        values = row[:13]
+        values = row[:-2]
         broadcast_id, start, updated = row[0], row[1], row[7]
         # A broadcast plays a finished recording: what it reads is known in advance.
         shown = rows.broadcast_materials.get(row[8], ())
         fp = _fingerprint((*values, *shown))
-        text = row[14]
-        if row[13] != fp or text is None:
+        text = row[-1]
+        if row[-2] != fp or text is None:
             text = broadcast_event(row, shown)
             misses.append(("broadcast", broadcast_id, fp, text))
         items.append((start, broadcast_id * 2 + 1, text))

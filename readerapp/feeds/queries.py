@@ -340,6 +340,7 @@ def _row_statements(kind: str) -> dict[str, sa.Select]:
                     Venue.unit.label("venue_unit"),
                     Organisation.share_location_detail,
                     Leader.display_name.label("leader_name"),
+                    ReadingGroup.room.label("group_room"),
                     C.fingerprint,
                     C.body,
                 )

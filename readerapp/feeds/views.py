@@ -96,7 +96,13 @@ def _visible_tokens() -> list[FeedToken]:
 def _index(form: FeedTokenForm, status: int = 200) -> ResponseReturnValue:
     tokens = [(t, target_name(t)) for t in _visible_tokens()]
     return (
-        render_template("feeds/index.html", form=form, tokens=tokens, staff=_is_staff()),
+        render_template(
+            "feeds/index.html",
+            form=form,
+            tokens=tokens,
+            staff=_is_staff(),
+            target_fields=TARGET_FIELDS,
+        ),
         status,
     )
 

@@ -29,7 +29,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..limits import YEARS
 from ..organisations.models import PARTNERSHIP_ROLES
 from ..web.forms import CleanForm
-from .limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, GROUP_NAME, RRULE, TZ_NAME
+from .limits import (
+    AUDIENCE_NOTES,
+    CAPACITY,
+    DURATION_MINUTES,
+    GROUP_NAME,
+    ROOM,
+    RRULE,
+    TZ_NAME,
+)
 from .models import GROUP_STATUSES
 from .patterns import FREQUENCIES, MAX_COUNT, MAX_INTERVAL, MONTH_ORDINALS, WEEKDAYS
 from .recurrence import DAY_NAMES
@@ -63,6 +71,7 @@ class CheckboxesField(SelectMultipleField):
 class GroupForm(CleanForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=GROUP_NAME)])
     venue_id = SelectField("Venue", coerce=optional_int, validators=[InputRequired()])
+    room = StringField("Room or ward", validators=[Optional(), Length(max=ROOM)])
     lead_leader_id = SelectField("Lead reader leader", coerce=optional_int)
     coleader_ids = SelectMultipleField("Co-leaders", coerce=int)
     status = SelectField(

@@ -12,6 +12,20 @@ from ..users.models import User
 
 GROUP_STATUSES = ("active", "paused", "closed")
 
+
+def place_words(venue_name: str, unit: str | None, room: str | None, *, detail: bool) -> str:
+    """Where a group meets, the most precise first: "Larch Ward, Moorside, Northmoor Hospital".
+
+    Without ``detail`` (a partner of an organisation that keeps its wards private) only the
+    venue's name. A room that repeats the venue's unit is said once.
+    """
+    parts: list[str] = []
+    for part in (room, unit, venue_name) if detail else (venue_name,):
+        if part and part.casefold() not in (p.casefold() for p in parts):
+            parts.append(part)
+    return ", ".join(parts)
+
+
 group_coleader = sa.Table(
     "group_coleader",
     db.metadata,
@@ -46,6 +60,8 @@ class ReadingGroup(TimestampMixin, db.Model):
     last_date: Mapped[date | None]
     status: Mapped[str] = mapped_column(sa.String(10), default="active")
     capacity: Mapped[int | None]
+    # The group's own room or ward within its venue (one hospital holds many wards).
+    room: Mapped[str | None] = mapped_column(sa.String(200))
     audience_notes: Mapped[str | None] = mapped_column(sa.Text)
 
     venue: Mapped[Venue] = relationship()
@@ -57,6 +73,10 @@ class ReadingGroup(TimestampMixin, db.Model):
     excluded_dates: Mapped[list[GroupExcludedDate]] = relationship(
         cascade="all, delete-orphan", order_by="GroupExcludedDate.day"
     )
+
+    def place(self, detail: bool) -> str:
+        """Where the group meets (see ``place_words``)."""
+        return place_words(self.venue.name, self.venue.unit, self.room, detail=detail)
 
     def is_led_by(self, user: User) -> bool:
         return self.lead_leader_id == user.id or any(c.id == user.id for c in self.coleaders)

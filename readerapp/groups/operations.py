@@ -15,9 +15,9 @@ from ..organisations.models import PARTNERSHIP_ROLES, Organisation, Partnership,
 from ..sessions.models import ReadingSession
 from ..timeutil import is_valid_zone, to_local, utcnow, zone
 from ..users.models import User
-from .limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, GROUP_NAME
+from .limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, GROUP_NAME, ROOM
 from .models import GROUP_STATUSES, GroupExcludedDate, ReadingGroup
-from .patterns import check_meets
+from .patterns import ExclusionError, check_exclusions, check_meets
 from .recurrence import (
     ClockChangeError,
     Pattern,
@@ -160,6 +160,7 @@ class GroupData:
     status: str = "active"
     capacity: int | None = None
     audience_notes: str | None = None
+    room: str | None = None
 
 
 @dataclass
@@ -170,6 +171,7 @@ class _Checked:
     lead: User | None
     coleaders: list[User]
     audience_notes: str | None
+    room: str | None
 
 
 def _leader(user_id: int, field_name: str) -> User:
@@ -192,6 +194,9 @@ def _check_group(data: GroupData, group: ReadingGroup | None) -> _Checked:
     venue = db.session.get(Venue, data.venue_id) if isinstance(data.venue_id, int) else None
     if venue is None:
         raise GroupError("choose a venue from the list", "venue_id")
+    room = (data.room or "").strip() or None
+    if room is not None and len(room) > ROOM:
+        raise GroupError(f"the room or ward must be at most {ROOM} characters", "room")
     lead = _leader(data.lead_leader_id, "lead_leader_id") if data.lead_leader_id else None
     coleaders = [
         _leader(uid, "coleader_ids")
@@ -226,12 +231,18 @@ def _check_group(data: GroupData, group: ReadingGroup | None) -> _Checked:
             excluded=frozenset(data.excluded),
         )
         check_meets(pattern)
+        # Only days newly excluded: one the pattern has since moved away from is harmless, and
+        # refusing it would block every later change (an API PATCH carries the old days along).
+        already = {row.day for row in group.excluded_dates} if group is not None else set()
+        check_exclusions(pattern, set(data.excluded) - already)
         check_clock_changes(pattern, since=to_local(utcnow(), data.tz_name).date())
     except ClockChangeError as exc:
         raise GroupError(str(exc), "start_time") from exc
+    except ExclusionError as exc:
+        raise GroupError(str(exc), "excluded_dates") from exc
     except PatternError as exc:
         raise GroupError(str(exc), "rrule") from exc
-    return _Checked(name, rule, venue, lead, coleaders, notes)
+    return _Checked(name, rule, venue, lead, coleaders, notes, room)
 
 
 def _apply(group: ReadingGroup, data: GroupData, checked: _Checked) -> None:
@@ -248,6 +259,7 @@ def _apply(group: ReadingGroup, data: GroupData, checked: _Checked) -> None:
     group.status = data.status
     group.capacity = data.capacity
     group.audience_notes = checked.audience_notes
+    group.room = checked.room
     # Diff rather than replace: a removed and re-added day in one flush would clash on the key.
     wanted = dict(data.excluded)
     for row in list(group.excluded_dates):
@@ -260,7 +272,11 @@ def _apply(group: ReadingGroup, data: GroupData, checked: _Checked) -> None:
 
 
 def create_group(data: GroupData, *, now: datetime | None = None) -> ReadingGroup:
-    """A new group with its sessions generated up to the horizon."""
+    """A new group with its sessions generated up to the horizon.
+
+    The venue's organisation becomes the group's host from its first date, so the group is in
+    that organisation's feed and report at once; the partnership can be edited afterwards.
+    """
     checked = _check_group(data, None)
     group = ReadingGroup()
     group.excluded_dates = []
@@ -268,6 +284,14 @@ def create_group(data: GroupData, *, now: datetime | None = None) -> ReadingGrou
     _apply(group, data, checked)
     db.session.add(group)
     db.session.flush()
+    db.session.add(
+        Partnership(
+            group_id=group.id,
+            organisation_id=checked.venue.organisation_id,
+            role="host",
+            start_date=group.first_date,
+        )
+    )
     generate_sessions(group, now=now)
     return group
 

@@ -6,7 +6,8 @@ month"); anything else can still be entered as a custom RFC 5545 rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from ..limits import YEARS
@@ -113,6 +114,28 @@ def check_meets(pattern: Pattern) -> None:
     end = pattern.first_date + timedelta(days=FIRST_MEETING_SEARCH_DAYS)
     if next(local_occurrences(pattern, pattern.first_date, end), None) is None:
         raise PatternError("this pattern has no sessions: check the days, dates and exclusions")
+
+
+class ExclusionError(PatternError):
+    """An excluded date on which the pattern has no session anyway."""
+
+
+def check_exclusions(pattern: Pattern, days: Iterable[date]) -> None:
+    """Refuse excluding a day the pattern does not meet on: it would do nothing, and is most
+    likely a typing slip (the 24th for the 25th) that leaves the real day scheduled."""
+    wanted = sorted(days)
+    if not wanted:
+        return
+    unexcluded = replace(pattern, excluded=frozenset())
+    meets = {local.date() for local in local_occurrences(unexcluded, wanted[0], wanted[-1])}
+    idle = [day for day in wanted if day not in meets]
+    if idle:
+        named = ", ".join(day.strftime("%a %-d %b %Y") for day in idle[:3])
+        more = f" and {len(idle) - 3} more" if len(idle) > 3 else ""
+        raise ExclusionError(
+            f"the group does not meet on {named}{more}, so there is no session to leave out: "
+            "check the dates"
+        )
 
 
 def parse_excluded_dates(text: str) -> dict[date, str | None]:

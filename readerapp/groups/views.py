@@ -18,6 +18,7 @@ from ..access import (
     can_view_group,
     managers_only,
     require,
+    sees_location_detail,
     sees_participants,
 )
 from ..errors import FieldError
@@ -71,6 +72,14 @@ def _add_error(field: Field, message: str) -> None:
     field.errors = [*field.errors, message]
 
 
+# A global rather than a context processor: imported macros (session cards) see globals only.
+@bp.app_template_global()
+def place_of(group: ReadingGroup) -> str:
+    """Where the group meets, for any page: its room and the venue's unit where the reader may
+    see them (a partner only where the organisation shares them), else the venue's name."""
+    return group.place(sees_location_detail(current_user, group.venue.organisation))
+
+
 # --- Reading -------------------------------------------------------------------------------------
 
 
@@ -117,8 +126,10 @@ def detail(group_id: int) -> ResponseReturnValue:
         reading=reading_history(group),
         partnerships=sorted(group.partnerships, key=lambda p: (p.start_date, p.organisation.name)),
         today=to_local(now, group.tz_name).date(),
-        # Partners see neither the ward or wing nor notes about who the group is for.
+        # Partners see neither the address nor notes about who the group is for, and the ward or
+        # wing only where the organisation shares it.
         show_detail=staff_or_leader,
+        show_location=sees_location_detail(current_user, group.venue.organisation),
         link_sessions=staff_or_leader,
         can_manage=can_manage_groups(current_user),
         can_add_session=can_edit_group_sessions(current_user, group),
@@ -130,12 +141,14 @@ def detail(group_id: int) -> ResponseReturnValue:
 
 def _fill_choices(form: GroupForm) -> None:
     venues = db.session.execute(
-        sa.select(Venue.id, Venue.name, Organisation.name)
+        sa.select(Venue.id, Venue.name, Venue.unit, Organisation.name)
         .join(Organisation, Organisation.id == Venue.organisation_id)
         .order_by(Organisation.name, Venue.name)
     ).all()
+    # The unit tells apart venues of one name and shows what a group's room adds to it.
     form.venue_id.choices = [SelectChoice("", "Choose a venue")] + [
-        SelectChoice(str(vid), f"{vname} — {oname}") for vid, vname, oname in venues
+        SelectChoice(str(vid), f"{vname}{f', {unit}' if unit else ''} — {oname}")
+        for vid, vname, unit, oname in venues
     ]
     leaders = db.session.execute(
         sa.select(User.id, User.display_name, User.email)
@@ -150,6 +163,7 @@ def _fill_choices(form: GroupForm) -> None:
 def _prefill(form: GroupForm, group: ReadingGroup) -> None:
     form.name.data = group.name
     form.venue_id.data = group.venue_id
+    form.room.data = group.room
     form.lead_leader_id.data = group.lead_leader_id
     form.coleader_ids.data = [u.id for u in group.coleaders]
     form.status.data = group.status
@@ -199,6 +213,7 @@ def _group_data(form: GroupForm) -> GroupData | None:
     return GroupData(
         name=form.name.data,
         venue_id=form.venue_id.data,
+        room=form.room.data,
         rrule=rule,
         start_time=form.start_time.data,
         duration_minutes=form.duration_minutes.data,

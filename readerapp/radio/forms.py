@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..timeutil import is_valid_zone
+from ..timeutil import canonical_zones
 from ..web.forms import FoldField
 from .limits import (
     CANCELLATION_REASON,
@@ -28,9 +28,9 @@ from .limits import (
 )
 
 
-def _zone(form: FlaskForm, field: StringField) -> None:
-    if not is_valid_zone(field.data or ""):
-        raise ValidationError("Enter a time zone such as Europe/London.")
+def _listed_zone(form: FlaskForm, field: SelectField) -> None:
+    if field.data not in canonical_zones():
+        raise ValidationError("Choose a time zone from the list, such as Europe/London.")
 
 
 class BroadcastForm(FlaskForm):
@@ -39,10 +39,13 @@ class BroadcastForm(FlaskForm):
     air_time = TimeField(
         "Start time", validators=[DataRequired(message="Enter the local start time.")]
     )
-    tz_name = StringField(
+    # A list of canonical zones: free text invited typing slips and aliases ("GB").
+    tz_name = SelectField(
         "Time zone",
         default="Europe/London",
-        validators=[DataRequired(), Length(max=TZ_NAME), _zone],
+        choices=lambda: list(canonical_zones()),
+        validate_choice=False,  # _listed_zone says it in words
+        validators=[DataRequired(), Length(max=TZ_NAME), _listed_zone],
     )
     duration_minutes = IntegerField(
         "Duration (minutes)",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..access import restrict_to_visible_groups
 from ..extensions import db
 from ..groups.models import ReadingGroup
+from ..organisations.models import Venue
 from ..timeutil import local_zone, to_local
 from ..users.models import User
 from .models import ReadingSession
@@ -51,7 +52,9 @@ def _paginate(query: sa.Select, page: int, per_page: int = PAGE_SIZE) -> Page[Re
     items = list(
         db.session.scalars(
             query.options(
-                joinedload(ReadingSession.group).joinedload(ReadingGroup.venue),
+                joinedload(ReadingSession.group)
+                .joinedload(ReadingGroup.venue)
+                .joinedload(Venue.organisation),
                 joinedload(ReadingSession.attendance),
                 selectinload(ReadingSession.materials),
             )

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import marshmallow as ma
+from flask import g, has_request_context
 from marshmallow import fields, validate
 
-from ...groups.limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, GROUP_NAME, RRULE, TZ_NAME
+from ...access import sees_location_detail
+from ...groups.limits import (
+    AUDIENCE_NOTES,
+    CAPACITY,
+    DURATION_MINUTES,
+    GROUP_NAME,
+    ROOM,
+    RRULE,
+    TZ_NAME,
+)
 from ...groups.models import GROUP_STATUSES
-from .common import FIRST_DAY, LAST_DAY, Id, IdOnly, QueryId, QuerySchema, Schema, Text
+from .common import (
+    FIRST_DAY,
+    LAST_DAY,
+    Id,
+    IdOnly,
+    QueryId,
+    QuerySchema,
+    Schema,
+    Text,
+)
 
 
 class GroupSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(dump_only=True)
     venue_id = fields.Integer(dump_only=True)
+    room = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Room or ward within the venue; null for partners unless shared."},
+    )
     lead_leader_id = fields.Integer(dump_only=True, allow_none=True)
     coleader_ids = fields.Pluck(IdOnly, "id", many=True, attribute="coleaders", dump_only=True)
     rrule = fields.String(
@@ -29,6 +56,14 @@ class GroupSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
+    @ma.post_dump(pass_original=True)
+    def _hide_room(self, data: dict[str, Any], original: Any, **kwargs: Any) -> dict[str, Any]:
+        # Like a venue's unit: a ward or wing can identify people.
+        user = g.get("api_user") if has_request_context() else None
+        if user is not None and not sees_location_detail(user, original.venue.organisation):
+            data["room"] = None
+        return data
+
 
 class GroupQuerySchema(QuerySchema):
     venue_id = QueryId()
@@ -41,6 +76,11 @@ class GroupInputSchema(Schema):
 
     name = Text(required=True, validate=validate.Length(min=1, max=GROUP_NAME))
     venue_id = Id(required=True)
+    room = Text(
+        allow_none=True,
+        validate=validate.Length(max=ROOM),
+        metadata={"description": "Room or ward within the venue, e.g. Larch Ward."},
+    )
     rrule = Text(
         required=True,
         validate=validate.Length(min=1, max=RRULE),
