@@ -356,7 +356,7 @@ def test_the_room_migration_upgrades_a_database_holding_demo_data(
 
         before = counts()
         db.session.remove()
-        downgrade(revision="0007")  # the demo data as it was before rooms
+        downgrade(revision="0008")  # the demo data as it was before rooms
         upgrade(revision="heads")
         assert counts() == before and before[0] >= 8
         assert db.session.scalar(sa.select(sa.func.count(ReadingGroup.room))) == 0

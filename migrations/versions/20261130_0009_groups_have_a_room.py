@@ -3,8 +3,8 @@
 A venue's unit describes the venue; a hospital holds many wards, so each group now names its
 own. Existing groups have none (null) and show their venue as before.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 18:10:00
 
 """
@@ -12,8 +12,8 @@ Create Date: 2026-11-30 18:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
