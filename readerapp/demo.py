@@ -447,6 +447,7 @@ def seed(now: datetime | None = None) -> SeedSummary:
                 first_date=first_date,
                 status="active",
                 capacity=spec.capacity,
+                keeps_register=spec.register,
                 audience_notes=spec.audience,
             )
             if spec.coleader:

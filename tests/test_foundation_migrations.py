@@ -134,3 +134,39 @@ def test_messages_held_for_want_of_a_mail_server_wait_in_the_queue_after_upgrade
         assert [tuple(r) for r in rows] == [("a", "queued"), ("b", "held")]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_expected_maximum_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.demo import seed
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        with db.engine.connect() as conn:
+            sessions = conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar()
+        downgrade(revision="0007")
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            # Nothing that hangs off a group is lost on the way.
+            assert conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar() == sessions
+
+            rows = dict(
+                conn.execute(
+                    sa.text("SELECT name, keeps_register FROM reading_group WHERE expected_max IS NULL")
+                ).all()
+            )
+        # Headcount-only demo groups (the ward) are recognised from their history.
+        assert rows["Willow Ward Readers"] in (False, 0)
+        assert any(value in (True, 1) for value in rows.values())
+        db.session.remove()
+        db.engine.dispose()

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     RadioField,
@@ -29,7 +30,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..limits import YEARS
 from ..organisations.models import PARTNERSHIP_ROLES
 from ..web.forms import CleanForm
-from .limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, GROUP_NAME, RRULE, TZ_NAME
+from .limits import (
+    AUDIENCE_NOTES,
+    CAPACITY,
+    DURATION_MINUTES,
+    EXPECTED_MAX,
+    GROUP_NAME,
+    RRULE,
+    TZ_NAME,
+)
 from .models import GROUP_STATUSES
 from .patterns import FREQUENCIES, MAX_COUNT, MAX_INTERVAL, MONTH_ORDINALS, WEEKDAYS
 from .recurrence import DAY_NAMES
@@ -76,6 +85,12 @@ class GroupForm(CleanForm):
     audience_notes = TextAreaField(
         "Who the group is for", validators=[Optional(), Length(max=AUDIENCE_NOTES)]
     )
+    expected_max = IntegerField(
+        "Usual most participants",
+        validators=[Optional(), NumberRange(min=EXPECTED_MAX.min, max=EXPECTED_MAX.max)],
+        render_kw={"inputmode": "numeric"},
+    )
+    keeps_register = BooleanField("Keeps a register of participant codes", default=True)
 
     # The pattern builder
     frequency = RadioField(
