@@ -158,11 +158,15 @@ def test_the_expected_maximum_migration_upgrades_a_database_holding_demo_data(
         upgrade(revision="heads")
         with db.engine.connect() as conn:
             # Nothing that hangs off a group is lost on the way.
-            assert conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar() == sessions
+            assert (
+                conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar() == sessions
+            )
 
             rows = dict(
                 conn.execute(
-                    sa.text("SELECT name, keeps_register FROM reading_group WHERE expected_max IS NULL")
+                    sa.text(
+                        "SELECT name, keeps_register FROM reading_group WHERE expected_max IS NULL"
+                    )
                 ).all()
             )
         # Headcount-only demo groups (the ward) are recognised from their history.

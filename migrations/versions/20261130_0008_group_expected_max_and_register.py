@@ -50,5 +50,7 @@ def upgrade():
 def downgrade():
     op.drop_column("reading_group", "keeps_register")
     if op.get_bind().dialect.name != "sqlite":
-        op.drop_constraint("ck_reading_group_expected_max_positive", "reading_group", type_="check")
+        op.drop_constraint(
+            op.f("ck_reading_group_expected_max_positive"), "reading_group", type_="check"
+        )
     op.drop_column("reading_group", "expected_max")
