@@ -25,7 +25,7 @@ from ..sessions.models import ReadingSession
 from ..sessions.operations import NewMaterial, add_session
 from ..timeutil import local_to_utc, to_local, utcnow
 from ..users.models import User
-from .operations import SessionLog, log_session
+from .operations import NeedsConfirmation, SessionLog, log_session
 
 COLUMNS = (
     "date",
@@ -42,7 +42,9 @@ COLUMNS = (
     "participant_codes",
     "new_codes",
     "cancellation_reason",
+    "confirm",
 )
+CONFIRM_VALUES = ("yes", "y", "true", "1")
 REQUIRED_COLUMNS = ("date", "status")
 MAX_BYTES = 1_000_000
 MAX_ROWS = 1000
@@ -60,6 +62,7 @@ FIELD_LABELS = {
     "new_codes": "new_codes",
     "notes": "notes",
     "leader_id": "leader",
+    "confirm": "confirm",
 }
 
 
@@ -196,6 +199,7 @@ def _parse_row(line: int, raw: dict[str, str | None], today: date) -> ParsedRow:
             headcounts=counts,
             new_materials=materials,
             register=register,
+            confirmed=row.get("confirm", "").lower() in CONFIRM_VALUES,
         ),
     )
 
@@ -323,6 +327,12 @@ def import_attendance(
                 leader_id = actor.id
             entry = replace(row.entry, leader_id=leader_id, notes=session.notes)
             log_session(session, entry, expected_version=None, actor=actor, now=now)
+        except NeedsConfirmation as unusual:
+            savepoint.rollback()
+            errors.append(
+                RowError(row.line, f"{unusual.message} If it is, put yes in the confirm column.")
+            )
+            continue
         except SessionError as error:
             savepoint.rollback()
             errors.append(RowError(row.line, _row_message(error)))
