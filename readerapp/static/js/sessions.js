@@ -182,9 +182,7 @@
       box.hidden = shown === 0;
     });
     input.addEventListener("change", function () {
-      var option = optionFor(input.value.trim());
-      var author = row.querySelector(".material-author input");
-      if (option && !author.value) { fill(row, option); } else { warnRead(row, option); }
+      warnRead(row, optionFor(input.value.trim()));
     });
   });
 })();
