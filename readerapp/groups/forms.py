@@ -90,7 +90,9 @@ class GroupForm(CleanForm):
         validators=[Optional(), NumberRange(min=EXPECTED_MAX.min, max=EXPECTED_MAX.max)],
         render_kw={"inputmode": "numeric"},
     )
-    keeps_register = BooleanField("Keeps a register of participant codes", default=True)
+    keeps_register = BooleanField(
+        "Keeps a register of participant codes (untick for a headcount only)", default=True
+    )
 
     # The pattern builder
     frequency = RadioField(
