@@ -453,6 +453,7 @@ def seed(now: datetime | None = None) -> SeedSummary:
                     lead_leader_id=users[spec.leader].id,
                     coleader_ids=[users[spec.coleader].id] if spec.coleader else [],
                     capacity=spec.capacity,
+                    keeps_register=spec.register,
                     audience_notes=spec.audience,
                 ),
                 now=now,

@@ -199,7 +199,7 @@ def test_who_may_change_a_session_and_its_attendance(
         role,
         "PUT",
         f"/api/v1/sessions/{i['due_session']}/attendance",
-        {"participants": 5, "first_time": 1, "register": {"codes": [SECRET_CODE]}},
+        {"participants": 5, "first_time": 0, "register": {"codes": [SECRET_CODE]}},
     )
     assert logged.status_code == expected, logged.get_data(as_text=True)
     moved = send_change(

@@ -90,6 +90,7 @@ def test_log_form_stale_write_in_an_autoflush_is_the_conflict_page(
             "version": version,
             "status": "delivered",
             "participants": "7",
+            "confirm": "y",  # more than the group's usual 6, knowingly
             "first_time": "1",
             "staff_carers": "0",
             "volunteers": "0",

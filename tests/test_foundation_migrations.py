@@ -172,3 +172,43 @@ def test_keep_names_is_switched_on_only_where_participants_already_hold_names(
         assert organisations > 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_expected_maximum_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.demo import seed
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        with db.engine.connect() as conn:
+            sessions = conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar()
+        downgrade(revision="0009")
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            # Nothing that hangs off a group is lost on the way.
+            assert (
+                conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar() == sessions
+            )
+
+            rows = dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT name, keeps_register FROM reading_group WHERE expected_max IS NULL"
+                    )
+                ).all()
+            )
+        # Headcount-only demo groups (the ward) are recognised from their history.
+        assert rows["Willow Ward Readers"] in (False, 0)
+        assert any(value in (True, 1) for value in rows.values())
+        db.session.remove()
+        db.engine.dispose()

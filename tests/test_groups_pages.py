@@ -205,6 +205,23 @@ def test_monthly_builder_from_the_form(app: Flask, world: World, no_csrf: None) 
     assert 'value="6"' in edit and re.search(r'checked id="end-2"', edit)
 
 
+def test_the_group_form_sets_the_usual_most_and_whether_it_keeps_a_register(
+    app: Flask, world: World, no_csrf: None
+) -> None:
+    client = client_for(app, world.manager)
+    # A checkbox left unticked is simply absent from the form.
+    response = client.post("/groups/new", data=_group_form(world, expected_max="8"))
+    assert response.status_code == 302
+    fresh()
+    group = db.session.scalar(sa.select(ReadingGroup).where(ReadingGroup.name == "Thursday Poetry"))
+    assert (group.expected_max, group.keeps_register) == (8, False)
+    page = client.get(f"/groups/{group.id}/edit").text
+    assert 'id="expected_max"' in page and 'value="8"' in page
+    tick = r'<input[^>]*id="keeps_register"[^>]*>'
+    assert " checked" not in re.search(tick, page).group(0)
+    assert " checked" in re.search(tick, client.get("/groups/new").text).group(0)
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
@@ -232,6 +249,7 @@ def test_monthly_builder_from_the_form(app: Flask, world: World, no_csrf: None) 
         ({"tz_name": "Factory"}, "tz_name", "not a time zone"),
         ({"excluded_dates": "2026-13-01"}, "excluded_dates", "line 1"),
         ({"capacity": "-1"}, "capacity", "between 1 and 10000"),
+        ({"expected_max": "0"}, "expected_max", "between 1 and 10000"),
         ({"audience_notes": "a" * 2001}, "audience_notes", "longer than 2000"),
     ],
 )

@@ -50,8 +50,8 @@ def _token(client: FlaskClient, url: str) -> tuple[str, str]:
     return token.group(1), version.group(1) if version else ""
 
 
-def _log_data(token: str, version: str, /, **overrides: str) -> dict[str, str]:
-    data = {
+def _log_data(token: str, version: str, /, **overrides: str | list[str]) -> dict[str, object]:
+    data: dict[str, object] = {
         "csrf_token": token,
         "version": version,
         "status": "delivered",
@@ -65,7 +65,7 @@ def _log_data(token: str, version: str, /, **overrides: str) -> dict[str, str]:
         "materials-1-title": "The Happy Prince",
         "materials-1-author": "Oscar Wilde",
         "materials-1-kind": "short_story",
-        "register_codes": SECRET_CODE,
+        "present": SECRET_CODE,
         "new_codes": "NEW-1",
         "notes": "Good discussion",
         "leader_id": "0",
@@ -119,14 +119,14 @@ def test_leader_logs_a_delivered_session(client: FlaskClient, world: World) -> N
         ({"first_time": "9"}, "first_time", "cannot be more than the participants"),
         ({"materials-0-title": "x" * 301}, "materials-0-title", "300 characters"),
         ({"materials-0-kind": "opera"}, "materials-0-kind", "Not a valid choice"),
-        ({"materials-2-title": "Lonely title"}, "materials-0-title", "Give the author"),
+        ({"materials-2-title": "Lonely title"}, "materials-2-author", "Give the author"),
         ({"leader_id": "999999"}, "leader_id", "Not a valid choice"),
         ({"leader_id": "abc"}, "leader_id", ""),
-        ({"status": "maybe"}, "status", "Not a valid choice"),
+        ({"status": "maybe"}, "status-0", "Not a valid choice"),
         ({"status": "cancelled", "cancellation_reason": ""}, "cancellation_reason", "Say why"),
-        ({"register_codes": "Jane Smith<>"}, "register_codes", "not a valid code"),
-        ({"register_codes": "UNKNOWN-9"}, "register_codes", "Unknown participant code"),
-        ({"new_codes": SECRET_CODE, "register_codes": ""}, "new_codes", "Already registered"),
+        ({"present": "Jane Smith<>"}, "present-0", "not a valid code"),
+        ({"present": "UNKNOWN-9"}, "present-0", "Unknown participant code"),
+        ({"new_codes": SECRET_CODE, "present": []}, "new_codes", "Already registered"),
         ({"participants": "1", "first_time": "0"}, "participants", "at least that"),
         ({"notes": "n" * 5001}, "notes", "5000 characters"),
         ({"notes": "nul\x00byte"}, "notes", "cannot be stored"),
@@ -215,7 +215,9 @@ def test_second_edit_gets_a_conflict_and_keeps_its_input(app: Flask, world: Worl
     assert first.status_code == 302, first.get_data(as_text=True)[:3000]
     second = leader.post(
         url,
-        data=_log_data(leader_token, seen_version, notes="Leader's own words", participants="7"),
+        data=_log_data(
+            leader_token, seen_version, notes="Leader's own words", participants="7", confirm="y"
+        ),
     )
     html = second.get_data(as_text=True)
     assert second.status_code == 409
@@ -235,7 +237,8 @@ def test_second_edit_gets_a_conflict_and_keeps_its_input(app: Flask, world: Worl
             new_version,
             notes="Leader's own words",
             participants="7",
-            register_codes=f"{SECRET_CODE} NEW-1",
+            confirm="y",
+            present=[SECRET_CODE, "NEW-1"],
             new_codes="",
         ),
     )

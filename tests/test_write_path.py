@@ -90,7 +90,9 @@ def test_an_attendance_put_writes_in_one_transaction_after_its_checks(
     etag = etag_of(client, url, headers)
     with Trace() as trace:
         response = client.put(
-            url, headers={**headers, "If-Match": etag}, json={"participants": 7, "notes": "ok"}
+            url,
+            headers={**headers, "If-Match": etag},
+            json={"participants": 7, "notes": "ok", "confirm": True},
         )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["participants"] == 7
@@ -111,7 +113,9 @@ def test_a_change_between_the_checks_and_the_writes_is_a_412(
         begin_writing()
 
     monkeypatch.setattr("readerapp.api.sessions.begin_writing", late)
-    response = client.put(url, headers={**headers, "If-Match": etag}, json={"participants": 7})
+    response = client.put(
+        url, headers={**headers, "If-Match": etag}, json={"participants": 7, "confirm": True}
+    )
     assert response.status_code == 412, response.get_data(as_text=True)
     assert _notes(sid) == "changed meanwhile"
 

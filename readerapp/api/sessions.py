@@ -12,7 +12,14 @@ from sqlalchemy.orm import selectinload
 from ..access import can_edit_group_sessions, may_add_material
 from ..db import begin_writing, contains_text, reads_first
 from ..extensions import db
-from ..logbook.operations import Headcounts, RegisterInput, SessionLog, log_session
+from ..logbook.operations import (
+    Headcounts,
+    NeedsConfirmation,
+    RegisterInput,
+    SessionError,
+    SessionLog,
+    log_session,
+)
 from ..organisations.models import Partnership
 from ..sessions.models import ReadingMaterial, ReadingSession
 from ..sessions.operations import (
@@ -245,7 +252,8 @@ class SessionAttendance(MethodView):
 
         Send the ETag of the attendance you read (GET) as If-Match. Omitted notes, materials
         and register keep their current value. A session that has not started yet cannot be
-        logged as delivered.
+        logged as delivered. Unusual counts (0 participants, more than the group's usual most,
+        more first-timers than new codes) answer 422 with the reason unless ``confirm`` is true.
         """
         session = editable_session(session_id)
         blp.check_etag(attendance_view(session), shared(AttendanceSchema))
@@ -269,8 +277,14 @@ class SessionAttendance(MethodView):
             ),
             notes=entry.get("notes", session.notes),
             leader_id=session.leader_id,
+            confirmed=entry["confirm"],
         )
-        log_session(session, log, expected_version=version, actor=api_user())
+        try:
+            log_session(session, log, expected_version=version, actor=api_user())
+        except NeedsConfirmation as unusual:
+            raise SessionError(
+                f'{unusual.message} Send "confirm": true if it is.', "confirm"
+            ) from None
         # The answer as flushed: after the commit it would be read back in a new transaction.
         answer = attendance_view(session)
         db.session.commit()

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     RadioField,
@@ -33,6 +34,7 @@ from .limits import (
     AUDIENCE_NOTES,
     CAPACITY,
     DURATION_MINUTES,
+    EXPECTED_MAX,
     GROUP_NAME,
     ROOM,
     RRULE,
@@ -84,6 +86,14 @@ class GroupForm(CleanForm):
     )
     audience_notes = TextAreaField(
         "Who the group is for", validators=[Optional(), Length(max=AUDIENCE_NOTES)]
+    )
+    expected_max = IntegerField(
+        "Usual most participants",
+        validators=[Optional(), NumberRange(min=EXPECTED_MAX.min, max=EXPECTED_MAX.max)],
+        render_kw={"inputmode": "numeric"},
+    )
+    keeps_register = BooleanField(
+        "Keeps a register of participant codes (untick for a headcount only)", default=True
     )
 
     # The pattern builder

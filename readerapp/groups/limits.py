@@ -12,4 +12,5 @@ ROOM = length_of(ReadingGroup.room)
 AUDIENCE_NOTES = 2000  # a Text column: the limit is the service's, not the database's
 DURATION_MINUTES = Bounds(1, 12 * 60)
 CAPACITY = Bounds(1, 10_000)
+EXPECTED_MAX = Bounds(1, 10_000)
 EXCLUDED_REASON = length_of(GroupExcludedDate.reason)

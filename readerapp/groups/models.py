@@ -40,6 +40,9 @@ class ReadingGroup(TimestampMixin, db.Model):
         enum_check("status", GROUP_STATUSES, "status"),
         sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
         sa.CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        sa.CheckConstraint(
+            "expected_max IS NULL OR expected_max > 0", name="expected_max_positive"
+        ),
         sa.CheckConstraint("last_date IS NULL OR last_date >= first_date", name="dates_ordered"),
     )
 
@@ -62,6 +65,12 @@ class ReadingGroup(TimestampMixin, db.Model):
     capacity: Mapped[int | None]
     # The group's own room or ward within its venue (one hospital holds many wards).
     room: Mapped[str | None] = mapped_column(sa.String(200))
+    # The most participants a session usually has: a log above it asks "is that right?".
+    # None: worked out from the group's recent sessions.
+    expected_max: Mapped[int | None]
+    # False for groups that count heads only (wards where people come and go): the log form
+    # then shows no register.
+    keeps_register: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     audience_notes: Mapped[str | None] = mapped_column(sa.Text)
 
     venue: Mapped[Venue] = relationship()

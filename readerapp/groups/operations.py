@@ -15,7 +15,7 @@ from ..organisations.models import PARTNERSHIP_ROLES, Organisation, Partnership,
 from ..sessions.models import ReadingSession
 from ..timeutil import is_valid_zone, to_local, utcnow, zone
 from ..users.models import User
-from .limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, GROUP_NAME, ROOM
+from .limits import AUDIENCE_NOTES, CAPACITY, DURATION_MINUTES, EXPECTED_MAX, GROUP_NAME, ROOM
 from .models import GROUP_STATUSES, GroupExcludedDate, ReadingGroup
 from .patterns import ExclusionError, check_exclusions, check_meets
 from .recurrence import (
@@ -161,6 +161,8 @@ class GroupData:
     capacity: int | None = None
     audience_notes: str | None = None
     room: str | None = None
+    expected_max: int | None = None
+    keeps_register: bool = True
 
 
 @dataclass
@@ -216,6 +218,12 @@ def _check_group(data: GroupData, group: ReadingGroup | None) -> _Checked:
         raise GroupError("the last date must be on or after the first date", "last_date")
     if data.capacity is not None and not CAPACITY.min <= data.capacity <= CAPACITY.max:
         raise GroupError(f"the capacity must be {CAPACITY.min} to {CAPACITY.max}", "capacity")
+    if data.expected_max is not None and not (
+        EXPECTED_MAX.min <= data.expected_max <= EXPECTED_MAX.max
+    ):
+        raise GroupError(
+            f"the usual most must be {EXPECTED_MAX.min} to {EXPECTED_MAX.max}", "expected_max"
+        )
     notes = (data.audience_notes or "").strip() or None
     if notes is not None and len(notes) > AUDIENCE_NOTES:
         raise GroupError(f"at most {AUDIENCE_NOTES} characters", "audience_notes")
@@ -258,6 +266,8 @@ def _apply(group: ReadingGroup, data: GroupData, checked: _Checked) -> None:
     group.last_date = data.last_date
     group.status = data.status
     group.capacity = data.capacity
+    group.expected_max = data.expected_max
+    group.keeps_register = data.keeps_register
     group.audience_notes = checked.audience_notes
     group.room = checked.room
     # Diff rather than replace: a removed and re-added day in one flush would clash on the key.

@@ -169,6 +169,8 @@ def _prefill(form: GroupForm, group: ReadingGroup) -> None:
     form.status.data = group.status
     form.capacity.data = group.capacity
     form.audience_notes.data = group.audience_notes
+    form.expected_max.data = group.expected_max
+    form.keeps_register.data = group.keeps_register
     choice = choice_from_rule(group.rrule)
     form.frequency.data = choice.frequency
     form.interval.data = choice.interval
@@ -226,6 +228,8 @@ def _group_data(form: GroupForm) -> GroupData | None:
         status=form.status.data,
         capacity=form.capacity.data,
         audience_notes=form.audience_notes.data,
+        expected_max=form.expected_max.data,
+        keeps_register=bool(form.keeps_register.data),
     )
 
 

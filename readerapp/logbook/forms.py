@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -12,12 +13,13 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import NumberInput
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from ..attendance.limits import HEADCOUNT
 from ..sessions.forms import MATERIAL_KIND_CHOICES, check_version_field
@@ -29,9 +31,9 @@ MAX_CODES_TEXT = 25_000
 
 
 def headcount(label: str) -> IntegerField:
+    # No default: a first log starts empty, so an untouched form cannot pass as "0 came".
     return IntegerField(
         label,
-        default=0,
         validators=[
             Optional(),
             NumberRange(
@@ -61,12 +63,20 @@ class MaterialEntryForm(Form):
     kind = SelectField("Kind", choices=MATERIAL_KIND_CHOICES, default="short_story")
 
 
+class TickList(SelectMultipleField):
+    """Checkboxes, one per choice: the register's tick-list."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class LogSessionForm(FlaskForm):
     version = HiddenField(validators=[check_version_field])
+    # One per form page: a second submission of the same page (Back, then Save) is recognised.
+    form_token = HiddenField()
     status = RadioField(
         "What happened?",
         choices=[SelectChoice("delivered", "Delivered"), SelectChoice("cancelled", "Cancelled")],
-        default="delivered",
         validators=[InputRequired(message="Choose delivered or cancelled.")],
     )
     cancellation_reason = TextAreaField(
@@ -83,16 +93,14 @@ class LogSessionForm(FlaskForm):
         min_entries=MATERIAL_ROWS,
         max_entries=MAX_MATERIAL_ROWS,
     )
-    register_codes = TextAreaField(
-        "Present (participant codes)",
+    # The choices are the group's roster, set by the view; a code no longer on it is refused.
+    present = TickList("Who came", validate_choice=False)
+    new_codes = StringField(
+        "New people (codes)",
         validators=[Optional(), Length(max=MAX_CODES_TEXT)],
-        render_kw={"rows": 3, "autocapitalize": "characters", "spellcheck": "false"},
+        render_kw={"autocapitalize": "characters", "spellcheck": "false", "autocomplete": "off"},
     )
-    new_codes = TextAreaField(
-        "New codes (people here for the first time)",
-        validators=[Optional(), Length(max=MAX_CODES_TEXT)],
-        render_kw={"rows": 2, "autocapitalize": "characters", "spellcheck": "false"},
-    )
+    confirm = BooleanField("Yes, these counts are right")
     notes = TextAreaField(
         "Notes", validators=[Optional(), Length(max=SESSION_NOTES)], render_kw={"rows": 3}
     )

@@ -32,7 +32,7 @@ from ..sessions.models import ReadingSession
 from ..sessions.operations import NewMaterial, add_session
 from ..timeutil import local_to_utc, to_local, utcnow
 from ..users.models import User
-from .operations import SessionLog, log_session
+from .operations import NeedsConfirmation, SessionLog, log_session
 
 COLUMNS = (
     "date",
@@ -50,7 +50,9 @@ COLUMNS = (
     "new_codes",
     "names",
     "cancellation_reason",
+    "confirm",
 )
+CONFIRM_VALUES = ("yes", "y", "true", "1")
 REQUIRED_COLUMNS = ("date", "status")
 MAX_BYTES = 1_000_000
 MAX_ROWS = 1000
@@ -69,6 +71,7 @@ FIELD_LABELS = {
     "names": "names",
     "notes": "notes",
     "leader_id": "leader",
+    "confirm": "confirm",
 }
 
 
@@ -224,6 +227,7 @@ def _parse_row(line: int, raw: dict[str, str | None], today: date) -> ParsedRow:
             headcounts=counts,
             new_materials=materials,
             register=register,
+            confirmed=row.get("confirm", "").lower() in CONFIRM_VALUES,
         ),
         names=names,
     )
@@ -353,6 +357,12 @@ def import_attendance(
             entry = replace(row.entry, leader_id=leader_id, notes=session.notes)
             log_session(session, entry, expected_version=None, actor=actor, now=now)
             name_participants(group, row.names)
+        except NeedsConfirmation as unusual:
+            savepoint.rollback()
+            errors.append(
+                RowError(row.line, f"{unusual.message} If it is, put yes in the confirm column.")
+            )
+            continue
         except SessionError as error:
             savepoint.rollback()
             errors.append(RowError(row.line, _row_message(error)))

@@ -11,8 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..attendance.operations import Headcounts, RegisterInput, clear_attendance, record_attendance
+import sqlalchemy as sa
+
+from ..attendance.models import Attendance, Participant, ParticipantAttendance
+from ..attendance.operations import (
+    Headcounts,
+    RegisterInput,
+    clear_attendance,
+    host_organisation_id,
+    record_attendance,
+    validate_headcounts,
+)
 from ..extensions import db
+from ..groups.models import ReadingGroup
 from ..sessions.errors import SessionError, VersionConflict, version_checked
 from ..sessions.limits import CANCELLATION_REASON, SESSION_NOTES
 from ..sessions.models import ReadingSession
@@ -29,15 +40,23 @@ from ..users.models import User
 
 __all__ = [
     "Headcounts",
+    "NeedsConfirmation",
     "NewMaterial",
     "RegisterInput",
     "SessionError",
     "SessionLog",
     "VersionConflict",
+    "expected_maximum",
+    "log_problems",
     "log_session",
+    "unusual_counts",
 ]
 
 LOGGABLE_STATUSES = ("delivered", "cancelled")
+# The usual most participants of a group with no history and none set: a typical reading group.
+DEFAULT_EXPECTED_MAX = 12
+# How many of a group's latest logs its usual most is taken from.
+HISTORY_SESSIONS = 10
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,124 @@ class SessionLog:
     register: RegisterInput | None = None
     notes: str | None = None
     leader_id: int | None = None
+    # The person logging has seen the unusual counts (see ``unusual_counts``) and stands by them.
+    confirmed: bool = False
+
+
+class NeedsConfirmation(SessionError):
+    """Counts that are allowed but unusual enough to be a slip of the thumb: nothing is saved
+    until the caller confirms them. ``reasons`` lists each, for a person to read."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(" ".join(reasons), "participants")
+        self.reasons = reasons
+
+
+def expected_maximum(group: ReadingGroup, exclude_session_id: int | None = None) -> int:
+    """The most participants a session of ``group`` usually has: as set on the group, else the
+    most of its latest logs, else the group's capacity, else a typical group's size."""
+    if group.expected_max:
+        return group.expected_max
+    latest = (
+        sa.select(Attendance.participants)
+        .join(ReadingSession, ReadingSession.id == Attendance.session_id)
+        .where(ReadingSession.group_id == group.id, ReadingSession.status == "delivered")
+        .order_by(ReadingSession.start_dt.desc())
+        .limit(HISTORY_SESSIONS)
+    )
+    if exclude_session_id is not None:
+        latest = latest.where(ReadingSession.id != exclude_session_id)
+    most = db.session.scalar(sa.select(sa.func.max(latest.subquery().c.participants)))
+    return most or group.capacity or DEFAULT_EXPECTED_MAX
+
+
+def log_problems(
+    session: ReadingSession, entry: SessionLog, now: datetime | None = None
+) -> list[SessionError]:
+    """Every rule ``entry`` breaks that can be told without writing, each on its own field, so
+    a form can show them all at once. ``log_session`` checks them again (and the rest)."""
+    now = now or utcnow()
+    if entry.status not in LOGGABLE_STATUSES:
+        return [SessionError("Choose delivered or cancelled.", "status")]
+    problems = []
+    if entry.status == "cancelled":
+        if not (entry.cancellation_reason or "").strip():
+            problems.append(
+                SessionError("Say why the session was cancelled.", "cancellation_reason")
+            )
+        return problems
+    if session.start_dt > now:
+        problems.append(
+            SessionError(
+                "This session has not started yet: it can be logged as delivered once it has.",
+                "status",
+            )
+        )
+    try:
+        validate_headcounts(entry.headcounts)
+    except SessionError as error:
+        problems.append(error)
+    size = entry.register.size if entry.register is not None else 0
+    if size > entry.headcounts.participants:
+        problems.append(
+            SessionError(
+                f"The register lists {size} people: participants must be at least that.",
+                "participants",
+            )
+        )
+    return problems
+
+
+def unusual_counts(session: ReadingSession, entry: SessionLog) -> list[str]:
+    """Why a delivered log's counts need confirming (empty when they look right). The one place
+    for these rules: the log form, the API and the paper-register import all ask it."""
+    if entry.status != "delivered":
+        return []
+    counts = entry.headcounts
+    reasons = []
+    if counts.participants == 0:
+        reasons.append("Delivered with 0 participants — did nobody come?")
+    else:
+        usual = expected_maximum(session.group, exclude_session_id=session.id)
+        if counts.participants > usual:
+            reasons.append(
+                f"{counts.participants} is more than this group's usual {usual} — is that right?"
+            )
+    register = entry.register
+    if register is not None and register.size:
+        new = _first_timers_listed(session, register)
+        if counts.first_time > new:
+            reasons.append(
+                f"{counts.first_time} here for the first time, but the register has {new} "
+                f"new {'person' if new == 1 else 'people'} — is that right?"
+            )
+    return reasons
+
+
+def _first_timers_listed(session: ReadingSession, register: RegisterInput) -> int:
+    """The people in ``register`` here for the first time: its new codes, and the known codes
+    of people who never came to a session before this one."""
+    codes = {str(c).strip().upper() for c in register.codes}
+    new = {str(c).strip().upper() for c in register.new_codes} - codes
+    if not codes:
+        return len(new)
+    came_before = (
+        sa.select(ParticipantAttendance.participant_id)
+        .join(ReadingSession, ReadingSession.id == ParticipantAttendance.session_id)
+        .where(
+            ParticipantAttendance.participant_id == Participant.id,
+            ReadingSession.start_dt < session.start_dt,
+        )
+        .exists()
+    )
+    never_came = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Participant.organisation_id == host_organisation_id(session.group),
+            sa.func.upper(Participant.code).in_(codes),
+            ~came_before,
+        )
+    )
+    return len(new) + (never_came or 0)
 
 
 @version_checked
@@ -69,7 +206,8 @@ def log_session(
     register, or cancelled with a reason.
 
     Raises VersionConflict when ``expected_version`` is given and the session has moved on,
-    SessionError for bad input. Bumps ``sequence`` when the status changes.
+    SessionError for bad input, NeedsConfirmation for unusual counts not ``confirmed``. Bumps
+    ``sequence`` when the status changes.
     """
     check_version(session, expected_version)
     now = now or utcnow()
@@ -91,6 +229,11 @@ def log_session(
         session.cancellation_reason = None
         session.materials = materials
         record_attendance(session, entry.headcounts, entry.register, actor=actor)
+        # After the hard rules, so a confirmation is asked only of a log that could be saved;
+        # the caller rolls back what was flushed.
+        reasons = [] if entry.confirmed else unusual_counts(session, entry)
+        if reasons:
+            raise NeedsConfirmation(reasons)
     else:
         reason = clean_text(
             entry.cancellation_reason, CANCELLATION_REASON, "cancellation_reason", "The reason"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,14 +20,28 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms import Field, IntegerField
 from wtforms.fields.choices import SelectChoice
 
-from ..access import can_edit_group_sessions, is_leader, require, sees_participants
-from ..attendance.operations import Headcounts, RegisterInput, parse_codes, register_codes
+from ..access import (
+    can_edit_group_sessions,
+    is_leader,
+    require,
+    sees_participants,
+)
+from ..attendance.operations import (
+    HEADCOUNT_FIELDS,
+    Headcounts,
+    RegisterInput,
+    normalise_code,
+    parse_codes,
+    register_codes,
+)
 from ..db import begin_writing, reads_first
 from ..errors import FieldError
 from ..extensions import db
@@ -39,12 +54,24 @@ from ..timeutil import to_local, utcnow
 from ..web.saving import save_form
 from .forms import LogSessionForm
 from .imports import COLUMNS, MAX_BYTES, ImportRejected, RowError, import_attendance, template_rows
-from .operations import SessionLog, log_session
+from .operations import (
+    NeedsConfirmation,
+    SessionLog,
+    expected_maximum,
+    log_problems,
+    log_session,
+    unusual_counts,
+)
+from .queries import group_roster, next_free_code
 
 bp = Blueprint("logbook", __name__, template_folder="templates")
 
 CATALOGUE_SUGGESTIONS = 300
 KIND_BY_ROW = ("short_story", "poem")
+SAVED_FORMS_KEY = "saved_log_forms"
+FORM_TOKENS_KEPT = 20
+# The operation's input names that the form spells differently.
+FORM_FIELDS = {"register_codes": "present"}
 
 
 @dataclass(frozen=True)
@@ -98,25 +125,57 @@ def _leader_choices(session: ReadingSession) -> list[SelectChoice]:
     return [SelectChoice(0, "No leader recorded"), *people_choices(session.group, session.leader)]
 
 
-def _fill_from_session(form: LogSessionForm, session: ReadingSession) -> None:
-    """Defaults for a GET: what is saved, or sensible guesses for a first log."""
+def _is_edit(session: ReadingSession) -> bool:
+    return session.status != "scheduled"
+
+
+def _shows_register(session: ReadingSession, saved: list[str]) -> bool:
+    """Headcount-only groups see no register, unless this log already holds one."""
+    return session.group.keeps_register or bool(saved)
+
+
+@dataclass(frozen=True)
+class Register:
+    """The tick-list: the roster's codes, how many are regulars, and the next free code."""
+
+    shown: bool
+    codes: list[str]
+    regulars: int
+    next_code: str
+
+
+def _register(session: ReadingSession, saved: list[str]) -> Register:
+    """Codes only: names are shown on request, audited, on the participants pages (the log
+    form sits below the audit trail and never shows them)."""
+    if not _shows_register(session, saved):
+        return Register(False, [], 0, "")
+    roster = group_roster(session.group)
+    codes = [person.code for person in roster]
+    codes += [code for code in saved if code not in codes]
+    regulars = sum(1 for person in roster if person.regular)
+    return Register(True, codes, regulars, next_free_code(session.group, roster))
+
+
+def _fill_from_session(form: LogSessionForm, session: ReadingSession, saved: list[str]) -> None:
+    """What is saved, for an edit; for a first log, only what cannot be a guess (the form token,
+    the leader, the kinds of the first texts): the counts and the outcome must be chosen."""
     form.version.data = str(session.version)
-    # A session still to come can only be logged as cancelled.
-    if session.status == "cancelled" or (
-        session.status == "scheduled" and session.start_dt > utcnow()
-    ):
+    form.form_token.data = secrets.token_urlsafe(16)
+    if session.status in ("delivered", "cancelled"):
+        form.status.data = session.status
+    elif session.start_dt > utcnow():
+        # A session still to come can only be logged as cancelled.
         form.status.data = "cancelled"
     form.cancellation_reason.data = session.cancellation_reason or ""
     if session.attendance is not None:
-        for name in ("participants", "first_time", "staff_carers", "volunteers"):
+        for name in HEADCOUNT_FIELDS:
             getattr(form, name).data = getattr(session.attendance, name)
     form.notes.data = session.notes or ""
     default_leader = session.leader_id
     if default_leader is None and is_leader(current_user):
         default_leader = current_user.id
     form.leader_id.data = default_leader or 0
-    codes = register_codes(session)
-    form.register_codes.data = "\n".join(code for code, _ in codes)
+    form.present.data = saved
     materials = list(session.materials)
     while len(form.materials.entries) < len(materials) + 1:
         form.materials.append_entry()
@@ -130,43 +189,70 @@ def _fill_from_session(form: LogSessionForm, session: ReadingSession) -> None:
             entry.form.kind.data = KIND_BY_ROW[position]
 
 
-def _entry_from_form(form: LogSessionForm) -> SessionLog | None:
-    """The operation's input, or None after adding parse problems to the form."""
-    codes: tuple[str, ...] = ()
-    new_codes: tuple[str, ...] = ()
+def _add_error(field: Field, message: str) -> None:
+    # A field's errors may be a tuple before validation has run.
+    field.errors = [*field.errors, message]
+
+
+def _entry_from_form(form: LogSessionForm, shows_register: bool) -> SessionLog:
+    """The operation's input; what cannot be read is put on its own field as an error."""
+    delivered = form.status.data == "delivered"
     register = None
-    if form.status.data == "delivered":
-        try:
-            codes = parse_codes(form.register_codes.data, "register_codes")
-        except SessionError as error:
-            form.register_codes.errors.append(error.message)
+    if delivered and shows_register:
+        codes = []
+        for raw in form.present.data or []:
+            try:
+                codes.append(normalise_code(raw))
+            except SessionError as error:
+                _add_error(form.present, error.message)
+        new_codes: tuple[str, ...] = ()
         try:
             new_codes = parse_codes(form.new_codes.data, "new_codes")
         except SessionError as error:
-            form.new_codes.errors.append(error.message)
-        register = RegisterInput(codes=codes, new_codes=new_codes)
-    if form.register_codes.errors or form.new_codes.errors:
-        return None
+            _add_error(form.new_codes, error.message)
+        register = RegisterInput(codes=tuple(codes), new_codes=new_codes)
     new_materials = []
     for entry in form.materials.entries:
         title = (entry.form.title.data or "").strip()
         author = (entry.form.author.data or "").strip()
+        if delivered and title and not author and not entry.form.author.errors:
+            _add_error(entry.form.author, f"Give the author of “{title}” (or “Anonymous”).")
+        if delivered and author and not title and not entry.form.title.errors:
+            _add_error(entry.form.title, "Give the title of the text, or clear the author.")
         if title or author:
             new_materials.append(NewMaterial(title, author, entry.form.kind.data))
+    if delivered and form.participants.data is None and not form.participants.errors:
+        _add_error(form.participants, "Enter how many participants came (0 if nobody did).")
     return SessionLog(
-        status=form.status.data,
+        status=form.status.data or "",
         cancellation_reason=form.cancellation_reason.data,
-        headcounts=Headcounts(
-            participants=form.participants.data or 0,
-            first_time=form.first_time.data or 0,
-            staff_carers=form.staff_carers.data or 0,
-            volunteers=form.volunteers.data or 0,
-        ),
+        headcounts=Headcounts(**{name: _count(getattr(form, name)) for name in HEADCOUNT_FIELDS}),
         new_materials=new_materials,
         register=register,
         notes=form.notes.data,
         leader_id=form.leader_id.data or None,
+        confirmed=bool(form.confirm.data),
     )
+
+
+def _count(field: IntegerField) -> int:
+    # A count that could not be read is already an error on its field; 0 keeps the checks going.
+    return field.data if isinstance(field.data, int) and not field.errors else 0
+
+
+def _attach_problems(form: LogSessionForm, problems: list[SessionError]) -> None:
+    """The operation's problems, each on its field (one a field: the first is the one to fix)."""
+    for problem in problems:
+        name = FORM_FIELDS.get(problem.field or "", problem.field or "")
+        field = getattr(form, name, None) if name else None
+        if field is None or name == "materials":
+            form.material_errors.append(problem.message)  # type: ignore[attr-defined]
+        elif not field.errors:
+            _add_error(field, problem.message)
+
+
+def _has_errors(form: LogSessionForm) -> bool:
+    return bool(_problems(form))
 
 
 def _problems(form: LogSessionForm) -> list[Problem]:
@@ -183,7 +269,8 @@ def _problems(form: LogSessionForm) -> list[Problem]:
             continue
         for message in field.errors:
             label = field.label.text if field.name != "version" else "Form"
-            problems.append(Problem(field.id, label, message))
+            anchor = f"{field.id}-0" if field.name in ("status", "present") else field.id
+            problems.append(Problem(anchor, label, message))
     return problems
 
 
@@ -199,9 +286,11 @@ def _typed_already_read(form: LogSessionForm, session: ReadingSession) -> list[s
 def _render_log(
     form: LogSessionForm,
     session: ReadingSession,
+    register: Register,
     status: int = 200,
     conflict: bool = False,
     already_read: list[str] | None = None,
+    confirmations: list[str] | None = None,
 ) -> ResponseReturnValue:
     catalogue = suggest_materials(limit=CATALOGUE_SUGGESTIONS)
     read_before = previous_readings(
@@ -214,7 +303,11 @@ def _render_log(
             s=session,
             form=form,
             problems=_problems(form),
+            confirmations=confirmations or [],
             conflict=conflict,
+            editing=_is_edit(session),
+            register=register,
+            usual=expected_maximum(session.group, exclude_session_id=session.id),
             catalogue=catalogue,
             authors=authors,
             read_before={k: _when(v[-1]) for k, v in read_before.items()},
@@ -226,6 +319,19 @@ def _render_log(
     )
 
 
+def _saved_already(form_token: str | None, session_id: int) -> bool:
+    return bool(form_token) and flask_session.get(SAVED_FORMS_KEY, {}).get(form_token) == session_id
+
+
+def _remember_saved(form_token: str | None, session_id: int) -> None:
+    if not form_token:
+        return
+    saved = dict(flask_session.get(SAVED_FORMS_KEY, {}))
+    saved[form_token] = session_id
+    # The latest few are enough: Back goes only a few pages.
+    flask_session[SAVED_FORMS_KEY] = dict(list(saved.items())[-FORM_TOKENS_KEPT:])
+
+
 @bp.route("/sessions/<int:session_id>/log", methods=["GET", "POST"])
 @reads_first
 @login_required
@@ -234,17 +340,40 @@ def log(session_id: int) -> ResponseReturnValue:
     form = LogSessionForm()
     form.leader_id.choices = _leader_choices(session)
     form.material_errors = []  # type: ignore[attr-defined]
+    saved_codes = [code for code, _ in register_codes(session)]
+    register = _register(session, saved_codes)
+    form.present.choices = [SelectChoice(code, code) for code in register.codes]
     if request.method == "GET":
-        _fill_from_session(form, session)
+        _fill_from_session(form, session, saved_codes)
         return _render_log(
-            form, session, already_read=_already_read_messages(session, list(session.materials))
+            form,
+            session,
+            register,
+            already_read=_already_read_messages(session, list(session.materials)),
         )
 
-    if not form.validate():
-        return _render_log(form, session, 400, already_read=_typed_already_read(form, session))
-    entry = _entry_from_form(form)
-    if entry is None:
-        return _render_log(form, session, 400)
+    if _saved_already(form.form_token.data, session_id):
+        # The same page sent again (Back, then Save): it is saved already.
+        flash("This log was saved already; here it is. Use “Edit the log” to change it.", "info")
+        return redirect(url_for("logbook.detail", session_id=session_id))
+    form.validate()
+    entry = _entry_from_form(form, register.shown)
+    _attach_problems(form, log_problems(session, entry))
+    if _has_errors(form):
+        return _render_log(
+            form, session, register, 400, already_read=_typed_already_read(form, session)
+        )
+    if not entry.confirmed:
+        reasons = unusual_counts(session, entry)
+        if reasons:
+            return _render_log(
+                form,
+                session,
+                register,
+                400,
+                already_read=_typed_already_read(form, session),
+                confirmations=reasons,
+            )
     begin_writing()
 
     def save() -> list[str]:
@@ -252,37 +381,40 @@ def log(session_id: int) -> ResponseReturnValue:
         # Before the commit, which expires every loaded row: reading one after it is a new query.
         return _already_read_messages(session, list(session.materials))
 
-    saved = save_form(
-        form, save, conflict_notice=True, attach=lambda error: _attach_error(form, error)
-    )
+    editing = _is_edit(session)
+    asked: list[str] = []
+
+    def attach(error: FieldError) -> None:
+        if isinstance(error, NeedsConfirmation):
+            asked.extend(error.reasons)
+        else:
+            _attach_problems(form, [error])
+
+    saved = save_form(form, save, conflict_notice=True, attach=attach)
     if not saved:
         session = load_session_for_edit(session_id)
         if saved.changed_meanwhile:
             # The next save is a deliberate choice made with both versions in view.
             form.version.data = str(session.version)
-            return _render_log(form, session, 409, conflict=True)
+            return _render_log(form, session, register, 409, conflict=True)
         return _render_log(
-            form, session, saved.status, already_read=_typed_already_read(form, session)
+            form,
+            session,
+            register,
+            saved.status,
+            already_read=_typed_already_read(form, session),
+            confirmations=asked,
         )
-    warnings = saved.value
-    target = url_for("logbook.detail", session_id=session_id)
-    flash(
-        "The session has been logged."
-        if entry.status == "delivered"
-        else "The session has been logged as cancelled.",
-        "success",
-    )
-    for message in warnings:
-        flash(message, "warning")
-    return redirect(target)
-
-
-def _attach_error(form: LogSessionForm, error: FieldError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if error.field == "materials" or field is None:
-        form.material_errors.append(error.message)  # type: ignore[attr-defined]
+    _remember_saved(form.form_token.data, session_id)
+    if editing:
+        flash("Changes saved.", "success")
+    elif entry.status == "delivered":
+        flash("The session has been logged.", "success")
     else:
-        field.errors = [*field.errors, error.message]
+        flash("The session has been logged as cancelled.", "success")
+    for message in saved.value:
+        flash(message, "warning")
+    return redirect(url_for("logbook.detail", session_id=session_id))
 
 
 # --- paper registers ---------------------------------------------------------------------------
@@ -305,7 +437,12 @@ def _render(
 ) -> ResponseReturnValue:
     return (
         render_template(
-            "logbook/import.html", group=group, form=form, errors=errors, columns=COLUMNS
+            "logbook/import.html",
+            group=group,
+            form=form,
+            errors=errors,
+            columns=COLUMNS,
+            usual=expected_maximum(group),
         ),
         status,
     )

@@ -97,3 +97,11 @@ class AttendanceInputSchema(Schema):
     material_ids = fields.List(Id(), validate=validate.Length(max=10))
     new_materials = fields.List(fields.Nested(NewMaterialSchema), validate=validate.Length(max=10))
     notes = Text(allow_none=True, validate=validate.Length(max=SESSION_NOTES))
+    confirm = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Confirms counts that look unusual: 0 participants, more than the "
+            "group's usual most, or more first-timers than new codes. Without it such a log "
+            "is refused with 422 and the reason; nothing is saved."
+        },
+    )
