@@ -359,3 +359,77 @@ def test_the_import_refuses_a_row_needing_confirmation_unless_its_confirm_cell_s
     assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
     db.session.rollback()
     assert db.session.get(ReadingSession, due).attendance.participants == 250
+
+
+# --- a new person's first name ----------------------------------------------------------------
+
+
+def test_a_new_person_gets_a_first_name_where_the_organisation_keeps_names(
+    client: FlaskClient, world: World
+) -> None:
+    from readerapp.attendance.models import Participant
+    from readerapp.audit.models import AuditEvent
+
+    due, host_id = world.due_session.id, world.host.id
+    db.session.rollback()
+    sign_in_as(client, world.leader)
+    url = f"/sessions/{due}/log"
+    html, hidden = _page(client, url)
+    assert 'id="new_name"' in html  # the host keeps names
+    counts = {"participants": "2", "first_time": "1", "staff_carers": "0", "volunteers": "0"}
+
+    # A name needs exactly one new code.
+    both = _post(
+        client,
+        url,
+        hidden,
+        status="delivered",
+        new_codes="ZQF-7732 ZQF-7733",
+        new_name="Ann",
+        **counts,
+    )
+    assert both.status_code == 400 and "Give a name with one new code" in both.text
+    assert _unsaved(due)
+
+    saved = _post(
+        client, url, hidden, status="delivered", new_codes="zqf-7732", new_name=" Ann ", **counts
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    db.session.rollback()
+    person = db.session.scalar(
+        sa.select(Participant).where(
+            Participant.organisation_id == host_id, Participant.code == "ZQF-7732"
+        )
+    )
+    assert person is not None and person.display_name == "Ann"
+    # The trail says the name changed, never what it is.
+    trail = db.session.scalars(sa.select(AuditEvent.changes)).all()
+    assert not any("Ann" in str(changes) for changes in trail)
+
+
+def test_no_name_is_asked_or_kept_where_the_organisation_keeps_codes_only(
+    client: FlaskClient, world: World
+) -> None:
+    from readerapp.organisations.models import Organisation
+
+    due, host_id = world.due_session.id, world.host.id
+    db.session.get(Organisation, host_id).keep_names = False
+    db.session.commit()
+    sign_in_as(client, world.leader)
+    url = f"/sessions/{due}/log"
+    html, hidden = _page(client, url)
+    assert 'id="new_name"' not in html
+    response = _post(
+        client,
+        url,
+        hidden,
+        status="delivered",
+        new_codes="ZQF-7732",
+        new_name="Ann",
+        participants="2",
+        first_time="1",
+        staff_carers="0",
+        volunteers="0",
+    )
+    assert response.status_code == 400 and "keeps participants as codes only" in response.text
+    assert _unsaved(due)

@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
-from ..attendance.limits import HEADCOUNT
+from ..attendance.limits import HEADCOUNT, PARTICIPANT_NAME
 from ..sessions.forms import MATERIAL_KIND_CHOICES, check_version_field
 from ..sessions.limits import CANCELLATION_REASON, MATERIAL_AUTHOR, MATERIAL_TITLE, SESSION_NOTES
 
@@ -99,6 +99,12 @@ class LogSessionForm(FlaskForm):
         "New people (codes)",
         validators=[Optional(), Length(max=MAX_CODES_TEXT)],
         render_kw={"autocapitalize": "characters", "spellcheck": "false", "autocomplete": "off"},
+    )
+    # Where the host organisation keeps names: the first name of the one new person above.
+    new_name = StringField(
+        "First name of the new person (optional)",
+        validators=[Optional(), Length(max=PARTICIPANT_NAME)],
+        render_kw={"autocomplete": "off"},
     )
     confirm = BooleanField("Yes, these counts are right")
     notes = TextAreaField(

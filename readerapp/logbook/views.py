@@ -38,6 +38,8 @@ from ..attendance.operations import (
     HEADCOUNT_FIELDS,
     Headcounts,
     RegisterInput,
+    name_participants,
+    names_refused,
     normalise_code,
     parse_codes,
     register_codes,
@@ -235,6 +237,28 @@ def _entry_from_form(form: LogSessionForm, shows_register: bool) -> SessionLog:
     )
 
 
+def _new_person_name(
+    form: LogSessionForm, session: ReadingSession, entry: SessionLog
+) -> dict[str, str]:
+    """{code: first name} for the one new person given a name, or {} (a problem goes on the
+    name's field). Names are kept only where the host organisation keeps them."""
+    name = (form.new_name.data or "").strip()
+    if not name or form.new_name.errors or entry.status != "delivered":
+        return {}
+    organisation = session.group.venue.organisation
+    if not organisation.keep_names:
+        _add_error(form.new_name, names_refused(organisation))
+        return {}
+    new_codes = entry.register.new_codes if entry.register is not None else ()
+    if len(new_codes) != 1:
+        _add_error(
+            form.new_name,
+            "Give a name with one new code; add other people's names on the Participants pages.",
+        )
+        return {}
+    return {new_codes[0].upper(): name}
+
+
 def _count(field: IntegerField) -> int:
     # A count that could not be read is already an error on its field; 0 keeps the checks going.
     return field.data if isinstance(field.data, int) and not field.errors else 0
@@ -307,6 +331,7 @@ def _render_log(
             conflict=conflict,
             editing=_is_edit(session),
             register=register,
+            keeps_names=session.group.venue.organisation.keep_names,
             usual=expected_maximum(session.group, exclude_session_id=session.id),
             catalogue=catalogue,
             authors=authors,
@@ -358,6 +383,7 @@ def log(session_id: int) -> ResponseReturnValue:
         return redirect(url_for("logbook.detail", session_id=session_id))
     form.validate()
     entry = _entry_from_form(form, register.shown)
+    new_name = _new_person_name(form, session, entry)
     _attach_problems(form, log_problems(session, entry))
     if _has_errors(form):
         return _render_log(
@@ -378,6 +404,10 @@ def log(session_id: int) -> ResponseReturnValue:
 
     def save() -> list[str]:
         log_session(session, entry, expected_version=int(form.version.data), actor=current_user)
+        try:
+            name_participants(session.group, new_name)
+        except SessionError as error:
+            raise SessionError(error.message, "new_name") from None
         # Before the commit, which expires every loaded row: reading one after it is a new query.
         return _already_read_messages(session, list(session.materials))
 
