@@ -367,6 +367,16 @@ def may_manage_own_partner_token(user: User, token: FeedToken) -> bool:
     )
 
 
+def own_address_lasts(token: FeedToken) -> bool:
+    """A partner's own address works while the partner's account does, in that organisation:
+    someone who has left stops reading the feed. Addresses staff made are tied to nobody."""
+    maker = token.created_by
+    # The role itself, not is_partner: that asks whether the account may sign in now.
+    if maker is None or maker.role not in SELF_SUBSCRIBERS:
+        return True
+    return maker.active and maker.organisation_id == token.organisation_id
+
+
 def may_send_feed_address(user: User) -> bool:
     """Send a new feed address to a partner contact by email: staff, who give out every feed."""
     return sees_every_feed(user)

@@ -25,6 +25,7 @@ from .feed_checks import (
     events_by_uid,
     fetch,
     get_calendar,
+    new_feed,
 )
 from .world import World, build_world, sign_in_as
 
@@ -225,3 +226,21 @@ def test_sending_refuses_what_cannot_be_sent(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FeedToken)) == 0
     _as(client, world.partner)
     assert client.get("/calendar-feeds/send").status_code == 403
+
+
+def test_a_partners_own_address_ends_with_its_account(
+    client: FlaskClient, world: World, no_csrf: None
+) -> None:
+    _as(client, world.partner)
+    own = _path(_found(ADDRESS, _make_address(client)))
+    staff_made = new_feed("organisation", world.host)
+    assert fetch(client, own).status_code == 200
+    world.partner.active = False
+    db.session.commit()
+    assert fetch(client, own).status_code == 404
+    assert fetch(client, staff_made).status_code == 200
+    # Moved to another organisation, it no longer reads the first one's feed either.
+    world.partner.active = True
+    world.partner.organisation_id = world.other_host.id
+    db.session.commit()
+    assert fetch(client, own).status_code == 404
