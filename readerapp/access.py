@@ -10,7 +10,9 @@ Role groups are named once here (the roles themselves are ``readerapp.users.mode
 - partner_viewer: groups partnered with their organisation, read-only, headcounts only, for as
   long as the partnership lasts (one that has ended no longer shows the group, its sessions or
   its feed; the partner's reports and exports still cover the partnership's dates), and their
-  own station's schedule when their organisation is a radio station.
+  own station's schedule when their organisation is a radio station. A partner makes, rotates
+  and revokes its own addresses of its organisation's feed (and its station's feed) on its
+  Calendar page; the addresses staff made or sent stay staff's to manage.
 
 Radio. A station's broadcast grid (its week, its as-run list, its programmes and episodes) holds
 no personal data: it says what goes on air and when, which the station announces anyway. Reader
@@ -54,6 +56,8 @@ MAY_LEAD: frozenset[str] = STAFF | LEADERS
 EXPORTERS: frozenset[str] = STAFF | PARTNERS
 # Who may open the calendar-feed pages (leaders for their own feed only).
 FEED_MANAGERS: frozenset[str] = STAFF | LEADERS
+# Who subscribes to its own organisation's feed on the Calendar page.
+SELF_SUBSCRIBERS: frozenset[str] = PARTNERS
 # Who may open the radio pages (what each sees there: ``visible_station_ids``).
 RADIO_READERS: frozenset[str] = EVERYONE
 # Who may ask to see a participant's name (each one still decided by can_see_participant_name).
@@ -81,6 +85,22 @@ def is_leader(user: Any) -> bool:
 
 def is_partner(user: Any) -> bool:
     return has_role(user, PARTNERS)
+
+
+def own_organisation_id(user: Any) -> int | None:
+    """A partner's own organisation (its partnership summary and feeds); None for others."""
+    return user.organisation_id if is_partner(user) else None
+
+
+def own_station_id(user: Any) -> int | None:
+    """The station a partner belongs to (its organisation, when that is a radio station)."""
+    organisation_id = own_organisation_id(user)
+    if organisation_id is None:
+        return None
+    from .extensions import db
+
+    organisation = db.session.get(Organisation, organisation_id)
+    return organisation.id if organisation is not None and organisation.is_station else None
 
 
 def may_lead(user: Any) -> bool:
@@ -314,6 +334,52 @@ def restrict_feed_tokens(query: sa.Select, user: User) -> sa.Select:
     if not is_leader(user):
         return query.where(sa.false())
     return query.where(FeedToken.scope == FeedScope.LEADER, FeedToken.user_id == user.id)
+
+
+def partner_feed_scopes(user: User) -> list[tuple[str, Organisation]]:
+    """The feeds a partner may subscribe itself to, as (scope, target): its organisation's, and
+    its station's when the organisation is a radio station. Nothing for anyone else."""
+    from .extensions import db
+    from .feeds.scopes import FeedScope
+
+    if not has_role(user, SELF_SUBSCRIBERS) or user.organisation_id is None:
+        return []
+    organisation = db.session.get(Organisation, user.organisation_id)
+    if organisation is None:
+        return []
+    scopes = [(FeedScope.ORGANISATION.value, organisation)]
+    if organisation.is_station:
+        scopes.append((FeedScope.STATION.value, organisation))
+    return scopes
+
+
+def may_manage_own_partner_token(user: User, token: FeedToken) -> bool:
+    """Rotate or revoke ``token`` on the Calendar page: a partner's own address of its own
+    organisation's feed (one a colleague or staff made is theirs to manage)."""
+    from .feeds.scopes import FeedScope
+
+    return (
+        has_role(user, SELF_SUBSCRIBERS)
+        and user.organisation_id is not None
+        and token.scope in (FeedScope.ORGANISATION, FeedScope.STATION)
+        and token.organisation_id == user.organisation_id
+        and token.created_by_id == user.id
+    )
+
+
+def own_address_lasts(token: FeedToken) -> bool:
+    """A partner's own address works while the partner's account does, in that organisation:
+    someone who has left stops reading the feed. Addresses staff made are tied to nobody."""
+    maker = token.created_by
+    # The role itself, not is_partner: that asks whether the account may sign in now.
+    if maker is None or maker.role not in SELF_SUBSCRIBERS:
+        return True
+    return maker.active and maker.organisation_id == token.organisation_id
+
+
+def may_send_feed_address(user: User) -> bool:
+    """Send a new feed address to a partner contact by email: staff, who give out every feed."""
+    return sees_every_feed(user)
 
 
 # --- Exports and reports -------------------------------------------------------------------------

@@ -82,4 +82,5 @@ def sign_in(page: Any, base_url: str, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base_url}/sessions")
+    # Each role lands on a page of its own (the home page's redirect): wait to leave this one.
+    page.wait_for_url(lambda url: not url.startswith(f"{base_url}/sign-in"))

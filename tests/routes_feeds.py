@@ -1,7 +1,8 @@
 """What each role gets on the feed and feed-management pages.
 
 The feed itself needs no sign-in (the token is the credential). Admins and managers manage every
-feed; a reader leader manages only the feed of their own sessions; partners manage none.
+feed; a reader leader manages only the feed of their own sessions; partners manage none there,
+and make, rotate and revoke their own addresses on their Calendar page.
 """
 
 from readerapp.extensions import db
@@ -35,6 +36,13 @@ def _own_feed_form(w: World) -> dict[str, object]:
     return data
 
 
+def _partner_token(w: World, action: str) -> str:
+    token, _ = create_token("organisation", w.host, created_by=w.partner)
+    url = f"/my-calendar/{token.id}/{action}"
+    db.session.commit()
+    return url
+
+
 def _leader_token(w: World, action: str) -> str:
     token, _ = create_token("leader", w.leader)
     url = f"/calendar-feeds/{token.id}/{action}"
@@ -42,7 +50,30 @@ def _leader_token(w: World, action: str) -> str:
     return url
 
 
+PARTNERS = {"partner": 200, "other_partner": 200, "anonymous": SIGN_IN}
+# Acting on w.partner's own address: that partner alone.
+OWN_ADDRESS = {"partner": 200, "anonymous": SIGN_IN}
+
 ROUTES = [
+    Route("partner_feeds.my_calendar", lambda w: "/my-calendar/", PARTNERS),
+    Route(
+        "partner_feeds.make_address",
+        lambda w: "/my-calendar/organisation/address",
+        PARTNERS,
+        method="POST",
+    ),
+    Route(
+        "partner_feeds.rotate",
+        lambda w: _partner_token(w, "rotate"),
+        OWN_ADDRESS,
+        method="POST",
+    ),
+    Route(
+        "partner_feeds.revoke",
+        lambda w: _partner_token(w, "revoke"),
+        {"partner": 302, "anonymous": SIGN_IN},
+        method="POST",
+    ),
     Route("feeds.feed", _feed_url, {r: 200 for r in ROLES}),
     Route("feeds.index", lambda w: "/calendar-feeds/", MANAGERS_AND_LEADERS),
     Route(

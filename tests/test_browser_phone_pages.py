@@ -78,6 +78,7 @@ def _partner(w: World) -> dict[str, str]:
     return _everyone(w) | {
         "exports": "/exports/",
         "report": f"/reports/partnership?{_report_query()}",
+        "calendar": "/my-calendar/",
     }
 
 

@@ -101,7 +101,7 @@ def test_radio_partner_broadcasts_and_reach(factory: Factory) -> None:
     factory.broadcast(episode, air_dt=local(2026, 5, 1, 19, 0), status="aired")
     db.session.commit()
     report = build_report(ReportScope(*Q1, organisation_id=station.id), "Wave Radio")
-    assert report.stations == [("Wave Radio", 120, 2)]
+    assert [tuple(s) for s in report.stations] == [("Wave Radio", 120, 2, 0, 1)]
     assert ("Broadcasts aired: Wave Radio", 2) in report.summary_rows()
     assert ("Prisons reached: Wave Radio", 120) in report.summary_rows()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -46,6 +46,24 @@ class Month(StateCounts):
         return date.fromisoformat(self.month + "-01").strftime("%b %Y")
 
 
+class StationFigures(NamedTuple):
+    """A radio station's figures for the period (``prisons`` is its reach, not per period)."""
+
+    name: str
+    prisons: int
+    aired: int
+    repeats: int  # of the broadcasts aired, those that repeated an earlier one
+    programmes: int  # programmes with a broadcast aired
+
+    def rows(self) -> list[tuple[str, int]]:
+        return [
+            (f"Broadcasts aired: {self.name}", self.aired),
+            (f"Repeats aired: {self.name}", self.repeats),
+            (f"Programmes aired: {self.name}", self.programmes),
+            (f"Prisons reached: {self.name}", self.prisons),
+        ]
+
+
 @dataclass
 class Report(StateCounts):
     scope: ReportScope
@@ -59,7 +77,7 @@ class Report(StateCounts):
     months: list[Month] = field(default_factory=list)
     texts: list[tuple[str, str, int]] = field(default_factory=list)
     authors: list[tuple[str, int]] = field(default_factory=list)
-    stations: list[tuple[str, int, int]] = field(default_factory=list)  # name, prisons, aired
+    stations: list[StationFigures] = field(default_factory=list)
 
     @property
     def retention(self) -> float | None:
@@ -72,8 +90,17 @@ class Report(StateCounts):
     def has_sessions(self) -> bool:
         return self.planned > 0
 
+    @property
+    def shows_sessions(self) -> bool:
+        """A radio station's own report leaves the session figures out when it partners no
+        sessions: a row of zeros above its radio figures says nothing."""
+        is_station_report = self.scope.organisation_id is not None and bool(self.stations)
+        return self.has_sessions or not is_station_report
+
     def summary_rows(self) -> list[tuple[str, Any]]:
         """The headline figures as (label, value) pairs, for the page and the downloads."""
+        if not self.shows_sessions:
+            return [row for station in self.stations for row in station.rows()]
         rows: list[tuple[str, Any]] = [("Sessions planned", self.planned)]
         rows += [(f"Sessions {STATE_LABELS[state].lower()}", n) for state, n in self.parts()]
         rows += [
@@ -90,9 +117,8 @@ class Report(StateCounts):
                 round(self.retention, 3) if self.retention is not None else None,
             ),
         ]
-        for name, prisons, aired in self.stations:
-            rows.append((f"Broadcasts aired: {name}", aired))
-            rows.append((f"Prisons reached: {name}", prisons))
+        for station in self.stations:
+            rows += station.rows()
         return rows
 
 
@@ -119,7 +145,9 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
     ]
     report.texts = [(str(t), str(a), int(n)) for t, a, n in run("texts")]
     report.authors = [(str(a), int(n)) for a, n in run("authors")]
-    report.stations = [(str(n), int(p), int(a)) for n, p, a in run("radio")]
+    report.stations = [
+        StationFigures(str(n), int(p), int(a), int(r), int(pr)) for n, p, a, r, pr in run("radio")
+    ]
     return report
 
 

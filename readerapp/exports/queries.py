@@ -615,7 +615,8 @@ def report_statements(d: Dialect, scope: ReportScope, top: int = 10) -> dict[str
         "JOIN scope ON scope.id = sm.session_id JOIN reading_material m ON m.id = sm.material_id "
         f"WHERE {delivered} GROUP BY m.author ORDER BY count(*) DESC, m.author LIMIT :top",
     )
-    # Radio: the stations in scope, their aired broadcasts in the period and their reach.
+    # Radio: the stations in scope, their reach, and in the period their aired broadcasts, the
+    # repeats among them and the programmes they belonged to.
     lo, hi = utc_bounds(scope.date_from, scope.date_to, d.tz)
     radio_params: dict[str, Any] = {"lo": d.instant(lo), "hi": d.instant(hi)}
     station_filter = "o.kind = 'radio_station'"
@@ -623,10 +624,14 @@ def report_statements(d: Dialect, scope: ReportScope, top: int = 10) -> dict[str
         radio_params["org_id"] = scope.organisation_id
         station_filter += " AND o.id = :org_id"
     statements["radio"] = Statement(
-        "SELECT o.name, COALESCE(o.prisons_reached, 0), "
-        "(SELECT count(*) FROM broadcast b WHERE b.station_id = o.id AND b.status = 'aired' "
-        "AND b.air_dt >= :lo AND b.air_dt < :hi) "
-        f"FROM organisation o WHERE {station_filter} ORDER BY o.name",
+        "SELECT o.name, COALESCE(o.prisons_reached, 0), count(aired.id), "
+        "COALESCE(sum(CASE WHEN aired.repeat_of_id IS NOT NULL THEN 1 ELSE 0 END), 0), "
+        "count(DISTINCT e.programme_id) "
+        "FROM organisation o "
+        "LEFT JOIN broadcast aired ON aired.station_id = o.id AND aired.status = 'aired' "
+        "AND aired.air_dt >= :lo AND aired.air_dt < :hi "
+        "LEFT JOIN episode e ON e.id = aired.episode_id "
+        f"WHERE {station_filter} GROUP BY o.id, o.name, o.prisons_reached ORDER BY o.name",
         radio_params,
     )
     return statements

@@ -50,6 +50,7 @@ class FeedToken(TimestampMixin, db.Model):
     organisation: Mapped[Organisation | None] = relationship()
     group: Mapped[ReadingGroup | None] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
 
 EVENT_KINDS = ("session", "broadcast")

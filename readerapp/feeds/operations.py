@@ -49,6 +49,7 @@ def find_active_token(raw: str) -> FeedToken | None:
             joinedload(FeedToken.organisation),
             joinedload(FeedToken.group),
             joinedload(FeedToken.user),
+            joinedload(FeedToken.created_by),
         )
     )
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
 
-from ..access import partnered_group_ids
+from ..access import own_address_lasts, partnered_group_ids
 
 # aliased() below configures the mappers at import: every class a loaded model names must be
 # loaded too, and ReadingSession.attendance names Attendance.
@@ -98,6 +98,8 @@ def scope_of(token: FeedToken) -> Scope | None:
         "user_id": token.user,
     }[rule.target_column]
     if target is None:
+        return None
+    if not own_address_lasts(token):
         return None
     if isinstance(target, User):
         # A leader's feed lasts while their account does.

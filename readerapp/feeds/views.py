@@ -2,7 +2,8 @@
 
 Admins and managers manage feeds for any target. A reader leader may make, rotate and revoke
 feeds of their own sessions only (leader scope, themselves): the feed shows no more than their
-own pages do. Partner viewers manage nothing here; staff send them their address.
+own pages do. Partner viewers manage nothing here: they make their own address on their Calendar
+page, or staff send them one (``partner_views.py``).
 """
 
 from __future__ import annotations

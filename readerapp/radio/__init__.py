@@ -19,12 +19,23 @@ def _has_programmes(station: Organisation) -> bool:
 STATION_HOLDS["programmes"] = _has_programmes
 
 
+def _station_week(user: object) -> str | None:
+    """A radio station's people land on its broadcast week."""
+    from flask import url_for
+
+    from ..access import own_station_id
+
+    station_id = own_station_id(user)
+    return None if station_id is None else url_for("radio.week", station_id=station_id)
+
+
 def init_app(app: Flask) -> None:
     from ..access import RADIO_READERS
-    from ..web import register_nav
+    from ..web import register_landing, register_nav
     from . import views
     from .cli import schedules
 
     app.register_blueprint(views.bp)
     app.cli.add_command(schedules)
     register_nav(app, "Radio", "radio.index", RADIO_READERS)
+    register_landing(app, _station_week, rank=10)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask
 
@@ -20,6 +21,20 @@ def register_nav(app: Flask, label: str, endpoint: str, roles: Collection[str]) 
     app.extensions.setdefault("readerapp.nav", []).append(
         NavItem(label, endpoint, frozenset(roles))
     )
+
+
+@dataclass(frozen=True)
+class Landing:
+    # The page where ``user`` lands after signing in, or None when this landing is not theirs.
+    where: Callable[[Any], str | None]
+    rank: int  # lower ranks are asked first
+
+
+def register_landing(app: Flask, where: Callable[[Any], str | None], rank: int) -> None:
+    """Say where some users land on the home page; those no landing claims see their sessions."""
+    landings = app.extensions.setdefault("readerapp.landings", [])
+    landings.append(Landing(where, rank))
+    landings.sort(key=lambda landing: landing.rank)
 
 
 def init_app(app: Flask) -> None:
