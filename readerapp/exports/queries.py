@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..disclosure import REAL_FIGURES, Disclosure
 from ..organisations.forms import SETTING_LABELS
 from ..sessions.states import SESSION_STATES, STATE_LABELS, state_sql
 from ..timeutil import local_to_utc, utcnow
@@ -55,10 +56,20 @@ class ExportFilters:
     columns: str = "human"
     # The instant that tells a session not yet logged from one still to come.
     as_of: datetime = field(default_factory=utcnow)
+    # How counts of people are shown (small ones suppressed for partners).
+    disclosure: Disclosure = REAL_FIGURES
 
     @property
     def machine(self) -> bool:
         return self.columns == "machine"
+
+    @property
+    def protected_columns(self) -> frozenset[str]:
+        """The columns whose small counts of people are suppressed (a session's own counts,
+        never a total, so they are suppressed and not rounded)."""
+        if self.per_participant or not self.disclosure.protects:
+            return frozenset()
+        return PEOPLE_COLUMNS
 
 
 # The machine set: today's names and stored values, then each session's state
@@ -118,6 +129,9 @@ HEADERS = {
     "participant_code": "Participant code",
 }
 PARTICIPANT_HEADERS = HEADERS | {"first_time": "First time"}
+# A session's counts of people (readerapp/disclosure.py); staff and carers, and volunteers, are
+# there in their role and are not counted among them.
+PEOPLE_COLUMNS = frozenset({"participants", "first_time"})
 # Which columns hold whole numbers (typed as numbers in XLSX and JSON).
 NUMBER_COLUMNS = frozenset(
     {"session_id", "participants", "first_time", "staff_carers", "volunteers"}
@@ -402,6 +416,15 @@ def export_rows(
     columns = [
         (name, expressions[name], column_kind(filters, name)) for name in columns_for(filters)
     ]
+    if csv_lines:
+        # Lines written by the database: it suppresses small counts itself. Rows read as tuples
+        # are suppressed as they are read (streaming.iter_rows), by the same rule.
+        columns = [
+            (name, filters.disclosure.cell_sql(expr), "plain")
+            if name in filters.protected_columns
+            else (name, expr, kind)
+            for name, expr, kind in columns
+        ]
     where = " AND ".join(_where(d, filters, params, local))
     if not filters.per_participant:
         if csv_lines:
