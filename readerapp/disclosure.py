@@ -81,7 +81,7 @@ class Disclosure:
 
     def cell_sql(self, expr: str) -> str:
         """``cell`` as SQL text over an integer expression, giving text (for CSV lines)."""
-        shown = f"COALESCE(CAST({expr} AS TEXT), '')"
+        shown = f"CAST({expr} AS TEXT)"  # NULL (not logged) stays NULL
         if not self.protects:
             return shown
         marker = self.marker.replace("'", "''")

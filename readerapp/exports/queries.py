@@ -349,12 +349,15 @@ def export_rows(
     lo: datetime | None = None,
     hi: datetime | None = None,
     csv_lines: bool = False,
+    suppress_in_sql: bool = False,
 ) -> Statement:
     """One row per session (or per participant attendance), in the order of the export.
 
     ``lo``/``hi`` narrow the UTC range to one chunk of a parallel export; the local-time
     expression still covers the whole export, so every chunk formats dates the same way.
-    With ``csv_lines`` each row is a single column: the finished CSV line.
+    With ``csv_lines`` each row is a single column: the finished CSV line. With it, or with
+    ``suppress_in_sql`` (rows PostgreSQL's COPY writes as they are), small counts of people are
+    suppressed by the database; otherwise the reader does it (``streaming.iter_rows``).
 
     Per-participant rows repeat their session's columns: those are computed (and, for CSV,
     quoted and joined) once per session in a materialised CTE, not once per attendance.
@@ -416,9 +419,7 @@ def export_rows(
     columns = [
         (name, expressions[name], column_kind(filters, name)) for name in columns_for(filters)
     ]
-    if csv_lines:
-        # Lines written by the database: it suppresses small counts itself. Rows read as tuples
-        # are suppressed as they are read (streaming.iter_rows), by the same rule.
+    if csv_lines or suppress_in_sql:
         columns = [
             (name, filters.disclosure.cell_sql(expr), "plain")
             if name in filters.protected_columns

@@ -151,7 +151,7 @@ def csv_stream(
 def _postgres_csv(
     source: Source, filters: ExportFilters, progress: Progress | None
 ) -> Iterator[bytes]:
-    statement = export_rows(source.dialect, filters)
+    statement = export_rows(source.dialect, filters, suppress_in_sql=True)
     copy_sql = f"COPY ({source.sql(statement)}) TO STDOUT WITH (FORMAT csv)"
     # COPY hands over one row at a time: gather them into blocks before they go anywhere.
     block = bytearray()
