@@ -18,6 +18,7 @@
 # MAIL_LEASE_SECONDS = 300                     # a sender that dies mid-send is taken over after this long
 
 # RETENTION_MONTHS = 24                         # display names removed after this long
+# SMALL_NUMBER_THRESHOLD = 5                    # partners see counts of people below it as "fewer than 5"
 # SCHEDULE_HORIZON_DAYS = 183                   # sessions generated this far ahead
 
 # Limits on failed sign-ins and failed feed/API tokens, per client address. memory:// counts in

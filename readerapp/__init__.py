@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     register_metrics(app)
     register_extensions(app)
     register_request_hooks(app)
+    register_template_filters(app)
     register_blueprints(app)
     register_commands(app)
     register_security(app)
@@ -91,6 +92,18 @@ def register_request_hooks(app: Flask) -> None:
             app.view_functions.get(request.endpoint or ""), request.method
         )
         sqlite_read_only.set(read_only)
+
+
+def register_template_filters(app: Flask) -> None:
+    """``people``: one session's count of people as the signed-in user may see it (small
+    counts suppressed for partners; readerapp/disclosure.py)."""
+    from flask_login import current_user
+
+    from .access import disclosure_for
+
+    @app.template_filter("people")
+    def _people(n: int | None) -> int | str | None:
+        return disclosure_for(current_user).cell(n)
 
 
 # Each domain package may define ``init_app(app)`` to register its blueprints, commands and

@@ -13,6 +13,7 @@ Role groups are named once here (the roles themselves are ``readerapp.users.mode
   own station's schedule when their organisation is a radio station. A partner makes, rotates
   and revokes its own addresses of its organisation's feed (and its station's feed) on its
   Calendar page; the addresses staff made or sent stay staff's to manage.
+  Counts of people reach them protected (``sees_small_numbers``).
 
 Radio. A station's broadcast grid (its week, its as-run list, its programmes and episodes) holds
 no personal data: it says what goes on air and when, which the station announces anyway. Reader
@@ -33,6 +34,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user, login_required
 
+from .disclosure import Disclosure
 from .groups.models import ReadingGroup, group_coleader
 from .organisations.models import Organisation, Partnership, Venue
 from .timeutil import to_local, utcnow
@@ -392,6 +394,24 @@ def may_export(user: User) -> bool:
 def exports_cover_everyone(user: User) -> bool:
     """Staff export every organisation's figures; a partner only its own organisation's."""
     return is_staff(user)
+
+
+# --- Small numbers -------------------------------------------------------------------------------
+
+
+def sees_small_numbers(user: User) -> bool:
+    """Staff and reader leaders see real counts of people; everyone else (partners) sees them
+    protected: small counts suppressed, totals rounded (readerapp/disclosure.py)."""
+    return has_role(user, MAY_LEAD)
+
+
+def disclosure_for(user: User, machine: bool = False) -> Disclosure:
+    """How counts of people are shown to ``user`` (``machine``: in the machine column set)."""
+    if sees_small_numbers(user):
+        return Disclosure(machine=machine)
+    from flask import current_app
+
+    return Disclosure(current_app.config["SMALL_NUMBER_THRESHOLD"], machine)
 
 
 # --- Participants (privacy) ----------------------------------------------------------------------

@@ -75,6 +75,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SCHEDULER_SWEEP_SECONDS": (60, int),
     "SCHEDULER_STANDBY_POLL_SECONDS": (5, int),
     "RETENTION_MONTHS": (24, int),
+    # Partners see counts of people below this as "fewer than N" (readerapp/disclosure.py).
+    "SMALL_NUMBER_THRESHOLD": (5, int),
     # Where rate-limit counters live: memory:// counts in this process only (one gunicorn worker,
     # as `make run`); redis://HOST:6379 is shared by every worker and machine.
     "RATELIMIT_STORAGE_URI": ("memory://", str),
@@ -209,6 +211,7 @@ def _validate(config: dict[str, Any]) -> None:
         "SCHEDULE_HORIZON_DAYS",
         "FEED_WINDOW_BACK_DAYS",
         "RETENTION_MONTHS",
+        "SMALL_NUMBER_THRESHOLD",
         "MAIL_LEASE_SECONDS",
         "API_MAX_BODY_BYTES",
     ):

@@ -426,7 +426,7 @@ def _private(response: Response) -> Response:
 
 def authenticate_request() -> Response | None:
     """Only a Bearer token authenticates an API request: the session cookie is never read."""
-    from ..access import sees_participants
+    from ..access import disclosure_for, sees_participants
     from .tokens import user_for_token
 
     # Flask-Login reads ``g._login_user`` before the session: this keeps the cookie out.
@@ -440,6 +440,8 @@ def authenticate_request() -> Response | None:
         return problem(401, "This API token is not valid, or it has been revoked.")
     g.api_user = user
     g.api_partner = not sees_participants(user)
+    # The API speaks to scripts: a suppressed count of people is the machine marker ("<5").
+    g.api_disclosure = disclosure_for(user, machine=True)
     g._login_user = user
     token_accepted()
     return None

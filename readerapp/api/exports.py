@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from ..access import exports_cover_everyone, may_export, sees_participants
+from ..access import disclosure_for, exports_cover_everyone, may_export, sees_participants
 from ..exports.downloads import export_download
 from ..exports.queries import ExportFilters
 from ..exports.streaming import MEDIA_TYPES, filename, record_participant_export, within_sessions
@@ -68,6 +68,7 @@ class AttendanceExport(MethodView):
             leader_id=args.get("leader_id"),
             per_participant=args["per_participant"],
             columns=args["columns"],
+            disclosure=disclosure_for(user, machine=args["columns"] == "machine"),
         )
         fmt = args["format"]
         if asked.per_participant:

@@ -18,7 +18,8 @@ BOTTOM = 56
 @dataclass(frozen=True)
 class Series:
     name: str
-    values: list[int]
+    # A text (a suppressed count of people, "fewer than 5") draws no bar and is told as it is.
+    values: list[int | str]
     fill: str
 
 
@@ -39,7 +40,8 @@ def bar_chart(
     chart_id: str, title: str, desc: str, labels: list[str], series: list[Series]
 ) -> Markup:
     """Grouped vertical bars, one group per label, with a value axis and a legend."""
-    top_value = nice_ceiling(max((max(s.values, default=0) for s in series), default=0))
+    numbers = [v for s in series for v in s.values if isinstance(v, int)]
+    top_value = nice_ceiling(max(numbers, default=0))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(labels))
@@ -66,10 +68,11 @@ def bar_chart(
         group_x = LEFT + slot * li + slot * 0.1
         for si, s in enumerate(series):
             value = s.values[li]
-            h = plot_h * value / top_value
+            h = plot_h * value / top_value if isinstance(value, int) else 0
             x = group_x + bar_w * si
             y = TOP + plot_h - h
-            tip = f"{escape(s.name)}, {escape(label)}: {value:,}"
+            shown = f"{value:,}" if isinstance(value, int) else value
+            tip = f"{escape(s.name)}, {escape(label)}: {escape(shown)}"
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                 f'fill="{s.fill}"><title>{tip}</title></rect>'

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from ..disclosure import REAL_FIGURES, Disclosure
 from ..extensions import db
 from ..sessions.states import SESSION_STATES, STATE_LABELS
 from .queries import ReportScope, Statement, neutralise, report_statements
@@ -36,10 +37,14 @@ class StateCounts:
         return [(state, getattr(self, state)) for state in SESSION_STATES]
 
 
+# A count of people as shown: the number, or the text of a suppressed one (readerapp/disclosure).
+People = int | str
+
+
 @dataclass
 class Month(StateCounts):
     month: str  # YYYY-MM
-    attendances: int = 0
+    attendances: People = 0
 
     @property
     def label(self) -> str:
@@ -68,23 +73,24 @@ class StationFigures(NamedTuple):
 class Report(StateCounts):
     scope: ReportScope
     organisation_name: str | None
-    attendances: int = 0
-    first_time: int = 0
+    attendances: People = 0
+    first_time: People = 0
     mean_group_size: float | None = None
-    unique_participants: int = 0
-    retained: int = 0
+    unique_participants: People = 0
+    retained: People = 0
     reasons: list[tuple[str, int]] = field(default_factory=list)
     months: list[Month] = field(default_factory=list)
     texts: list[tuple[str, str, int]] = field(default_factory=list)
     authors: list[tuple[str, int]] = field(default_factory=list)
     stations: list[StationFigures] = field(default_factory=list)
+    # How its counts of people are shown (``protected`` sets it).
+    disclosure: Disclosure = REAL_FIGURES
 
     @property
     def retention(self) -> float | None:
-        """Share of registered participants who came to 4 or more sessions in the period."""
-        if not self.unique_participants:
-            return None
-        return self.retained / self.unique_participants
+        """Share of registered participants who came to 4 or more sessions in the period
+        (worked out from the figures shown: None when one of them is suppressed)."""
+        return self.disclosure.ratio(self.retained, self.unique_participants)
 
     @property
     def has_sessions(self) -> bool:
@@ -151,6 +157,25 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
     return report
 
 
+def protected(report: Report, disclosure: Disclosure) -> Report:
+    """The report as ``disclosure`` shows it: every count of people adds up sessions, so each
+    is a total (suppressed when small, else rounded); the mean group size is worked out again
+    from the attendances shown, so that it gives back nothing they hide."""
+    if not disclosure.protects:
+        return replace(report, disclosure=disclosure)
+    attendances = disclosure.total(report.attendances)
+    return replace(
+        report,
+        disclosure=disclosure,
+        attendances=attendances,
+        first_time=disclosure.total(report.first_time),
+        unique_participants=disclosure.total(report.unique_participants),
+        retained=disclosure.total(report.retained),
+        mean_group_size=disclosure.ratio(attendances, report.delivered),
+        months=[replace(m, attendances=disclosure.total(m.attendances)) for m in report.months],
+    )
+
+
 def report_tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]]:
     """The report as titled tables (for CSV and XLSX downloads)."""
     return [
@@ -181,6 +206,8 @@ def report_csv(report: Report) -> str:
     scope = report.scope
     writer.writerow(["Partnership report", neutralise(report.organisation_name or "All partners")])
     writer.writerow(["From", scope.date_from.isoformat(), "To", scope.date_to.isoformat()])
+    if report.disclosure.note:
+        writer.writerow([report.disclosure.note])
     for title, header, rows in report_tables(report):
         writer.writerow([])
         writer.writerow([title])
@@ -202,6 +229,9 @@ def report_xlsx(report: Report, out: IO[bytes]) -> None:
         sheet.set_column(0, len(header) - 1, 24)
         for col, name in enumerate(header):
             sheet.write_string(0, col, name, bold)
+        if report.disclosure.note and title == "Summary":
+            # Below the figures, where a reader of the sheet looks for notes.
+            rows = [*rows, [], [report.disclosure.note]]
         for r, row in enumerate(rows, start=1):
             for col, value in enumerate(row):
                 if value is None:

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..disclosure import REAL_FIGURES, Disclosure
 from ..organisations.forms import SETTING_LABELS
 from ..sessions.states import SESSION_STATES, STATE_LABELS, state_sql
 from ..timeutil import local_to_utc, utcnow
@@ -55,10 +56,20 @@ class ExportFilters:
     columns: str = "human"
     # The instant that tells a session not yet logged from one still to come.
     as_of: datetime = field(default_factory=utcnow)
+    # How counts of people are shown (small ones suppressed for partners).
+    disclosure: Disclosure = REAL_FIGURES
 
     @property
     def machine(self) -> bool:
         return self.columns == "machine"
+
+    @property
+    def protected_columns(self) -> frozenset[str]:
+        """The columns whose small counts of people are suppressed (a session's own counts,
+        never a total, so they are suppressed and not rounded)."""
+        if self.per_participant or not self.disclosure.protects:
+            return frozenset()
+        return PEOPLE_COLUMNS
 
 
 # The machine set: today's names and stored values, then each session's state
@@ -118,6 +129,9 @@ HEADERS = {
     "participant_code": "Participant code",
 }
 PARTICIPANT_HEADERS = HEADERS | {"first_time": "First time"}
+# A session's counts of people (readerapp/disclosure.py); staff and carers, and volunteers, are
+# there in their role and are not counted among them.
+PEOPLE_COLUMNS = frozenset({"participants", "first_time"})
 # Which columns hold whole numbers (typed as numbers in XLSX and JSON).
 NUMBER_COLUMNS = frozenset(
     {"session_id", "participants", "first_time", "staff_carers", "volunteers"}
@@ -335,12 +349,15 @@ def export_rows(
     lo: datetime | None = None,
     hi: datetime | None = None,
     csv_lines: bool = False,
+    suppress_in_sql: bool = False,
 ) -> Statement:
     """One row per session (or per participant attendance), in the order of the export.
 
     ``lo``/``hi`` narrow the UTC range to one chunk of a parallel export; the local-time
     expression still covers the whole export, so every chunk formats dates the same way.
-    With ``csv_lines`` each row is a single column: the finished CSV line.
+    With ``csv_lines`` each row is a single column: the finished CSV line. With it, or with
+    ``suppress_in_sql`` (rows PostgreSQL's COPY writes as they are), small counts of people are
+    suppressed by the database; otherwise the reader does it (``streaming.iter_rows``).
 
     Per-participant rows repeat their session's columns: those are computed (and, for CSV,
     quoted and joined) once per session in a materialised CTE, not once per attendance.
@@ -402,6 +419,13 @@ def export_rows(
     columns = [
         (name, expressions[name], column_kind(filters, name)) for name in columns_for(filters)
     ]
+    if csv_lines or suppress_in_sql:
+        columns = [
+            (name, filters.disclosure.cell_sql(expr), "plain")
+            if name in filters.protected_columns
+            else (name, expr, kind)
+            for name, expr, kind in columns
+        ]
     where = " AND ".join(_where(d, filters, params, local))
     if not filters.per_participant:
         if csv_lines:

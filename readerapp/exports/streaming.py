@@ -151,7 +151,7 @@ def csv_stream(
 def _postgres_csv(
     source: Source, filters: ExportFilters, progress: Progress | None
 ) -> Iterator[bytes]:
-    statement = export_rows(source.dialect, filters)
+    statement = export_rows(source.dialect, filters, suppress_in_sql=True)
     copy_sql = f"COPY ({source.sql(statement)}) TO STDOUT WITH (FORMAT csv)"
     # COPY hands over one row at a time: gather them into blocks before they go anywhere.
     block = bytearray()
@@ -267,12 +267,23 @@ def iter_rows(
         cursor = source.raw.cursor()  # SQLite steps through the result as it is fetched
     else:
         cursor = source.raw.cursor(name="readerapp_export")
+    protected = [
+        i for i, name in enumerate(columns_for(filters)) if name in filters.protected_columns
+    ]
+    cell = filters.disclosure.cell
     try:
         cursor.execute(source.sql(statement), statement.params)
         while batch := cursor.fetchmany(BATCH_ROWS):
             if progress is not None:
                 progress(len(batch))
-            yield from batch
+            if not protected:
+                yield from batch
+                continue
+            for row in batch:
+                shown = list(row)
+                for i in protected:
+                    shown[i] = cell(shown[i])
+                yield tuple(shown)
     finally:
         cursor.close()
 
@@ -349,7 +360,7 @@ def write_xlsx(
                 sheet.write_datetime(r, col, date.fromisoformat(value), formats["date"])
             elif kind == "time":
                 sheet.write_datetime(r, col, time.fromisoformat(value), formats["time"])
-            elif kind == "number":
+            elif kind == "number" and not isinstance(value, str):
                 sheet.write_number(r, col, int(value))
             else:
                 text = neutralise(str(value))

@@ -4,13 +4,20 @@ report, stream."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from ..access import EXPORTERS, exports_cover_everyone, roles_required, sees_participants
+from ..access import (
+    EXPORTERS,
+    disclosure_for,
+    exports_cover_everyone,
+    roles_required,
+    sees_participants,
+)
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..sessions.states import STATE_LABELS
@@ -78,7 +85,9 @@ def attendance() -> ResponseReturnValue:
     form.set_choices(own, sees_participants(current_user))
     if not form.validate():
         return render_template("exports/index.html", form=form, own=own), 400
-    filters = form.filters()
+    filters = replace(
+        form.filters(), disclosure=disclosure_for(current_user, form.columns.data == "machine")
+    )
     fmt = form.format.data
     if filters.per_participant:
         streaming.record_participant_export(filters, fmt, "web")
@@ -89,6 +98,12 @@ def _report_form(own: Organisation | None) -> ReportForm:
     form = ReportForm(formdata=_args_for(own))
     form.set_organisations(own)
     return form
+
+
+def _built_report(form: ReportForm) -> partnership_report.Report:
+    """The report, its counts of people as the viewer may see them."""
+    built = partnership_report.build_report(form.scope(), _organisation_name(form))
+    return partnership_report.protected(built, disclosure_for(current_user))
 
 
 def _organisation_name(form: ReportForm) -> str | None:
@@ -106,7 +121,7 @@ def report() -> ResponseReturnValue:
     form = _report_form(own)
     if not form.validate():
         return render_template("exports/report.html", form=form, report=None), 400
-    result = partnership_report.build_report(form.scope(), _organisation_name(form))
+    result = _built_report(form)
     labels = [m.label for m in result.months]
     charts = None
     if result.has_sessions:
@@ -152,7 +167,7 @@ def _report_download(fmt: str) -> ResponseReturnValue:
     form = _report_form(own)
     if not form.validate():
         return render_template("exports/report.html", form=form, report=None), 400
-    result = partnership_report.build_report(form.scope(), _organisation_name(form))
+    result = _built_report(form)
     scope = result.scope
     name = f"partnership-report-{scope.date_from.isoformat()}-to-{scope.date_to.isoformat()}.{fmt}"
     if fmt == "csv":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..access import restrict_to_visible_groups
 from ..attendance.models import Attendance
 from ..db import contains_text
+from ..disclosure import Disclosure
 from ..extensions import db
 from ..organisations.models import Venue
 from ..sessions.models import ReadingMaterial, ReadingSession, session_material
@@ -109,7 +110,7 @@ def upcoming_sessions(group: ReadingGroup, now: datetime) -> list[ReadingSession
 @dataclass
 class PastSession:
     session: ReadingSession
-    participants: int | None  # None: attendance not logged
+    participants: int | str | None  # None: attendance not logged
 
 
 def recent_sessions(group: ReadingGroup, now: datetime) -> list[PastSession]:
@@ -128,8 +129,31 @@ def recent_sessions(group: ReadingGroup, now: datetime) -> list[PastSession]:
 class MonthCount:
     month: date  # the first of the month, local
     sessions: int = 0
-    participants: int = 0
-    first_time: int = 0
+    # Counts of people: a number, or for partners the text of a suppressed one (``shown``).
+    participants: int | str = 0
+    first_time: int | str = 0
+
+
+def shown(
+    recent: list[PastSession], counts: list[MonthCount], disclosure: Disclosure
+) -> tuple[list[PastSession], list[MonthCount], int | str]:
+    """The recent sessions, the months and their total attendances as ``disclosure`` shows
+    them: a session's headcount is one session's count, a month's adds up several."""
+    total = sum(int(c.participants) for c in counts)
+    if not disclosure.protects:
+        return recent, counts, total
+    return (
+        [replace(r, participants=disclosure.cell(r.participants)) for r in recent],
+        [
+            replace(
+                c,
+                participants=disclosure.total(int(c.participants)),
+                first_time=disclosure.total(int(c.first_time)),
+            )
+            for c in counts
+        ],
+        disclosure.total(total),
+    )
 
 
 def monthly_headcounts(group: ReadingGroup, now: datetime) -> list[MonthCount]:
@@ -159,8 +183,8 @@ def monthly_headcounts(group: ReadingGroup, now: datetime) -> list[MonthCount]:
         if bucket is None:
             continue
         bucket.sessions += 1
-        bucket.participants += participants or 0
-        bucket.first_time += first_time or 0
+        bucket.participants = int(bucket.participants) + (participants or 0)
+        bucket.first_time = int(bucket.first_time) + (first_time or 0)
     return [counts[m] for m in months]
 
 
@@ -196,7 +220,7 @@ class Bar:
     width: float
     height: float
     label: str
-    value: int
+    value: int | str
 
 
 @dataclass
@@ -212,11 +236,13 @@ def headcount_chart(counts: list[MonthCount], width: int = 480, height: int = 20
     """Bar positions for a server-rendered SVG of participants per month."""
     top, bottom, left, right = 16, 28, 8, 8
     plot_height = height - top - bottom
-    maximum = max((c.participants for c in counts), default=0)
+    # A suppressed month (text) draws no bar; its label says "fewer than 5".
+    maximum = max((c.participants for c in counts if isinstance(c.participants, int)), default=0)
     slot = (width - left - right) / max(len(counts), 1)
     bars = []
     for i, c in enumerate(counts):
-        h = 0.0 if maximum == 0 else plot_height * c.participants / maximum
+        value = c.participants
+        h = 0.0 if maximum == 0 or not isinstance(value, int) else plot_height * value / maximum
         bars.append(
             Bar(
                 x=round(left + i * slot + slot * 0.15, 1),

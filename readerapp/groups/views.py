@@ -16,6 +16,7 @@ from ..access import (
     can_edit_group_sessions,
     can_manage_groups,
     can_view_group,
+    disclosure_for,
     managers_only,
     require,
     sees_location_detail,
@@ -53,6 +54,7 @@ from .queries import (
     pattern_words,
     reading_history,
     recent_sessions,
+    shown,
     upcoming_sessions,
 )
 from .recurrence import PatternError
@@ -113,15 +115,18 @@ def detail(group_id: int) -> ResponseReturnValue:
     group = _load_group(group_id)
     require(can_view_group(current_user, group))
     now = utcnow()
-    counts = monthly_headcounts(group, now)
+    recent, counts, total_attendances = shown(
+        recent_sessions(group, now), monthly_headcounts(group, now), disclosure_for(current_user)
+    )
     staff_or_leader = sees_participants(current_user)
     return render_template(
         "groups/detail.html",
         group=group,
         pattern=pattern_words(group),
         upcoming=upcoming_sessions(group, now),
-        recent=recent_sessions(group, now),
+        recent=recent,
         counts=counts,
+        total_attendances=total_attendances,
         chart=headcount_chart(counts),
         reading=reading_history(group),
         partnerships=sorted(group.partnerships, key=lambda p: (p.start_date, p.organisation.name)),

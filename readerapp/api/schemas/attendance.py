@@ -10,8 +10,20 @@ from marshmallow import fields, validate
 from ...attendance.limits import PARTICIPANT_CODE
 from ...attendance.models import Attendance
 from ...sessions.limits import SESSION_NOTES
-from .common import Count, Id, Schema, Text, caller_is_partner
+from .common import Count, Id, Schema, Text, caller_disclosure, caller_is_partner
 from .materials import NewMaterialSchema
+
+
+def PeopleCount() -> fields.Raw:
+    """A session's count of people: a whole number, or for partner viewers a marker string."""
+    return fields.Raw(
+        dump_only=True,
+        metadata={
+            "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}],
+            "description": "A whole number; for partner viewers a count from 1 to 4 is the "
+            'string "<5" (the threshold is the SMALL_NUMBER_THRESHOLD setting).',
+        },
+    )
 
 
 class RegisterEntrySchema(Schema):
@@ -26,8 +38,8 @@ class AttendanceSchema(Schema):
     session_id = fields.Integer(dump_only=True)
     session_version = fields.Integer(dump_only=True)
     logged = fields.Boolean(dump_only=True)
-    participants = fields.Integer(dump_only=True)
-    first_time = fields.Integer(dump_only=True)
+    participants = PeopleCount()
+    first_time = PeopleCount()
     staff_carers = fields.Integer(dump_only=True)
     volunteers = fields.Integer(dump_only=True)
     register = fields.List(
@@ -43,6 +55,10 @@ class AttendanceSchema(Schema):
     def _hide_register(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         if caller_is_partner():
             data["register"] = None
+        disclosure = caller_disclosure()
+        for name in ("participants", "first_time"):
+            if name in data:
+                data[name] = disclosure.cell(data[name])
         return data
 
 

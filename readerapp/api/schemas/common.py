@@ -18,6 +18,7 @@ from marshmallow import fields, validate
 
 from ...access import sees_participants
 from ...attendance.limits import HEADCOUNT
+from ...disclosure import REAL_FIGURES, Disclosure
 from ...limits import YEARS
 from ..core import MAX_INT
 
@@ -75,6 +76,13 @@ def caller_is_partner() -> bool:
         return bool(g.api_partner)
     user = g.get("api_user")
     return user is not None and not sees_participants(user)
+
+
+def caller_disclosure() -> Disclosure:
+    """How counts of people are shown to the caller (noted at authentication)."""
+    if not has_request_context():
+        return REAL_FIGURES
+    return g.get("api_disclosure", REAL_FIGURES)
 
 
 class Schema(ma.Schema):
