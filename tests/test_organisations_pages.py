@@ -64,8 +64,8 @@ def test_manager_creates_an_organisation_and_a_venue(
     page = client.get(f"/organisations/{org_id}").text
     assert "Reading Room" in page and "First floor" in page
     assert "Lakeside Library" in client.get("/organisations").text
-    # The new venue is offered in the group form.
-    assert "Reading Room — Lakeside Library" in client.get("/groups/new").text
+    # The new venue is offered in the group form, with its detail.
+    assert "Reading Room, First floor — Lakeside Library" in client.get("/groups/new").text
 
 
 def test_station_records_prisons_reached_and_share_location_can_be_turned_on(
