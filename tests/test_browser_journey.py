@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,49 +20,23 @@ from werkzeug.serving import make_server
 
 from readerapp.extensions import db
 
+from .browser_support import launched_chromium
 from .factories import PASSWORD
 from .world import SECRET_CODE, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("reads_do_not_lock")]
 
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORTS = {"phone": (360, 740), "desktop": (1280, 800)}
 
 
-def _no_browser(reason: str) -> None:
-    if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
-        pytest.fail(f"browser tests required but {reason}")
-    pytest.skip(f"browser tests skipped: {reason}")
-
-
-def _chromium_path() -> str | None:
-    for candidate in (*CHROMIUM_CANDIDATES, shutil.which("chromium") or ""):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _no_browser("the playwright package is not installed")
-    path = _chromium_path()
-    if path is None:
-        _no_browser("no Chromium found (install Debian's chromium package)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    # One Chromium for the module, and only on the SQLite run: a journey through the pages does
+    # not depend on the database, which the rest of the suite checks on both.
+    if os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("browser journeys run once, on the SQLite run")
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -31,9 +31,9 @@ from readerapp.extensions import db
 from readerapp.sessions.models import ReadingMaterial, ReadingSession
 from readerapp.timeutil import utcnow
 
+from .browser_support import launched_chromium
 from .conftest import TEST_DATABASE_URL
 from .factories import PASSWORD, Factory
-from .test_browser_journey import CHROMIUM_ARGS, _chromium_path, _no_browser
 from .world import SECRET_CODE, build_world
 
 pytestmark = [
@@ -53,17 +53,8 @@ REGULARS = [f"WR-{n:03d}" for n in range(1, 8)]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _no_browser("the playwright package is not installed")
-    path = _chromium_path()
-    if path is None:
-        _no_browser("no Chromium found (install Debian's chromium package)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
