@@ -103,7 +103,9 @@ def session_cursor(session: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-class SessionQuerySchema(QuerySchema):
+class SessionCountsQuerySchema(QuerySchema):
+    """Which sessions: the filters the session list and its counts share."""
+
     start_from = DateArg(
         data_key="from", metadata={"description": "Sessions starting on or after this local date."}
     )
@@ -112,11 +114,14 @@ class SessionQuerySchema(QuerySchema):
     )
     group_id = QueryId()
     organisation_id = QueryId(metadata={"description": "Groups partnered with this organisation."})
+    leader_id = QueryId()
+
+
+class SessionQuerySchema(SessionCountsQuerySchema):
     status = fields.String(validate=validate.OneOf(SESSION_STATUSES))
     state = fields.String(
         validate=validate.OneOf(SESSION_STATES), metadata={"description": STATE_HELP}
     )
-    leader_id = QueryId()
     after = SessionCursor(
         validate=validate.Length(max=200),
         metadata={
@@ -126,18 +131,6 @@ class SessionQuerySchema(QuerySchema):
             )
         },
     )
-
-
-class SessionCountsQuerySchema(QuerySchema):
-    start_from = DateArg(
-        data_key="from", metadata={"description": "Sessions starting on or after this local date."}
-    )
-    start_to = DateArg(
-        data_key="to", metadata={"description": "Sessions starting on or before this local date."}
-    )
-    group_id = QueryId()
-    organisation_id = QueryId(metadata={"description": "Groups partnered with this organisation."})
-    leader_id = QueryId()
 
 
 class SessionCountsSchema(Schema):
