@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from readerapp.extensions import db
 
-from .browser_support import launched_chromium
+from .browser_support import launched_chromium, served
 from .factories import PASSWORD
 from .world import SECRET_CODE, build_world
 
@@ -42,12 +40,8 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The test app served over real HTTP on a free local port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("width_name", list(VIEWPORTS))

@@ -15,7 +15,6 @@ plain message, when no Chromium is installed.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,14 +23,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
 from readerapp.attendance.models import Attendance, ParticipantAttendance
 from readerapp.extensions import db
 from readerapp.sessions.models import ReadingMaterial, ReadingSession
 from readerapp.timeutil import utcnow
 
-from .browser_support import launched_chromium
+from .browser_support import launched_chromium, served
 from .conftest import TEST_DATABASE_URL
 from .factories import PASSWORD, Factory
 from .world import SECRET_CODE, build_world
@@ -59,12 +57,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 @dataclass
