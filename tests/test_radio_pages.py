@@ -341,3 +341,50 @@ def test_a_broadcast_across_a_clock_change_ends_after_it_starts(
     assert week.status_code == 200
     assert shown in week.text
     assert "01:30–01:25" not in week.text
+
+
+def _summary(page_text: str) -> str:
+    found = re.search(r'<div class="counts" id="as-run-summary">(.*?)</div>', page_text, re.S)
+    assert found is not None
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+def test_a_quiet_as_run_period_says_so_in_words_with_the_last_and_next_broadcast(
+    factory: Factory, client: FlaskClient, series: Series
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    factory.broadcast(series.episodes[0], air_dt=now - timedelta(days=60), status="aired")
+    factory.broadcast(series.episodes[1], air_dt=now + timedelta(days=3))
+    _manager(factory, client)
+    page = client.get(f"/radio/stations/{series.station.id}/as-run")
+    assert page.status_code == 200
+    text = _summary(page.text)
+    assert "0 aired" not in text and "aired ·" not in text
+    assert text.startswith("No broadcasts aired from ")
+    assert "The last broadcast to air was Shared Reading, episode 1" in text
+    assert "The next broadcast is Shared Reading, episode 2" in text
+
+
+def test_as_run_counts_in_words_count_every_ended_broadcast(
+    factory: Factory, client: FlaskClient, series: Series
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    for days in (3, 4):
+        factory.broadcast(series.episodes[0], air_dt=now - timedelta(days=days), status="aired")
+    # Ended, but the scheduler has not marked it yet: counted, and said to be awaiting the mark.
+    factory.broadcast(series.episodes[1], air_dt=now - timedelta(days=2))
+    factory.broadcast(
+        series.episodes[2],
+        air_dt=now - timedelta(days=1),
+        status="cancelled",
+        cancellation_reason="News special",
+    )
+    _manager(factory, client)
+    page = client.get(f"/radio/stations/{series.station.id}/as-run")
+    text = _summary(page.text)
+    assert (
+        "2 broadcasts aired, 1 broadcast ended and is not yet marked as aired and 1 cancelled."
+        in text
+    )
+    assert "next broadcast" not in text
+    assert page.text.count("Ended, not yet marked aired") == 1

@@ -364,6 +364,9 @@ def cancel_broadcast(broadcast: Broadcast, reason: str) -> None:
     db.session.flush()
 
 
+AS_RUN_STATES = ("aired", "cancelled", "unconfirmed", "scheduled")
+
+
 @dataclass(frozen=True)
 class AsRunRow:
     broadcast: Broadcast
@@ -393,3 +396,57 @@ def as_run(
             state = b.status
         result.append(AsRunRow(b, state))
     return result
+
+
+@dataclass(frozen=True)
+class AsRunSummary:
+    """The as-run list's figures, and the station's broadcasts either side of a quiet period."""
+
+    aired: int
+    cancelled: int
+    unconfirmed: int  # ended but not yet marked aired (the scheduler marks them at their end)
+    to_come: int  # in the period, still ahead
+    last_aired: Broadcast | None  # before the period, when nothing aired in it
+    next_up: Broadcast | None  # the next broadcast still to air, when none aired in the period
+
+
+def summarise_as_run(
+    station_id: int, rows: list[AsRunRow], start: datetime, now: datetime | None = None
+) -> AsRunSummary:
+    now = now or utcnow()
+    counts = {s: sum(1 for r in rows if r.state == s) for s in AS_RUN_STATES}
+    last_aired = next_up = None
+    if not counts["aired"] and not counts["unconfirmed"]:
+        # A quiet period says when the station last aired and when it airs next, so that
+        # "nothing aired" is never the only thing a station's user reads.
+        episode = sa.orm.selectinload(Broadcast.episode).selectinload(Episode.programme)
+        last_aired = db.session.scalar(
+            sa.select(Broadcast)
+            .where(
+                Broadcast.station_id == station_id,
+                Broadcast.status == "aired",
+                Broadcast.air_dt < start,
+            )
+            .options(episode)
+            .order_by(Broadcast.air_dt.desc())
+            .limit(1)
+        )
+        next_up = db.session.scalar(
+            sa.select(Broadcast)
+            .where(
+                Broadcast.station_id == station_id,
+                Broadcast.status == "scheduled",
+                Broadcast.air_dt >= now,
+            )
+            .options(episode)
+            .order_by(Broadcast.air_dt)
+            .limit(1)
+        )
+    return AsRunSummary(
+        aired=counts["aired"],
+        cancelled=counts["cancelled"],
+        unconfirmed=counts["unconfirmed"],
+        to_come=counts["scheduled"],
+        last_aired=last_aired,
+        next_up=next_up,
+    )

@@ -46,6 +46,7 @@ from .operations import (
     move_broadcast,
     save_episode,
     save_programme,
+    summarise_as_run,
 )
 
 bp = Blueprint("radio", __name__, url_prefix="/radio", template_folder="templates")
@@ -276,14 +277,12 @@ def as_run_list(station_id: int) -> ResponseReturnValue:
         _local_midnight_utc(start_day),
         _local_midnight_utc(end_day + timedelta(days=1)),
     )
-    counts = {
-        s: sum(1 for r in rows if r.state == s) for s in ("aired", "cancelled", "unconfirmed")
-    }
+    summary = summarise_as_run(station.id, rows, _local_midnight_utc(start_day))
     return render_template(
         "radio/as_run.html",
         station=station,
         rows=rows,
-        counts=counts,
+        summary=summary,
         start_day=start_day,
         end_day=end_day,
     )
