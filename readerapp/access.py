@@ -220,6 +220,12 @@ def sees_participants(user: User) -> bool:
     return may_lead(user)
 
 
+def sees_reading_plans(user: User) -> bool:
+    """Notes for whoever plans the next reading ("this group has already read …"): those who
+    lead or arrange sessions. A partner reads what happened, not advice meant for the leader."""
+    return may_lead(user)
+
+
 # --- Organisations, venues, materials ------------------------------------------------------------
 
 

@@ -479,3 +479,30 @@ def test_reschedule_refuses_a_skipped_time_and_asks_about_a_repeated_one(
     db.session.rollback()
     page = client.get(f"/sessions/{ids['future']}").get_data(as_text=True)
     assert "01:30 BST–01:25 GMT" in page
+
+
+def test_the_already_read_note_is_for_those_who_plan_sessions_not_partners(
+    client: FlaskClient, world: World, factory
+) -> None:
+    group = db.session.get(type(world.group), world.group.id)
+    material = db.session.get(ReadingMaterial, world.material.id)
+    again = factory.session(
+        group,
+        start_dt=world.past_session.start_dt + timedelta(days=7),
+        status="delivered",
+        touched=True,
+    )
+    again.materials = [material]
+    factory.attendance(again, participants=4)
+    db.session.commit()
+    url = f"/sessions/{again.id}"
+    note = "This group has already read “The Happy Prince — Oscar Wilde”"
+    for planner in (world.leader, world.manager):
+        sign_in_as(client, planner)
+        page = client.get(url)
+        assert page.status_code == 200 and note in page.get_data(as_text=True)
+    sign_in_as(client, world.partner)
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "The Happy Prince" in html
+    assert "already read" not in html

@@ -33,6 +33,7 @@ from ..access import (
     is_leader,
     require,
     sees_participants,
+    sees_reading_plans,
 )
 from ..attendance.operations import (
     HEADCOUNT_FIELDS,
@@ -118,7 +119,11 @@ def detail(session_id: int) -> ResponseReturnValue:
         can_edit=can_edit_group_sessions(current_user, session.group),
         participants_visible=participants_visible,
         register=register_codes(session) if participants_visible else [],
-        already_read=_already_read_messages(session, list(session.materials)),
+        already_read=(
+            _already_read_messages(session, list(session.materials))
+            if sees_reading_plans(current_user)
+            else []
+        ),
         group_url=group_url(session.group_id),
     )
 
