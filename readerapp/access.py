@@ -266,6 +266,11 @@ def sees_location_detail(user: User, organisation: Organisation) -> bool:
     return sees_participants(user) or organisation.share_location_detail
 
 
+def sees_every_location_detail(user: User) -> bool:
+    """``sees_location_detail`` for every organisation, whatever it shares (exports' rooms)."""
+    return sees_participants(user)
+
+
 def can_manage_organisations(user: User) -> bool:
     """Create and change organisations and their venues."""
     return is_staff(user)

@@ -28,6 +28,8 @@ ORG2_NAME = "@Elsewhere Prison"
 CANCEL_REASON = "-Ward closed"
 CODE3 = "+P3"
 TITLE1 = "=Danger"
+# Group 1's ward; its organisation does not share location detail with partners.
+ROOM1 = "Larch Ward"
 
 
 @dataclass
@@ -53,7 +55,7 @@ def build(f: Factory | None = None) -> Fixture:
     leader2 = f.user("reader_leader", display_name="Kim Leader", email="kim@example.org")
     venue1 = f.venue(org1, name="Northmoor Hospital", setting_type="mental_health_inpatient")
     venue2 = f.venue(org2, name=VENUE2_NAME, setting_type="prison")
-    group1 = f.group(venue1, leader1, name=GROUP1_NAME)
+    group1 = f.group(venue1, leader1, name=GROUP1_NAME, room=ROOM1)
     group2 = f.group(venue2, leader2, name="B Wing Readers")
     f.partnership(org1, group1, start_date=date(2025, 1, 1))
     f.partnership(org2, group2, start_date=date(2025, 1, 1))

@@ -19,7 +19,7 @@ from readerapp.exports.queries import SESSION_COLUMNS, ExportFilters
 from readerapp.extensions import db
 
 from . import exports_fixture
-from .exports_fixture import GROUP1_NAME, Q1, Fixture
+from .exports_fixture import GROUP1_NAME, Q1, ROOM1, Fixture
 from .world import sign_in_as
 
 ZONE = "Europe/London"
@@ -28,6 +28,7 @@ HUMAN_HEADERS = [
     "Date",
     f"Start time ({ZONE})",
     "Group",
+    "Room or ward",
     "Venue",
     "Organisation",
     "Setting",
@@ -76,15 +77,15 @@ def test_csv_in_words_by_default(fx: Fixture) -> None:
     assert by_id[fx.sessions["s6"].id]["Status"] == "Not yet logged"
     assert by_id[fx.sessions["s7"].id]["Setting"] == "Prison"
     # No stored "scheduled" anywhere in words; "Still to come" once the clock is before s6.
-    assert "scheduled" not in {r[8] for r in rows}
+    assert "scheduled" not in {r[9] for r in rows}
     early = ExportFilters(Q1[0], Q1[1], as_of=datetime(2026, 3, 1, tzinfo=UTC))
     early_rows = csv_table(export(early, "csv"))[1:]
-    assert {r[0]: r[8] for r in early_rows}[str(fx.sessions["s6"].id)] == "Still to come"
+    assert {r[0]: r[9] for r in early_rows}[str(fx.sessions["s6"].id)] == "Still to come"
 
 
 def test_machine_columns_keep_the_names_and_values(fx: Fixture) -> None:
     header, *rows = csv_table(export(q1(columns="machine"), "csv"))
-    assert header == list(SESSION_COLUMNS) and header[-1] == "state"
+    assert header == list(SESSION_COLUMNS) and header[-2:] == ["state", "room"]
     s6 = dict(zip(header, next(r for r in rows if r[0] == str(fx.sessions["s6"].id)), strict=True))
     assert (s6["setting_type"], s6["status"], s6["state"]) == (
         "mental_health_inpatient",
@@ -99,8 +100,8 @@ def test_per_participant_rows_in_words(fx: Fixture) -> None:
     assert {r[-1] for r in rows} == {"Yes", "No"}
     assert sum(r[-1] == "Yes" for r in rows) == 4  # P1, P2, P3 and Q1 first came
     header, *rows = csv_table(export(q1(per_participant=True, columns="machine"), "csv"))
-    assert header[-2:] == ["participant_code", "first_time"]
-    assert {r[-1] for r in rows} == {"1", "0"}
+    assert header[-3:] == ["participant_code", "first_time", "room"]
+    assert {r[-2] for r in rows} == {"1", "0"}
 
 
 def test_json_in_words_and_machine_names(fx: Fixture) -> None:
@@ -117,7 +118,7 @@ def test_xlsx_in_words_has_real_dates_and_times_a_filter_and_widths(fx: Fixture)
     header = [c.value for c in sheet[1]]
     assert header == HUMAN_HEADERS
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:O9"  # the header and the 8 sessions, every column
+    assert sheet.auto_filter.ref == "A1:P9"  # the header and the 8 sessions, every column
     first = dict(zip(header, sheet[2], strict=True))
     assert first["Date"].is_date and first["Date"].value.date() == date(2026, 1, 6)
     start = first[f"Start time ({ZONE})"]
@@ -139,7 +140,7 @@ def test_xlsx_with_machine_names(fx: Fixture) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(export(q1(columns="machine"), "xlsx"))).active
     header = [c.value for c in sheet[1]]
     assert header == list(SESSION_COLUMNS)
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:P9"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:Q9"
     first = dict(zip(header, sheet[2], strict=True))
     assert first["date"].is_date
     assert first["start_time"].value == "10:30"  # text, as scripts have read it
@@ -150,7 +151,7 @@ def test_an_empty_xlsx_still_has_its_header_and_filter() -> None:
     empty = ExportFilters(date(2030, 1, 1), date(2030, 1, 2))
     sheet = openpyxl.load_workbook(io.BytesIO(export(empty, "xlsx"))).active
     assert [c.value for c in sheet[1]] == HUMAN_HEADERS
-    assert sheet.auto_filter.ref == "A1:O1" and sheet.max_row == 1
+    assert sheet.auto_filter.ref == "A1:P1" and sheet.max_row == 1
 
 
 def run_cli(app: Flask, tmp_path, *args: str):  # type: ignore[no-untyped-def]
@@ -204,7 +205,7 @@ def test_web_form_and_address(app: Flask, fx: Fixture, factory) -> None:
         "/exports/attendance", query_string=args | {"columns": "machine", "format": "xlsx"}
     )
     sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
-    assert sheet.cell(1, 1).value == "session_id" and sheet.auto_filter.ref == "A1:P9"
+    assert sheet.cell(1, 1).value == "session_id" and sheet.auto_filter.ref == "A1:Q9"
 
 
 # --- the API ----------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def test_api_exports_both_column_sets(app: Flask, fx: Fixture, factory) -> None:
     assert header == list(SESSION_COLUMNS)
     book = api_get(client, manager, format="xlsx", columns="machine").get_data()
     sheet = openpyxl.load_workbook(io.BytesIO(book)).active
-    assert sheet.auto_filter.ref == "A1:P9" and sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:Q9" and sheet.freeze_panes == "A2"
     words = json.loads(api_get(client, manager, format="json").get_data())
     assert words[0]["Setting"] == "Mental health inpatient"
     # Any dates are accepted: the whole calendar holds every session, a range that ends before
@@ -264,3 +265,59 @@ def test_api_exports_hold_partners_to_their_own(app: Flask, fx: Fixture, factory
     assert api_get(client, partner, organisation_id=str(fx.org1.id)).status_code == 403
     assert api_get(client, partner, per_participant="true").status_code == 403
     assert api_get(client, fx.leader1).status_code == 403
+
+
+# --- a group's room or ward -------------------------------------------------------------------
+
+
+def _rooms(data: bytes, room: str, group: str) -> dict[str, str]:
+    """Each group's room or ward, read from a CSV export by the named columns."""
+    header, *rows = csv_table(data)
+    return {r[header.index(group)]: r[header.index(room)] for r in rows}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+@pytest.mark.parametrize("per_participant", [False, True])
+def test_the_groups_room_in_both_column_sets(fx: Fixture, fmt: str, per_participant: bool) -> None:
+    for columns, room, group in (("human", "Room or ward", "Group"), ("machine", "room", "group")):
+        filters = q1(columns=columns, per_participant=per_participant, every_room=True)
+        data = export(filters, fmt)
+        if fmt == "csv":
+            header, *rows = csv_table(data)
+        elif fmt == "json":
+            records = json.loads(data)
+            header = list(records[0])
+            rows = [[r[name] for name in header] for r in records]
+        else:
+            sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+            header, *rows = ([c.value for c in row] for row in sheet.iter_rows())
+        # Beside the group in words; last by machine names, where scripts do not look for it.
+        if columns == "human":
+            assert header[header.index(group) + 1] == room
+        else:
+            assert header[-1] == room
+        found = {r[header.index(group)]: r[header.index(room)] for r in rows}
+        assert found["'" + GROUP1_NAME] == ROOM1
+        assert found["B Wing Readers"] in ("", None)
+
+
+def test_a_partner_reads_a_room_only_where_its_organisation_shares_it(
+    app: Flask, fx: Fixture, factory
+) -> None:
+    partner = factory.user("partner_viewer", organisation_id=fx.org1.id)
+    manager = factory.user("manager")
+    db.session.commit()
+    client = app.test_client()
+    for columns, room, group in (("human", "Room or ward", "Group"), ("machine", "room", "group")):
+        rooms = _rooms(api_get(client, partner, columns=columns).get_data(), room, group)
+        assert rooms == {"'" + GROUP1_NAME: ""}
+        staff = _rooms(api_get(client, manager, columns=columns).get_data(), room, group)
+        assert staff["'" + GROUP1_NAME] == ROOM1
+    sign_in_as(client, partner)
+    args = {"date_from": "2026-01-01", "date_to": "2026-03-31", "format": "csv"}
+    page = client.get("/exports/attendance", query_string=args)
+    assert ROOM1 not in page.get_data(as_text=True)
+    fx.org1.share_location_detail = True
+    db.session.commit()
+    page = client.get("/exports/attendance", query_string=args)
+    assert _rooms(page.get_data(), "Room or ward", "Group") == {"'" + GROUP1_NAME: ROOM1}

@@ -7,7 +7,13 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from ..access import disclosure_for, exports_cover_everyone, may_export, sees_participants
+from ..access import (
+    disclosure_for,
+    exports_cover_everyone,
+    may_export,
+    sees_every_location_detail,
+    sees_participants,
+)
 from ..exports.downloads import export_download
 from ..exports.queries import ExportFilters
 from ..exports.streaming import MEDIA_TYPES, filename, record_participant_export, within_sessions
@@ -69,6 +75,7 @@ class AttendanceExport(MethodView):
             per_participant=args["per_participant"],
             columns=args["columns"],
             disclosure=disclosure_for(user, machine=args["columns"] == "machine"),
+            every_room=sees_every_location_detail(user),
         )
         fmt = args["format"]
         if asked.per_participant:

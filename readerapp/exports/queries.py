@@ -58,6 +58,9 @@ class ExportFilters:
     as_of: datetime = field(default_factory=utcnow)
     # How counts of people are shown (small ones suppressed for partners).
     disclosure: Disclosure = REAL_FIGURES
+    # A group's room or ward for every group (staff), or only where the venue's organisation
+    # shares location detail (partners: a ward can identify people; access.sees_location_detail).
+    every_room: bool = False
 
     @property
     def machine(self) -> bool:
@@ -72,9 +75,9 @@ class ExportFilters:
         return PEOPLE_COLUMNS
 
 
-# The machine set: today's names and stored values, then each session's state
-# (delivered, cancelled, not_yet_logged, to_come) added last so that scripts reading columns
-# by position keep working.
+# The machine set: today's names and stored values, then the columns added since, last so that
+# scripts reading columns by position keep working: each session's state (delivered,
+# cancelled, not_yet_logged, to_come) and its group's room or ward.
 SESSION_COLUMNS = (
     "session_id",
     "date",
@@ -92,17 +95,47 @@ SESSION_COLUMNS = (
     "volunteers",
     "materials",
     "state",
+    "room",
 )
-# The people's set shows the state where the stored status was: "scheduled" alone would mix
-# sessions still to come with past ones nobody logged.
-HUMAN_SESSION_COLUMNS = tuple(
-    "state" if name == "status" else name for name in SESSION_COLUMNS if name != "state"
+# The people's set shows the state where the stored status was ("scheduled" alone would mix
+# sessions still to come with past ones nobody logged), and a group's room beside the group.
+HUMAN_SESSION_COLUMNS = (
+    "session_id",
+    "date",
+    "start_time",
+    "group",
+    "room",
+    "venue",
+    "organisation",
+    "setting_type",
+    "leader",
+    "state",
+    "cancellation_reason",
+    "participants",
+    "first_time",
+    "staff_carers",
+    "volunteers",
+    "materials",
 )
+# Per participant the same way: the room last by machine names, beside the group in words.
 PARTICIPANT_COLUMNS = (
     "session_id",
     "date",
     "start_time",
     "group",
+    "venue",
+    "organisation",
+    "setting_type",
+    "participant_code",
+    "first_time",
+    "room",
+)
+HUMAN_PARTICIPANT_COLUMNS = (
+    "session_id",
+    "date",
+    "start_time",
+    "group",
+    "room",
     "venue",
     "organisation",
     "setting_type",
@@ -115,6 +148,7 @@ HEADERS = {
     "date": "Date",
     "start_time": "Start time ({zone})",
     "group": "Group",
+    "room": "Room or ward",
     "venue": "Venue",
     "organisation": "Organisation",
     "setting_type": "Setting",
@@ -146,7 +180,7 @@ VALUE_LABELS = {"setting_type": SETTING_LABELS, "state": STATE_LABELS}
 def columns_for(filters: ExportFilters) -> tuple[str, ...]:
     """The columns of the export, by machine name, in order."""
     if filters.per_participant:
-        return PARTICIPANT_COLUMNS
+        return PARTICIPANT_COLUMNS if filters.machine else HUMAN_PARTICIPANT_COLUMNS
     return SESSION_COLUMNS if filters.machine else HUMAN_SESSION_COLUMNS
 
 
@@ -377,6 +411,9 @@ def export_rows(
         "venue": n("v.name"),
         "organisation": n("o.name"),
         "setting_type": "v.setting_type",
+        "room": n("g.room")
+        if filters.every_room
+        else f"CASE WHEN o.share_location_detail THEN {n('g.room')} END",
     }
     joins = [
         "FROM reading_session s",
@@ -434,10 +471,20 @@ def export_rows(
             selected = ", ".join(f"{expr} AS {_alias(name)}" for name, expr, _ in columns)
         sql = f"SELECT {selected} {' '.join(joins)} WHERE {where} ORDER BY s.start_dt, s.group_id"
         return Statement(sql, params)
-    session_columns = [c for c in columns if c[0] not in ATTENDANCE_COLUMNS]
-    attendance_columns = [c for c in columns if c[0] in ATTENDANCE_COLUMNS]
+    # The session's columns are computed once per session, those before the attendance's
+    # columns and those after them (the machine set's room) apart.
+    first = next(i for i, c in enumerate(columns) if c[0] in ATTENDANCE_COLUMNS)
+    after = next(
+        (i for i, c in enumerate(columns) if i > first and c[0] not in ATTENDANCE_COLUMNS),
+        len(columns),
+    )
+    before_columns, attendance_columns = columns[:first], columns[first:after]
+    after_columns = columns[after:]
+    session_columns = before_columns + after_columns
     if csv_lines:
-        selected = f"{csv_line(session_columns)} AS line"
+        selected = f"{csv_line(before_columns)} AS line"
+        if after_columns:
+            selected += f", {csv_line(after_columns)} AS line_after"
     else:
         selected = ", ".join(f"{expr} AS {_alias(name)}" for name, expr, _ in session_columns)
     sessions = (
@@ -445,11 +492,15 @@ def export_rows(
         f"{selected} {' '.join(joins)} WHERE {where})"
     )
     if csv_lines:
-        outer = f"sx.line || ',' || {csv_line(attendance_columns)} AS line"
+        outer = f"sx.line || ',' || {csv_line(attendance_columns)}"
+        if after_columns:
+            outer += " || ',' || sx.line_after"
+        outer += " AS line"
     else:
         outer = ", ".join(
-            [f"sx.{_alias(name)}" for name, _, _ in session_columns]
+            [f"sx.{_alias(name)}" for name, _, _ in before_columns]
             + [f"{expr} AS {_alias(name)}" for name, expr, _ in attendance_columns]
+            + [f"sx.{_alias(name)}" for name, _, _ in after_columns]
         )
     sql = (
         f"{sessions} SELECT {outer} FROM sx "

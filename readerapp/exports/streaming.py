@@ -495,4 +495,5 @@ def resolve_names(
         leader_id=leader_id,
         per_participant=per_participant,
         columns=columns,
+        every_room=True,  # the command line is the operator's, as staff
     )

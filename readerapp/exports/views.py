@@ -16,6 +16,7 @@ from ..access import (
     disclosure_for,
     exports_cover_everyone,
     roles_required,
+    sees_every_location_detail,
     sees_participants,
 )
 from ..extensions import db
@@ -86,7 +87,9 @@ def attendance() -> ResponseReturnValue:
     if not form.validate():
         return render_template("exports/index.html", form=form, own=own), 400
     filters = replace(
-        form.filters(), disclosure=disclosure_for(current_user, form.columns.data == "machine")
+        form.filters(),
+        disclosure=disclosure_for(current_user, form.columns.data == "machine"),
+        every_room=sees_every_location_detail(current_user),
     )
     fmt = form.format.data
     if filters.per_participant:
