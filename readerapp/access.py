@@ -470,6 +470,18 @@ def can_see_participant_name(user: User, participant: Any) -> bool:
     return is_leader(user) and _attended_a_group_led_by(user, participant)
 
 
+def may_see_names_on_register(user: User, group: ReadingGroup) -> bool:
+    """Names beside the codes of a group's tick-list register, on request. Everyone on that list
+    attended the group, so this is ``can_see_participant_name`` for each of them: admins, and
+    the group's own leaders (managers record names but never see them; partners never).
+
+    Every name shown must be recorded with ``readerapp.audit.recordmany("view_name", ...)``.
+    """
+    if not may_ask_for_names(user):
+        return False
+    return is_admin(user) or (is_leader(user) and group.is_led_by(user))
+
+
 def may_record_names(user: User) -> bool:
     """May record names at all; each person is then decided by may_record_participant_name."""
     return has_role(user, MAY_LEAD)

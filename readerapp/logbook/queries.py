@@ -59,6 +59,37 @@ def group_roster(group: ReadingGroup, exclude_session_id: int | None = None) -> 
     ]
 
 
+def roster_has_names(roster: list[RosterEntry]) -> bool:
+    """Whether anyone on the roster has a name held (reads no name)."""
+    if not roster:
+        return False
+    return bool(
+        db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    Participant.id.in_([e.id for e in roster]),
+                    Participant.display_name.is_not(None),
+                )
+            )
+        )
+    )
+
+
+def roster_names(roster: list[RosterEntry]) -> dict[int, str]:
+    """{participant id: first name} for those on the roster with one. Personal data: callers
+    check ``access.may_see_names_on_register`` and record each name they show."""
+    if not roster:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(Participant.id, Participant.display_name).where(
+                Participant.id.in_([e.id for e in roster]),
+                Participant.display_name.is_not(None),
+            )
+        ).all()
+    )
+
+
 def next_free_code(group: ReadingGroup, roster: list[RosterEntry]) -> str:
     """The next code in the group's series (the most common prefix among its people, one past
     its highest number), free in the host organisation. A group without numbered codes starts

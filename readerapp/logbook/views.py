@@ -5,9 +5,10 @@ commit once."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import (
@@ -31,6 +32,7 @@ from wtforms.fields.choices import SelectChoice
 from ..access import (
     can_edit_group_sessions,
     is_leader,
+    may_see_names_on_register,
     require,
     sees_participants,
     sees_reading_plans,
@@ -45,6 +47,7 @@ from ..attendance.operations import (
     parse_codes,
     register_codes,
 )
+from ..audit import recordmany
 from ..db import begin_writing, reads_first
 from ..errors import FieldError
 from ..extensions import db
@@ -65,7 +68,7 @@ from .operations import (
     log_session,
     unusual_counts,
 )
-from .queries import group_roster, next_free_code
+from .queries import RosterEntry, group_roster, next_free_code, roster_has_names, roster_names
 
 bp = Blueprint("logbook", __name__, template_folder="templates")
 
@@ -143,24 +146,51 @@ def _shows_register(session: ReadingSession, saved: list[str]) -> bool:
 
 @dataclass(frozen=True)
 class Register:
-    """The tick-list: the roster's codes, how many are regulars, and the next free code."""
+    """The tick-list: the roster's codes, how many are regulars, and the next free code; whether
+    names may be asked for, and the names shown (by code) once they were."""
 
     shown: bool
     codes: list[str]
     regulars: int
     next_code: str
+    roster: list[RosterEntry] = dataclasses.field(default_factory=list)
+    names_offered: bool = False
+    names: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _register(session: ReadingSession, saved: list[str]) -> Register:
-    """Codes only: names are shown on request, audited, on the participants pages (the log
-    form sits below the audit trail and never shows them)."""
+    """Codes only, unless names are asked for (``_with_names``): names are offered where the
+    organisation keeps them, to those who may see them, when someone on the list has one."""
     if not _shows_register(session, saved):
         return Register(False, [], 0, "")
     roster = group_roster(session.group)
     codes = [person.code for person in roster]
     codes += [code for code in saved if code not in codes]
     regulars = sum(1 for person in roster if person.regular)
-    return Register(True, codes, regulars, next_free_code(session.group, roster))
+    names_offered = (
+        session.group.venue.organisation.keep_names
+        and may_see_names_on_register(current_user, session.group)
+        and roster_has_names(roster)
+    )
+    return Register(
+        True,
+        codes,
+        regulars,
+        next_free_code(session.group, roster),
+        roster=roster,
+        names_offered=names_offered,
+    )
+
+
+def _with_names(register: Register) -> Register:
+    """The register with its names beside the codes, each name shown recorded in the audit
+    trail (committed before the page that shows them is made)."""
+    names = roster_names(register.roster)
+    shown = {e.code: names[e.id] for e in register.roster if e.id in names}
+    begin_writing()
+    ids = [e.id for e in register.roster if e.id in names]
+    save_form(None, lambda: recordmany("view_name", "participant", ids, {"page": "log form"}))
+    return replace(register, names=shown)
 
 
 def _fill_from_session(form: LogSessionForm, session: ReadingSession, saved: list[str]) -> None:
@@ -382,6 +412,11 @@ def log(session_id: int) -> ResponseReturnValue:
             already_read=_already_read_messages(session, list(session.materials)),
         )
 
+    if request.form.get("show_names"):
+        # The form as typed, unsaved, with names beside the codes where they may be shown.
+        if register.names_offered:
+            register = _with_names(register)
+        return _render_log(form, session, register, already_read=_typed_already_read(form, session))
     if _saved_already(form.form_token.data, session_id):
         # The same page sent again (Back, then Save): it is saved already.
         flash("This log was saved already; here it is. Use “Edit the log” to change it.", "info")

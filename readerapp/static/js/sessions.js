@@ -99,7 +99,9 @@
       search.addEventListener("input", function () {
         var q = search.value.trim().toUpperCase();
         ticks.forEach(function (input) {
-          input.closest("li").hidden = q !== "" && input.value.toUpperCase().indexOf(q) === -1;
+          // The whole row: its code, and its name when names were asked for.
+          var row = input.closest("li");
+          row.hidden = q !== "" && row.textContent.toUpperCase().indexOf(q) === -1;
         });
       });
       var tickList = document.getElementById("present");
