@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from statistics import median
 from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from ..disclosure import REAL_FIGURES, Disclosure
 from ..extensions import db
+from ..groups.models import ReadingGroup
 from ..organisations.forms import SETTING_LABELS
+from ..sessions.models import ReadingSession
 from ..sessions.states import SESSION_STATES, STATE_LABELS
 from .periods import previous_period, same_period_last_year
 from .queries import ReportScope, Statement, neutralise, report_statements
@@ -140,30 +142,17 @@ class Outlier:
     usual: float  # the group's median headcount in the period
 
 
-def find_outliers(rows: list[tuple[int, str, int, datetime, int]]) -> list[Outlier]:
-    """The sessions far above their group's usual, from (group id, group name, session id,
-    start, headcount) rows of delivered sessions."""
-    by_group: dict[int, list[tuple[str, int, datetime, int]]] = {}
-    for group_id, name, session_id, start, headcount in rows:
-        by_group.setdefault(group_id, []).append((name, session_id, start, headcount))
-    flagged: list[Outlier] = []
-    for sessions in by_group.values():
-        if len(sessions) < OUTLIER_MIN_SESSIONS:
-            continue
-        usual = float(median(n for *_, n in sessions))
-        flagged += [
-            Outlier(session_id, name, start, n, usual)
-            for name, session_id, start, n in sessions
-            if n > OUTLIER_FACTOR * usual and n >= usual + OUTLIER_MARGIN
-        ]
-    return sorted(flagged, key=lambda o: (o.start_dt, o.session_id))
-
-
-def _instant(value: Any) -> datetime:
-    """A start time as the database gave it back (SQLite: text in UTC), aware."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+def far_above_usual(sessions: list[tuple[int, int]]) -> list[tuple[int, int, float]]:
+    """Of one group's delivered sessions, as (session id, headcount), those far above the
+    group's usual: (session id, headcount, the group's median)."""
+    if len(sessions) < OUTLIER_MIN_SESSIONS:
+        return []
+    usual = float(median(n for _, n in sessions))
+    return [
+        (session_id, n, usual)
+        for session_id, n in sessions
+        if n > OUTLIER_FACTOR * usual and n >= usual + OUTLIER_MARGIN
+    ]
 
 
 @dataclass
@@ -234,8 +223,20 @@ class Report(StateCounts):
         return rows
 
 
-def build_report(scope: ReportScope, organisation_name: str | None = None) -> Report:
-    """Every figure by one SQL aggregate each; Python only reshapes the few result rows."""
+# The statements behind the figures compared with earlier periods (an earlier period needs no
+# months, readings, radio or flags).
+FIGURE_STATEMENTS = ("summary", "participants", "groups", "group_people")
+
+
+def build_report(
+    scope: ReportScope,
+    organisation_name: str | None = None,
+    *,
+    figures_only: bool = False,
+    outliers: bool = True,
+) -> Report:
+    """Every figure by one SQL aggregate each; Python only reshapes the few result rows.
+    ``figures_only`` leaves out all but FIGURE_STATEMENTS; ``outliers`` looks for flags."""
     statements = report_statements(dialect(), scope)
 
     def run(name: str) -> list[sa.Row]:
@@ -250,6 +251,9 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
     report.mean_group_size = float(mean) if mean is not None else None
     unique, retained = run("participants")[0]
     report.unique_participants, report.retained = int(unique), int(retained)
+    report.groups = _group_figures(run("groups"), run("group_people"))
+    if figures_only:
+        return report
     report.reasons = [(str(reason), int(n)) for reason, n in run("reasons")]
     report.months = [
         Month(**vars(StateCounts.of(planned, *parts)), month=str(m), attendances=int(a))
@@ -260,13 +264,17 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
     report.stations = [
         StationFigures(str(n), int(p), int(a), int(r), int(pr)) for n, p, a, r, pr in run("radio")
     ]
-    people = {int(g): (int(u), int(r)) for g, u, r in run("group_people")}
-    report.groups = []
-    for group_id, name, setting, _planned, delivered, cancelled, *_open, attendances in run(
-        "groups"
-    ):
+    if outliers:
+        report.outliers = _flagged(run("headcounts"))
+    return report
+
+
+def _group_figures(groups: list[sa.Row], group_people: list[sa.Row]) -> list[GroupFigures]:
+    people = {int(g): (int(u), int(r)) for g, u, r in group_people}
+    figures = []
+    for group_id, name, setting, _planned, delivered, cancelled, *_open, attendances in groups:
         unique, retained = people.get(int(group_id), (0, 0))
-        report.groups.append(
+        figures.append(
             GroupFigures(
                 int(group_id),
                 str(name),
@@ -278,10 +286,31 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
                 retained=retained,
             )
         )
-    report.outliers = find_outliers(
-        [(int(g), str(n), int(s), _instant(t), int(h)) for g, n, s, t, h in run("headcounts")]
+    return figures
+
+
+def _flagged(headcounts: list[sa.Row]) -> list[Outlier]:
+    """The outliers among (group id, session id, headcount) rows: only the few flagged are
+    looked up (their group's name and their start)."""
+    by_group: dict[int, list[tuple[int, int]]] = {}
+    for group_id, session_id, headcount in headcounts:
+        by_group.setdefault(int(group_id), []).append((int(session_id), int(headcount)))
+    flagged = {
+        session_id: (headcount, usual)
+        for sessions in by_group.values()
+        for session_id, headcount, usual in far_above_usual(sessions)
+    }
+    if not flagged:
+        return []
+    rows = db.session.execute(
+        sa.select(ReadingSession.id, ReadingGroup.name, ReadingSession.start_dt)
+        .join(ReadingGroup, ReadingGroup.id == ReadingSession.group_id)
+        .where(ReadingSession.id.in_(list(flagged)))
     )
-    return report
+    return sorted(
+        (Outlier(i, name, start, *flagged[i]) for i, name, start in rows),
+        key=lambda o: (o.start_dt, o.session_id),
+    )
 
 
 def with_comparisons(report: Report) -> Report:
@@ -293,7 +322,9 @@ def with_comparisons(report: Report) -> Report:
         ("last_year", same_period_last_year(scope.date_from, scope.date_to)),
     ):
         earlier[name] = build_report(
-            replace(scope, date_from=start, date_to=end), report.organisation_name
+            replace(scope, date_from=start, date_to=end),
+            report.organisation_name,
+            figures_only=True,
         )
     return replace(report, **earlier)
 

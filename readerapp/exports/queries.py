@@ -575,7 +575,7 @@ def _scope_cte(d: Dialect, scope: ReportScope, params: dict[str, Any]) -> str:
     params["now"] = d.instant(scope.as_of)
     state = state_sql("s.status", "s.start_dt", ":now")
     return (
-        "WITH scope AS (SELECT s.id, s.group_id, s.start_dt, s.status, s.cancellation_reason, "
+        "WITH scope AS (SELECT s.id, s.group_id, s.status, s.cancellation_reason, "
         f"{d.local_month(local)} AS month, {state} AS state "
         f"FROM reading_session s WHERE {' AND '.join(where)})"
     )
@@ -660,11 +660,9 @@ def report_statements(d: Dialect, scope: ReportScope, top: int = 10) -> dict[str
     # Each delivered session's headcount, for the outlier flags (a median needs them all).
     add(
         "headcounts",
-        "SELECT scope.group_id, g.name, scope.id, scope.start_dt, a.participants "
+        "SELECT scope.group_id, scope.id, a.participants "
         "FROM scope JOIN attendance a ON a.session_id = scope.id "
-        "JOIN reading_group g ON g.id = scope.group_id "
-        f"WHERE {delivered} AND a.participants IS NOT NULL "
-        "ORDER BY scope.group_id, scope.start_dt, scope.id",
+        f"WHERE {delivered} AND a.participants IS NOT NULL",
     )
     # Radio: the stations in scope, their reach, and in the period their aired broadcasts, the
     # repeats among them and the programmes they belonged to.

@@ -110,7 +110,8 @@ def _report_form(own: Organisation | None) -> ReportForm:
 def _built_report(form: ReportForm) -> partnership_report.Report:
     """The report's chosen sections, its counts of people as the viewer may see them."""
     sections = form.sections()
-    built = partnership_report.build_report(form.scope(), _organisation_name(form))
+    flags = sees_outlier_flags(current_user) and "outliers" in sections
+    built = partnership_report.build_report(form.scope(), _organisation_name(form), outliers=flags)
     if "comparison" in sections:
         built = partnership_report.with_comparisons(built)
     organisation_id = built.scope.organisation_id
@@ -124,8 +125,6 @@ def _built_report(form: ReportForm) -> partnership_report.Report:
             operations.NarrativeScope(organisation_id, built.scope.date_from, built.scope.date_to)
         )
     built = replace(built, sections=sections, narrative=narrative)
-    if not sees_outlier_flags(current_user) or "outliers" not in sections:
-        built = replace(built, outliers=[])
     return partnership_report.protected(built, disclosure_for(current_user))
 
 
