@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from readerapp.exports import operations
 from readerapp.exports.models import ReportNarrative, ReportPreset, ReportQuote
 from readerapp.exports.partnership_report import zone_today
 from readerapp.exports.periods import last_complete_period
@@ -196,6 +197,22 @@ def test_a_version_saved_meanwhile_is_not_overwritten(app: Flask, fx: Fixture, p
     assert stale.status_code == 409
     assert "saved a newer version" in stale.get_data(as_text=True)
     assert narratives() == [(1, "Mine.")]
+
+
+def test_two_saves_from_the_same_version_at_once_keep_one(
+    app: Flask, fx: Fixture, people, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second save read no version yet (it checked before the first committed): the
+    unique version number refuses it at the write, as a 409, not a 500."""
+    client = signed_in(app, people["manager"])
+    client.post(NARRATIVE, query_string=scope_args(fx), data={"based_on": "0", "text": "First."})
+    monkeypatch.setattr(operations, "latest_narrative", lambda scope: None)
+    late = client.post(
+        NARRATIVE, query_string=scope_args(fx), data={"based_on": "0", "text": "Second."}
+    )
+    assert late.status_code == 409 and "saved a newer version" in late.get_data(as_text=True)
+    monkeypatch.undo()
+    assert narratives() == [(1, "First.")]
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ NARRATIVE_CHANGED = (
     "Someone saved a newer version of this narrative while you were editing it. "
     "Read it below, then make your changes again."
 )
+PRESET_NAME_TAKEN = "A preset with this name exists already"
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def create_preset(data: PresetInput, created_by_id: int | None) -> ReportPreset:
             raise FieldError("must be on or after the From date", "date_to")
     taken = db.session.scalar(sa.select(ReportPreset.id).where(ReportPreset.name == name))
     if taken is not None:
-        raise FieldError("A preset with this name exists already", "name", conflict=True)
+        raise FieldError(PRESET_NAME_TAKEN, "name", conflict=True)
     custom = data.period_type == "custom"
     preset = ReportPreset(
         name=name,

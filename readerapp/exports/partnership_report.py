@@ -385,6 +385,40 @@ class ComparisonRow:
     def share(self) -> bool:
         return self.previous.share
 
+    def shown(self) -> list[str]:
+        """The row's cells as the page prints them (formatted here: a report of every partner
+        has hundreds of groups, and one call per row keeps the page quick)."""
+        return [
+            shown_figure(self.now, self.share),
+            shown_figure(self.previous.before, self.share),
+            *_shown_change(self.previous),
+            shown_figure(self.last_year.before, self.share),
+            *_shown_change(self.last_year),
+        ]
+
+
+def shown_figure(value: Any, share: bool = False) -> str:
+    """A figure as the page shows it: a dash for none, a share in per cent, a count with
+    thousands separators, a suppressed count as its text."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if share:
+        return f"{value * 100:.0f}%"
+    return f"{value:,}"
+
+
+def _shown_change(change: Change) -> tuple[str, str]:
+    difference, percent = change.difference, change.percent
+    if difference is None:
+        shown_difference = "—"
+    elif change.share:
+        shown_difference = f"{difference:+.1f} pts"
+    else:
+        shown_difference = f"{difference:+,}"
+    return shown_difference, "—" if percent is None else f"{percent:+.1f}%"
+
 
 def _shown(value: Any, share: bool) -> Any:
     """A share rounded as the summary rounds it."""

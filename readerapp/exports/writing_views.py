@@ -19,6 +19,7 @@ from ..access import (
     require,
     roles_required,
 )
+from ..errors import FieldError
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..web.saving import Saved, save_form
@@ -95,6 +96,8 @@ def narrative_edit() -> ResponseReturnValue:
             form,
             lambda: operations.save_narrative(scope, form.narrative_input(), current_user.id),
             field=None,
+            # Two saves from the same version at once: the unique version number refuses one.
+            duplicate=FieldError(operations.NARRATIVE_CHANGED, conflict=True),
         )
         if saved:
             flash(f"Narrative saved (version {saved.value.version}).", "success")
@@ -180,7 +183,10 @@ def preset_create() -> ResponseReturnValue:
     saved = None
     if form.validate_on_submit():
         saved = save_form(
-            form, lambda: operations.create_preset(form.preset_input(), current_user.id), field=None
+            form,
+            lambda: operations.create_preset(form.preset_input(), current_user.id),
+            field=None,
+            duplicate=FieldError(operations.PRESET_NAME_TAKEN, "name", conflict=True),
         )
         if saved:
             flash(f"Preset “{saved.value.name}” saved.", "success")
