@@ -407,6 +407,35 @@ def exports_cover_everyone(user: User) -> bool:
     return is_staff(user)
 
 
+# --- Partnership reports: what managers write, and what only staff see ------------------------
+
+
+def may_write_report_narrative(user: User) -> bool:
+    """Managers and admins write a report's narrative and quotes; partners read the latest
+    version in their own organisation's report, never edit it."""
+    return is_staff(user)
+
+
+def may_read_narrative_history(user: User) -> bool:
+    """Earlier versions (who saved what, when) are staff's working record."""
+    return is_staff(user)
+
+
+def may_read_report_narrative(user: User, organisation_id: int) -> bool:
+    """Staff read every scope's narrative; a partner only its own organisation's."""
+    return is_staff(user) or own_organisation_id(user) == organisation_id
+
+
+def sees_outlier_flags(user: User) -> bool:
+    """Sessions far above their group's usual are a data-quality aid for staff: one session's
+    headcount is a count of people a partner sees only within protected totals."""
+    return is_staff(user)
+
+
+def may_manage_report_presets(user: User) -> bool:
+    return is_staff(user)
+
+
 # --- Small numbers -------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from .attendance.models import Attendance, Participant, ParticipantAttendance
 from .audit.models import AuditEvent
+from .exports.models import ReportNarrative, ReportPreset, ReportQuote
 from .feeds.models import FeedToken
 from .groups.models import GroupExcludedDate, ReadingGroup, group_coleader
 from .notifications.models import OutboxMessage, SchedulerHeartbeat
@@ -27,6 +28,9 @@ __all__ = [
     "ReadingGroup",
     "ReadingMaterial",
     "ReadingSession",
+    "ReportNarrative",
+    "ReportPreset",
+    "ReportQuote",
     "SchedulerHeartbeat",
     "User",
     "Venue",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -210,5 +211,78 @@ def test_the_expected_maximum_migration_upgrades_a_database_holding_demo_data(
         # Headcount-only demo groups (the ward) are recognised from their history.
         assert rows["Willow Ward Readers"] in (False, 0)
         assert any(value in (True, 1) for value in rows.values())
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_report_narratives_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.demo import seed
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0010")
+        with db.engine.connect() as conn:
+            assert "report_narrative" not in sa.inspect(conn).get_table_names()
+            before = {
+                table: conn.scalar(sa.select(sa.func.count()).select_from(sa.table(table)))
+                for table in ("organisation", "reading_session", "attendance", "user_account")
+            }
+        upgrade(revision="heads")
+        with db.engine.begin() as conn:
+            for table, n in before.items():
+                assert conn.scalar(sa.select(sa.func.count()).select_from(sa.table(table))) == n
+            organisation_id, user_id = conn.execute(
+                sa.text(
+                    "SELECT (SELECT min(id) FROM organisation), (SELECT min(id) FROM user_account)"
+                )
+            ).one()
+            # The new tables take what the application writes into them.
+            conn.execute(
+                sa.text(
+                    "INSERT INTO report_narrative (organisation_id, date_from, date_to, version, "
+                    "text, saved_by_id, saved_at) VALUES (:o, :f, :t, 1, 'A good quarter.', :u, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"o": organisation_id, "f": date(2026, 1, 1), "t": date(2026, 3, 31), "u": user_id},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO report_quote (narrative_id, position, text, attribution) "
+                    "SELECT id, 1, 'Stories stay with me.', 'participant' FROM report_narrative"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO report_preset (name, organisation_id, period_type, sections, "
+                    "created_at) VALUES ('Quarterly', :o, 'quarter', 'groups', CURRENT_TIMESTAMP)"
+                ),
+                {"o": organisation_id},
+            )
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            # A custom range needs its dates.
+            conn.execute(
+                sa.text(
+                    "INSERT INTO report_preset (name, period_type, sections, created_at) "
+                    "VALUES ('Broken', 'custom', 'groups', CURRENT_TIMESTAMP)"
+                )
+            )
+        downgrade(revision="0010")
+        with db.engine.connect() as conn:
+            assert "report_preset" not in sa.inspect(conn).get_table_names()
+            assert (
+                conn.execute(sa.text("SELECT count(*) FROM organisation")).scalar()
+                == (before["organisation"])
+            )
         db.session.remove()
         db.engine.dispose()

@@ -129,7 +129,8 @@ def test_partner_report_page_protects_people(app: Flask, ward: Ward) -> None:
     assert figures["Retention (share with 4+ sessions)"] == "—"
     assert figures["Sessions delivered"] == "6"  # sessions are not people
     assert 'id="small-numbers-note"' in html
-    months = re.findall(r'data-label="Attendances">([^<]*)</td>', html)
+    month_table = html.split('aria-labelledby="months-heading"', 1)[1].split("</table>", 1)[0]
+    months = re.findall(r'data-label="Attendances">([^<]*)</td>', month_table)
     assert months == ["5", "5", "10"]  # Jan 6, Feb 5, Mar 11, each rounded
     # March: 10 shown, less the 9 of the large session, is not the small one's 2.
     assert int(months[2]) - 9 != 2
@@ -168,7 +169,10 @@ def test_staff_see_the_real_report(app: Flask, ward: Ward) -> None:
     assert figures["Total attendances"] == str(REAL_ATTENDANCES)
     assert figures["Unique participants (registered by code)"] == "3"
     assert figures["First-time attendances"] == "3"
-    assert re.findall(r'data-label="Attendances">([^<]*)</td>', html) == ["6", "5", "11"]
+    month_table = html.split('aria-labelledby="months-heading"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'data-label="Attendances">([^<]*)</td>', month_table) == ["6", "5", "11"]
+    group_table = html.split('id="groups-table"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'data-label="Attendances">([^<]*)</td>', group_table) == ["22"]
     assert 'id="small-numbers-note"' not in html
 
 

@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(export_cli)
     app.cli.add_command(bench_cli)
-    from . import views
+    from . import views, writing_views  # noqa: F401 (writing_views adds its pages to views.bp)
 
     app.register_blueprint(views.bp)
     register_nav(app, "Exports", "exports.index", EXPORTERS)

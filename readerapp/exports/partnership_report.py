@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
+from statistics import median
 from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,11 @@ import sqlalchemy as sa
 
 from ..disclosure import REAL_FIGURES, Disclosure
 from ..extensions import db
+from ..groups.models import ReadingGroup
+from ..organisations.forms import SETTING_LABELS
+from ..sessions.models import ReadingSession
 from ..sessions.states import SESSION_STATES, STATE_LABELS
+from .periods import previous_period, same_period_last_year
 from .queries import ReportScope, Statement, neutralise, report_statements
 from .streaming import BOM, dialect
 
@@ -69,6 +74,87 @@ class StationFigures(NamedTuple):
         ]
 
 
+# The parts of the report a page, a print or a preset may include (the summary always is).
+SECTIONS = {
+    "groups": "By group",
+    "comparison": "Compared with earlier periods",
+    "months": "Month by month (charts)",
+    "cancellations": "Cancellations",
+    "reading": "What was read",
+    "narrative": "Narrative and quotes",
+    "outliers": "Sessions far above their group's usual (staff only)",
+}
+ALL_SECTIONS = frozenset(SECTIONS)
+
+
+@dataclass(frozen=True)
+class Narrative:
+    """The narrative and quotes written for a report's scope, as the report prints them."""
+
+    text: str
+    quotes: list[tuple[str, str]]  # (quote, attribution or "")
+    version: int
+    saved_by: str
+    saved_at: datetime
+
+
+@dataclass
+class GroupFigures:
+    """One group's figures for the period (retention as the report defines it, within the
+    group: the share of its registered participants who came to 4 or more of its sessions)."""
+
+    group_id: int
+    name: str
+    setting: str  # in words
+    delivered: int = 0
+    cancelled: int = 0
+    attendances: People = 0
+    unique_participants: People = 0
+    retained: People = 0
+    disclosure: Disclosure = REAL_FIGURES
+
+    @property
+    def retention(self) -> float | None:
+        return self.disclosure.ratio(self.retained, self.unique_participants)
+
+
+# The outlier rule, stated once (the staff report prints it from these): a delivered session is
+# flagged when its headcount is more than OUTLIER_FACTOR times the median headcount of its
+# group's delivered sessions in the period, and at least OUTLIER_MARGIN above that median; a
+# median needs at least OUTLIER_MIN_SESSIONS sessions to say what is usual.
+OUTLIER_FACTOR = 2
+OUTLIER_MARGIN = 5
+OUTLIER_MIN_SESSIONS = 3
+OUTLIER_RULE = (
+    f"A delivered session is flagged when its headcount is more than {OUTLIER_FACTOR} times the "
+    "median headcount of its group's delivered sessions in this period and at least "
+    f"{OUTLIER_MARGIN} above that median. Groups with fewer than {OUTLIER_MIN_SESSIONS} "
+    "delivered sessions in the period are not checked."
+)
+
+
+@dataclass(frozen=True)
+class Outlier:
+    session_id: int
+    group_name: str
+    start_dt: datetime
+    headcount: int
+    usual: float  # the group's median headcount in the period
+
+
+def far_above_usual(sessions: list[tuple[int, int]]) -> list[tuple[int, int, float]]:
+    """Of one group's delivered sessions, as (session id, headcount), those far above the
+    group's usual: (session id, headcount, the group's median)."""
+    if len(sessions) < OUTLIER_MIN_SESSIONS:
+        return []
+    usual = float(median(n for _, n in sessions))
+    return [
+        (session_id, n, usual)
+        for session_id, n in sessions
+        if n > OUTLIER_FACTOR * usual and n >= usual + OUTLIER_MARGIN
+    ]
+
+
 @dataclass
 class Report(StateCounts):
     scope: ReportScope
@@ -83,6 +169,15 @@ class Report(StateCounts):
     texts: list[tuple[str, str, int]] = field(default_factory=list)
     authors: list[tuple[str, int]] = field(default_factory=list)
     stations: list[StationFigures] = field(default_factory=list)
+    groups: list[GroupFigures] = field(default_factory=list)
+    outliers: list[Outlier] = field(default_factory=list)
+    # The same figures for the period just before and the same period a year earlier
+    # (``with_comparisons`` adds them).
+    previous: Report | None = None
+    last_year: Report | None = None
+    # The sections it includes, and the narrative and quotes written for its scope.
+    sections: frozenset[str] = ALL_SECTIONS
+    narrative: Narrative | None = None
     # How its counts of people are shown (``protected`` sets it).
     disclosure: Disclosure = REAL_FIGURES
 
@@ -128,8 +223,20 @@ class Report(StateCounts):
         return rows
 
 
-def build_report(scope: ReportScope, organisation_name: str | None = None) -> Report:
-    """Every figure by one SQL aggregate each; Python only reshapes the few result rows."""
+# The statements behind the figures compared with earlier periods (an earlier period needs no
+# months, readings, radio or flags).
+FIGURE_STATEMENTS = ("summary", "participants", "groups", "group_people")
+
+
+def build_report(
+    scope: ReportScope,
+    organisation_name: str | None = None,
+    *,
+    figures_only: bool = False,
+    outliers: bool = True,
+) -> Report:
+    """Every figure by one SQL aggregate each; Python only reshapes the few result rows.
+    ``figures_only`` leaves out all but FIGURE_STATEMENTS; ``outliers`` looks for flags."""
     statements = report_statements(dialect(), scope)
 
     def run(name: str) -> list[sa.Row]:
@@ -144,6 +251,9 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
     report.mean_group_size = float(mean) if mean is not None else None
     unique, retained = run("participants")[0]
     report.unique_participants, report.retained = int(unique), int(retained)
+    report.groups = _group_figures(run("groups"), run("group_people"))
+    if figures_only:
+        return report
     report.reasons = [(str(reason), int(n)) for reason, n in run("reasons")]
     report.months = [
         Month(**vars(StateCounts.of(planned, *parts)), month=str(m), attendances=int(a))
@@ -154,7 +264,213 @@ def build_report(scope: ReportScope, organisation_name: str | None = None) -> Re
     report.stations = [
         StationFigures(str(n), int(p), int(a), int(r), int(pr)) for n, p, a, r, pr in run("radio")
     ]
+    if outliers:
+        report.outliers = _flagged(run("headcounts"))
     return report
+
+
+def _group_figures(groups: list[sa.Row], group_people: list[sa.Row]) -> list[GroupFigures]:
+    people = {int(g): (int(u), int(r)) for g, u, r in group_people}
+    figures = []
+    for group_id, name, setting, _planned, delivered, cancelled, *_open, attendances in groups:
+        unique, retained = people.get(int(group_id), (0, 0))
+        figures.append(
+            GroupFigures(
+                int(group_id),
+                str(name),
+                SETTING_LABELS.get(str(setting), str(setting)),
+                delivered=int(delivered),
+                cancelled=int(cancelled),
+                attendances=int(attendances),
+                unique_participants=unique,
+                retained=retained,
+            )
+        )
+    return figures
+
+
+def _flagged(headcounts: list[sa.Row]) -> list[Outlier]:
+    """The outliers among (group id, session id, headcount) rows: only the few flagged are
+    looked up (their group's name and their start)."""
+    by_group: dict[int, list[tuple[int, int]]] = {}
+    for group_id, session_id, headcount in headcounts:
+        by_group.setdefault(int(group_id), []).append((int(session_id), int(headcount)))
+    flagged = {
+        session_id: (headcount, usual)
+        for sessions in by_group.values()
+        for session_id, headcount, usual in far_above_usual(sessions)
+    }
+    if not flagged:
+        return []
+    rows = db.session.execute(
+        sa.select(ReadingSession.id, ReadingGroup.name, ReadingSession.start_dt)
+        .join(ReadingGroup, ReadingGroup.id == ReadingSession.group_id)
+        .where(ReadingSession.id.in_(list(flagged)))
+    )
+    return sorted(
+        (Outlier(i, name, start, *flagged[i]) for i, name, start in rows),
+        key=lambda o: (o.start_dt, o.session_id),
+    )
+
+
+def with_comparisons(report: Report) -> Report:
+    """The report with the previous period's and the same period last year's figures."""
+    scope = report.scope
+    earlier = {}
+    for name, (start, end) in (
+        ("previous", previous_period(scope.date_from, scope.date_to)),
+        ("last_year", same_period_last_year(scope.date_from, scope.date_to)),
+    ):
+        earlier[name] = build_report(
+            replace(scope, date_from=start, date_to=end),
+            report.organisation_name,
+            figures_only=True,
+        )
+    return replace(report, **earlier)
+
+
+# The headline figures compared with earlier periods: (label, attribute).
+COMPARED = (
+    ("Sessions delivered", "delivered"),
+    ("Sessions cancelled", "cancelled"),
+    ("Total attendances", "attendances"),
+    ("Unique participants", "unique_participants"),
+    ("Participants with 4+ sessions", "retained"),
+    ("Retention (share with 4+ sessions)", "retention"),
+)
+GROUP_COMPARED = (
+    ("Sessions delivered", "delivered"),
+    ("Sessions cancelled", "cancelled"),
+    ("Attendances", "attendances"),
+    ("Unique participants", "unique_participants"),
+    ("Retention (share with 4+ sessions)", "retention"),
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure now against an earlier one: the difference (percentage points for a share)
+    and, for counts, the change in per cent of the earlier figure (None where it cannot be
+    worked out: a suppressed figure, or nothing to compare with)."""
+
+    now: Any
+    before: Any
+    share: bool = False
+
+    @property
+    def difference(self) -> float | int | None:
+        if not isinstance(self.now, int | float) or not isinstance(self.before, int | float):
+            return None
+        if self.share:
+            return round((self.now - self.before) * 100, 1)
+        return self.now - self.before
+
+    @property
+    def percent(self) -> float | None:
+        difference = self.difference
+        if self.share or difference is None or not self.before:
+            return None
+        return round(difference * 100 / self.before, 1)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    label: str
+    group: str | None
+    now: Any
+    previous: Change
+    last_year: Change
+
+    @property
+    def share(self) -> bool:
+        return self.previous.share
+
+    def shown(self) -> list[str]:
+        """The row's cells as the page prints them (formatted here: a report of every partner
+        has hundreds of groups, and one call per row keeps the page quick)."""
+        return [
+            shown_figure(self.now, self.share),
+            shown_figure(self.previous.before, self.share),
+            *_shown_change(self.previous),
+            shown_figure(self.last_year.before, self.share),
+            *_shown_change(self.last_year),
+        ]
+
+
+def shown_figure(value: Any, share: bool = False) -> str:
+    """A figure as the page shows it: a dash for none, a share in per cent, a count with
+    thousands separators, a suppressed count as its text."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if share:
+        return f"{value * 100:.0f}%"
+    return f"{value:,}"
+
+
+def _shown_change(change: Change) -> tuple[str, str]:
+    difference, percent = change.difference, change.percent
+    if difference is None:
+        shown_difference = "—"
+    elif change.share:
+        shown_difference = f"{difference:+.1f} pts"
+    else:
+        shown_difference = f"{difference:+,}"
+    return shown_difference, "—" if percent is None else f"{percent:+.1f}%"
+
+
+def _shown(value: Any, share: bool) -> Any:
+    """A share rounded as the summary rounds it."""
+    return round(value, 3) if share and isinstance(value, float) else value
+
+
+def _row(label: str, group: str | None, now: Any, previous: Any, last_year: Any) -> ComparisonRow:
+    share = label.startswith("Retention")
+    now, previous, last_year = (_shown(v, share) for v in (now, previous, last_year))
+    return ComparisonRow(
+        label, group, now, Change(now, previous, share), Change(now, last_year, share)
+    )
+
+
+def comparison_rows(report: Report) -> list[ComparisonRow]:
+    """The headline figures against the previous period and the same period last year."""
+    if report.previous is None or report.last_year is None:
+        return []
+    return [
+        _row(
+            label,
+            None,
+            getattr(report, name),
+            getattr(report.previous, name),
+            getattr(report.last_year, name),
+        )
+        for label, name in COMPARED
+    ]
+
+
+def group_comparison_rows(report: Report) -> list[ComparisonRow]:
+    """Each group's figures against the same two periods (a group missing from a period has
+    no sessions in it: its figures there are 0)."""
+    if report.previous is None or report.last_year is None:
+        return []
+    periods = [report, report.previous, report.last_year]
+    by_id = [{g.group_id: g for g in r.groups} for r in periods]
+    names: dict[int, str] = {}
+    for groups in reversed(by_id):
+        names |= {i: g.name for i, g in groups.items()}
+    rows: list[ComparisonRow] = []
+    for group_id in sorted(names, key=lambda i: (names[i].casefold(), i)):
+        figures = [
+            groups.get(group_id)
+            or GroupFigures(group_id, names[group_id], "", disclosure=r.disclosure)
+            for groups, r in zip(by_id, periods, strict=True)
+        ]
+        rows += [
+            _row(label, names[group_id], *(getattr(f, name) for f in figures))
+            for label, name in GROUP_COMPARED
+        ]
+    return rows
 
 
 def protected(report: Report, disclosure: Disclosure) -> Report:
@@ -162,8 +478,25 @@ def protected(report: Report, disclosure: Disclosure) -> Report:
     is a total (suppressed when small, else rounded); the mean group size is worked out again
     from the attendances shown, so that it gives back nothing they hide."""
     if not disclosure.protects:
-        return replace(report, disclosure=disclosure)
+        return replace(
+            report,
+            disclosure=disclosure,
+            groups=[replace(g, disclosure=disclosure) for g in report.groups],
+            previous=report.previous and protected(report.previous, disclosure),
+            last_year=report.last_year and protected(report.last_year, disclosure),
+        )
     attendances = disclosure.total(report.attendances)
+    # A group's figures add up its sessions too: totals, suppressed when small, else rounded.
+    groups = [
+        replace(
+            g,
+            disclosure=disclosure,
+            attendances=disclosure.total(g.attendances),
+            unique_participants=disclosure.total(g.unique_participants),
+            retained=disclosure.total(g.retained),
+        )
+        for g in report.groups
+    ]
     return replace(
         report,
         disclosure=disclosure,
@@ -173,27 +506,126 @@ def protected(report: Report, disclosure: Disclosure) -> Report:
         retained=disclosure.total(report.retained),
         mean_group_size=disclosure.ratio(attendances, report.delivered),
         months=[replace(m, attendances=disclosure.total(m.attendances)) for m in report.months],
+        groups=groups,
+        # One session's headcount against its group's usual is a data-quality aid for staff.
+        outliers=[],
+        previous=report.previous and protected(report.previous, disclosure),
+        last_year=report.last_year and protected(report.last_year, disclosure),
     )
 
 
-def report_tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]]:
-    """The report as titled tables (for CSV and XLSX downloads)."""
+def _period_header(report: Report | None, name: str) -> str:
+    if report is None:
+        return name
+    return f"{name} ({report.scope.date_from.isoformat()} to {report.scope.date_to.isoformat()})"
+
+
+def _comparison_cells(row: ComparisonRow) -> list[Any]:
     return [
-        ("Summary", ["Measure", "Value"], [list(r) for r in report.summary_rows()]),
-        (
-            "By month",
-            ["Month", "Sessions planned"]
-            + [STATE_LABELS[state] for state in SESSION_STATES]
-            + ["Attendances"],
-            [
-                [m.month, m.planned, *(n for _, n in m.parts()), m.attendances]
-                for m in report.months
-            ],
-        ),
-        ("Cancellations", ["Reason", "Sessions"], [list(r) for r in report.reasons]),
-        ("Top texts", ["Title", "Author", "Sessions"], [list(r) for r in report.texts]),
-        ("Top authors", ["Author", "Sessions"], [list(r) for r in report.authors]),
+        row.now,
+        row.previous.before,
+        row.previous.difference,
+        row.previous.percent,
+        row.last_year.before,
+        row.last_year.difference,
+        row.last_year.percent,
     ]
+
+
+def _comparison_header(report: Report) -> list[str]:
+    return [
+        _period_header(report, "This period"),
+        _period_header(report.previous, "Previous period"),
+        "Change",
+        "Change (%)",
+        _period_header(report.last_year, "Same period last year"),
+        "Change",
+        "Change (%)",
+    ]
+
+
+def report_tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The report as titled tables (for CSV and XLSX downloads), its chosen sections only."""
+    wanted = report.sections
+    tables: list[tuple[str, list[str], list[list[Any]]]] = [
+        ("Summary", ["Measure", "Value"], [list(r) for r in report.summary_rows()])
+    ]
+    if "groups" in wanted and report.shows_sessions:
+        tables.append(
+            (
+                "By group",
+                [
+                    "Group",
+                    "Setting",
+                    "Sessions delivered",
+                    "Sessions cancelled",
+                    "Attendances",
+                    "Unique participants",
+                    "Participants with 4+ sessions",
+                    "Retention (share with 4+ sessions)",
+                ],
+                [
+                    [
+                        g.name,
+                        g.setting,
+                        g.delivered,
+                        g.cancelled,
+                        g.attendances,
+                        g.unique_participants,
+                        g.retained,
+                        round(g.retention, 3) if g.retention is not None else None,
+                    ]
+                    for g in report.groups
+                ],
+            )
+        )
+    if "comparison" in wanted and report.previous is not None and report.shows_sessions:
+        header = _comparison_header(report)
+        tables.append(
+            (
+                "Compared with earlier periods",
+                ["Measure", *header],
+                [[r.label, *_comparison_cells(r)] for r in comparison_rows(report)],
+            )
+        )
+        tables.append(
+            (
+                "By group compared",
+                ["Group", "Measure", *header],
+                [[r.group, r.label, *_comparison_cells(r)] for r in group_comparison_rows(report)],
+            )
+        )
+    if "months" in wanted:
+        tables.append(
+            (
+                "By month",
+                ["Month", "Sessions planned"]
+                + [STATE_LABELS[state] for state in SESSION_STATES]
+                + ["Attendances"],
+                [
+                    [m.month, m.planned, *(n for _, n in m.parts()), m.attendances]
+                    for m in report.months
+                ],
+            )
+        )
+    if "cancellations" in wanted:
+        tables.append(("Cancellations", ["Reason", "Sessions"], [list(r) for r in report.reasons]))
+    if "reading" in wanted:
+        tables.append(
+            ("Top texts", ["Title", "Author", "Sessions"], [list(r) for r in report.texts])
+        )
+        tables.append(("Top authors", ["Author", "Sessions"], [list(r) for r in report.authors]))
+    if "narrative" in wanted and report.narrative is not None:
+        narrative = report.narrative
+        tables.append(
+            (
+                "Narrative and quotes",
+                ["Part", "Text", "Attribution"],
+                [["Narrative", narrative.text, ""]]
+                + [["Quote", text, attribution] for text, attribution in narrative.quotes],
+            )
+        )
+    return tables
 
 
 def report_csv(report: Report) -> str:

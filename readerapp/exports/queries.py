@@ -626,7 +626,7 @@ def _scope_cte(d: Dialect, scope: ReportScope, params: dict[str, Any]) -> str:
     params["now"] = d.instant(scope.as_of)
     state = state_sql("s.status", "s.start_dt", ":now")
     return (
-        "WITH scope AS (SELECT s.id, s.status, s.cancellation_reason, "
+        "WITH scope AS (SELECT s.id, s.group_id, s.status, s.cancellation_reason, "
         f"{d.local_month(local)} AS month, {state} AS state "
         f"FROM reading_session s WHERE {' AND '.join(where)})"
     )
@@ -689,6 +689,31 @@ def report_statements(d: Dialect, scope: ReportScope, top: int = 10) -> dict[str
         "SELECT m.author, count(*) FROM session_material sm "
         "JOIN scope ON scope.id = sm.session_id JOIN reading_material m ON m.id = sm.material_id "
         f"WHERE {delivered} GROUP BY m.author ORDER BY count(*) DESC, m.author LIMIT :top",
+    )
+    # Per group: its setting, its sessions in each state and its attendances; its people and
+    # those of them with 4+ sessions (counted within the group) come from "group_people".
+    add(
+        "groups",
+        f"SELECT g.id, g.name, v.setting_type, count(*), {_state_counts()}, "
+        f"COALESCE(sum(CASE WHEN {delivered} THEN a.participants END), 0) "
+        "FROM scope JOIN reading_group g ON g.id = scope.group_id "
+        "JOIN venue v ON v.id = g.venue_id "
+        "LEFT JOIN attendance a ON a.session_id = scope.id "
+        "GROUP BY g.id, g.name, v.setting_type ORDER BY g.name, g.id",
+    )
+    add(
+        "group_people",
+        "SELECT group_id, count(*), COALESCE(sum(CASE WHEN n >= 4 THEN 1 ELSE 0 END), 0) FROM "
+        "(SELECT scope.group_id, pa.participant_id, count(*) AS n FROM participant_attendance pa "
+        f"JOIN scope ON scope.id = pa.session_id WHERE {delivered} "
+        "GROUP BY scope.group_id, pa.participant_id) per_person GROUP BY group_id",
+    )
+    # Each delivered session's headcount, for the outlier flags (a median needs them all).
+    add(
+        "headcounts",
+        "SELECT scope.group_id, scope.id, a.participants "
+        "FROM scope JOIN attendance a ON a.session_id = scope.id "
+        f"WHERE {delivered} AND a.participants IS NOT NULL",
     )
     # Radio: the stations in scope, their reach, and in the period their aired broadcasts, the
     # repeats among them and the programmes they belonged to.

@@ -15,15 +15,20 @@ from ..access import (
     EXPORTERS,
     disclosure_for,
     exports_cover_everyone,
+    may_manage_report_presets,
+    may_read_narrative_history,
+    may_read_report_narrative,
+    may_write_report_narrative,
     roles_required,
     sees_every_location_detail,
+    sees_outlier_flags,
     sees_participants,
 )
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..sessions.states import STATE_LABELS
 from ..timeutil import local_zone
-from . import partnership_report, streaming
+from . import operations, partnership_report, streaming
 from .charts import Series, bar_chart
 from .downloads import attachment, export_download
 from .forms import ExportForm, ReportForm, default_period
@@ -100,12 +105,29 @@ def attendance() -> ResponseReturnValue:
 def _report_form(own: Organisation | None) -> ReportForm:
     form = ReportForm(formdata=_args_for(own))
     form.set_organisations(own)
+    if not sees_outlier_flags(current_user):
+        form.section.choices = [c for c in form.section.choices if c.value != "outliers"]
     return form
 
 
 def _built_report(form: ReportForm) -> partnership_report.Report:
-    """The report, its counts of people as the viewer may see them."""
-    built = partnership_report.build_report(form.scope(), _organisation_name(form))
+    """The report's chosen sections, its counts of people as the viewer may see them."""
+    sections = form.sections()
+    flags = sees_outlier_flags(current_user) and "outliers" in sections
+    built = partnership_report.build_report(form.scope(), _organisation_name(form), outliers=flags)
+    if "comparison" in sections:
+        built = partnership_report.with_comparisons(built)
+    organisation_id = built.scope.organisation_id
+    narrative = None
+    if (
+        "narrative" in sections
+        and organisation_id is not None
+        and may_read_report_narrative(current_user, organisation_id)
+    ):
+        narrative = operations.narrative_shown(
+            operations.NarrativeScope(organisation_id, built.scope.date_from, built.scope.date_to)
+        )
+    built = replace(built, sections=sections, narrative=narrative)
     return partnership_report.protected(built, disclosure_for(current_user))
 
 
@@ -155,6 +177,8 @@ def report() -> ResponseReturnValue:
             ),
         }
     query = {k: v for k, v in form.data.items() if k in ("date_from", "date_to", "organisation")}
+    if form.section.data:
+        query["section"] = form.section.data
     return render_template(
         "exports/report.html",
         form=form,
@@ -162,6 +186,13 @@ def report() -> ResponseReturnValue:
         charts=charts,
         query=query,
         state_labels=STATE_LABELS,
+        comparison=partnership_report.comparison_rows(result),
+        group_comparison=partnership_report.group_comparison_rows(result),
+        outlier_rule=partnership_report.OUTLIER_RULE,
+        outlier_flags_shown=sees_outlier_flags(current_user),
+        may_write=may_write_report_narrative(current_user),
+        may_read_history=may_read_narrative_history(current_user),
+        may_use_presets=may_manage_report_presets(current_user),
     )
 
 
