@@ -144,8 +144,9 @@ def test_a_deleted_thing_is_named_without_a_link(app: Flask, world: World) -> No
 
 def test_participants_are_never_named_in_the_trail(app: Flask, world: World) -> None:
     page = _admin_page(app, world, "?entity_type=participant")
-    assert f'<a href="/participants/{world.participant.id}">Participant {world.participant.id}' in (
-        page
+    assert (
+        f'participant <a href="/participants/{world.participant.id}">number {world.participant.id}'
+        in (page)
     )
     assert "changed (personal, not shown)" in page
     for personal in (SECRET_NAME, SECRET_NOTE, SECRET_CODE):
@@ -221,3 +222,49 @@ def test_every_audited_field_has_a_label() -> None:
                     field_label(tracked.entity_type, relationship.key)
                     == (KINDS[tracked.entity_type].fields[relationship.key])
                 )
+
+
+def test_a_large_action_lists_its_first_rows_and_offers_them_all_as_csv(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readerapp.audit import queries
+
+    monkeypatch.setattr(queries, "MAX_ROWS", 5)
+    db.session.rollback()
+    action_id = db.session.scalars(sa.select(AuditEvent.action_id)).first()
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent).filter_by(action_id=action_id)
+    )
+    page = _admin_page(app, world)
+    (row,) = _rows(page)  # the world was built in one transaction
+    assert f"({total} changes in one action)" in row
+    assert row.count("<li>") == 5
+    assert f"/audit/export.csv?action_id={action_id}" in row
+
+
+def test_exports_retention_and_bulk_changes_read_as_words(
+    app: Flask, world: World, factory: Factory
+) -> None:
+    from readerapp.audit import record
+
+    db.session.rollback()
+    record(
+        "export",
+        "export",
+        None,
+        {"kind": "attendance_per_participant", "format": "xlsx", "via": "web",
+         "from": "2026-01-01", "to": "2026-03-31"},
+    )  # fmt: skip
+    record("retention", "participant", None, {"cleared": 3, "months": 24,
+           "cutoff": "2024-11-30T10:00:00+00:00"})  # fmt: skip
+    db.session.commit()
+    db.session.execute(
+        sa.update(ReadingGroup).where(ReadingGroup.id == world.group.id).values(status="paused")
+    )
+    db.session.commit()
+    page = _admin_page(app, world)
+    assert "Exported data" in page and "Attendance, a row per participant" in page
+    assert "Excel (XLSX)" in page and "Thu 1 Jan 2026" in page and "Tue 31 Mar 2026" in page
+    assert "Cleared old names and notes of participants" in page
+    assert "Sat 30 Nov 2024, 10:00" in page and "Participants cleared" in page
+    assert "Changed groups (several at once: Status)" in page

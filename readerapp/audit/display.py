@@ -10,7 +10,7 @@ named: the trail shows their number only, as it never stores their names.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -89,11 +89,6 @@ class Entry:
     lines: list[Line]
     total: int
     summary: str
-    counts: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def others(self) -> int:
-        return self.total - 1
 
 
 # --- names and links ----------------------------------------------------------------------------
@@ -242,7 +237,7 @@ def _participants(ids: list[str]) -> dict[str, Named]:
     rows = db.session.scalars(sa.select(Participant.id).where(Participant.id.in_(_ints(ids))))
     # Never a name or a code: the trail holds neither, and its page must not show them.
     return {
-        str(i): Named(f"Participant {i}", "privacy.participant", {"participant_id": i}, MAY_LEAD)
+        str(i): Named(f"number {i}", "privacy.participant", {"participant_id": i}, MAY_LEAD)
         for i in rows
     }
 
@@ -256,7 +251,7 @@ def _attendance(ids: list[str]) -> dict[str, Named]:
     by_session = {str(r.session_id): str(r.id) for r in rows}
     sessions = _sessions(list(by_session))
     return {
-        by_session[s]: Named(f"Attendance at {n.words}", n.endpoint, n.args, n.roles)
+        by_session[s]: Named(f"at {n.words}", n.endpoint, n.args, n.roles)
         for s, n in sessions.items()
     }
 
@@ -281,7 +276,7 @@ def _register_entries(ids: list[str]) -> dict[str, Named]:
         session = sessions.get(str(r.session_id))
         if session is not None:
             result[f"{r.session_id}:{r.participant_id}"] = Named(
-                f"Participant {r.participant_id} at {session.words}",
+                f"participant number {r.participant_id} at {session.words}",
                 session.endpoint,
                 session.args,
                 session.roles,
@@ -412,12 +407,10 @@ class Names:
                 self.found[(entity_type, key)] = named
 
     def thing(self, entity_type: str, entity_id: Any, fallback: str | None = None) -> Thing:
-        if entity_id is None:
-            return Thing(kind_of(entity_type).plural.capitalize())
         key = _key(entity_id)
         named = self.found.get((entity_type, key))
         if named is None:
-            words = fallback or f"{kind_of(entity_type).label} {key}"
+            words = fallback or f"number {key}"
             return Thing(f"{words} (deleted)" if entity_type in RESOLVERS else words)
         url = None
         if has_role(self.viewer, named.roles):
@@ -510,12 +503,17 @@ def _note(event: AuditEvent) -> str | None:
 
 
 def _line(names: Names, event: AuditEvent) -> Line:
-    fallback = _own_name(event)
+    kind = kind_of(event.entity_type)
+    if event.entity_id is None:  # about many or none: an export, a retention run
+        kind_words, thing = "", Thing(kind.plural)
+    else:
+        kind_words = kind.label
+        thing = names.thing(event.entity_type, event.entity_id, _own_name(event))
     return Line(
         id=event.id,
         verb=action_words(event.action),
-        kind=kind_of(event.entity_type).label,
-        thing=names.thing(event.entity_type, event.entity_id, fallback),
+        kind=kind_words,
+        thing=thing,
         changes=_changes(names, event),
         note=_note(event),
     )
@@ -533,12 +531,8 @@ def _summary(counts: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
     for (action, entity_type), count in counts.items():
         by_action.setdefault(action, []).append((entity_type, count))
     result = []
-    for action in sorted(
-        by_action,
-        key=lambda a: (
-            ("create", "update", "delete").index(a) if a in ("create", "update", "delete") else 3
-        ),
-    ):
+    verbs = {"create": 0, "update": 1, "delete": 2}
+    for action in sorted(by_action, key=lambda a: verbs.get(a, len(verbs))):
         items = sorted(by_action[action], key=lambda item: rank.get(item[0], len(rank)))
         result.append((action_words(action), ", ".join(how_many(n, t) for t, n in items)))
     return result
@@ -567,7 +561,6 @@ def entries(actions: list[ActionRows], viewer: Any) -> list[Entry]:
                 lines=lines,
                 total=action.total,
                 summary="; ".join(f"{verb} {what}" for verb, what in counts),
-                counts=counts,
             )
         )
     return result

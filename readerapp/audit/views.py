@@ -15,7 +15,7 @@ from ..timeutil import utcnow
 from .display import entries
 from .queries import AuditFilter, csv_lines, page_of_actions
 from .trail import ACTIONS, entity_types
-from .words import action_words, kind_of
+from .words import action_name, kind_of
 
 bp = Blueprint("audit", __name__, url_prefix="/audit", template_folder="templates")
 
@@ -55,7 +55,7 @@ def _form() -> AuditFilterForm:
         SelectChoice(t, kind_of(t).label) for t in entity_types()
     ]
     form.action.choices = [SelectChoice("", "Any action")] + [
-        SelectChoice(a, action_words(a)) for a in ACTIONS
+        SelectChoice(a, action_name(a)) for a in ACTIONS
     ]
     return form
 

@@ -54,6 +54,9 @@ class Kind:
     minutes: frozenset[str] = frozenset()
     # Fields holding an iCalendar repeat rule.
     rules: frozenset[str] = frozenset()
+    # Dates and times in the details of explicit records ("day" or "when"); those of columns
+    # are read from the models (``shapes``).
+    times: Mapping[str, str] = field(default_factory=dict)
 
 
 _STATUS = {"status": _capitalised(SESSION_STATUSES)}
@@ -145,7 +148,21 @@ KINDS: dict[str, Kind] = {
             "display_name": "Name",
             "notes": "Notes",
             "erased_at": "Erased",
+            # Details of a retention run and of a name shown.
+            "cleared": "Participants cleared",
+            "months": "Kept for (months)",
+            "cutoff": "Last seen before",
+            "page": "Shown on",
         },
+        choices={
+            "page": {
+                "participants": "The participants list",
+                "participant": "The participant's page",
+                "edit_name": "The name form",
+                "api": "The API",
+            }
+        },
+        times={"cutoff": "when"},
     ),
     "user": Kind(
         "User",
@@ -260,7 +277,17 @@ KINDS: dict[str, Kind] = {
     "episode": Kind("Episode", "episodes"),
     "programme": Kind("Programme", "programmes"),
     # Written only by explicit records.
-    "export": Kind("Export", "exports"),
+    "export": Kind(
+        "Export",
+        "data",
+        {"kind": "What", "format": "Format", "via": "Through", "from": "From", "to": "To"},
+        choices={
+            "kind": {"attendance_per_participant": "Attendance, a row per participant"},
+            "format": {"csv": "CSV", "xlsx": "Excel (XLSX)"},
+            "via": {"web": "The website", "api": "The API", "cli": "The command line"},
+        },
+        times={"from": "day", "to": "day"},
+    ),
     "audit_event": Kind("Audit trail", "audit trail entries"),
 }
 
@@ -271,7 +298,7 @@ ACTION_WORDS = {
     "view_name": "Viewed the name of",
     "export": "Exported",
     "erase": "Erased",
-    "retention": "Cleared under the retention rule",
+    "retention": "Cleared old names and notes of",
 }
 
 MATERIAL_KIND_LABELS = {choice.value: choice.label for choice in MATERIAL_KIND_CHOICES}
@@ -289,6 +316,11 @@ def field_label(entity_type: str, key: str) -> str:
 
 def action_words(action: str) -> str:
     return ACTION_WORDS.get(action) or action.replace("_", " ").capitalize()
+
+
+def action_name(action: str) -> str:
+    """An action as a choice in the filter, e.g. "Viewed the name"."""
+    return action_words(action).removesuffix(" of")
 
 
 def how_many(count: int, entity_type: str) -> str:
@@ -330,7 +362,7 @@ def value_words(entity_type: str, key: str, value: object) -> str:
         return "1 minute" if value == 1 else f"{value} minutes"
     if key in kind.rules and isinstance(value, str):
         return rule_words(value)
-    shape = shapes().get(entity_type, {}).get(key)
+    shape = shapes().get(entity_type, {}).get(key) or kind.times.get(key)
     if isinstance(value, str) and shape in TIME_FORMATS:
         return _time_words(value, shape)
     if isinstance(value, list):
