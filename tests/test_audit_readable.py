@@ -18,7 +18,7 @@ from readerapp.audit.trail import tracked_models
 from readerapp.audit.words import KINDS, field_label
 from readerapp.extensions import db
 from readerapp.groups.models import ReadingGroup
-from readerapp.organisations.models import Organisation
+from readerapp.organisations.models import Organisation, Partnership
 from readerapp.sessions.models import ReadingSession
 from readerapp.timeutil import to_local, utcnow
 
@@ -140,6 +140,18 @@ def test_a_deleted_thing_is_named_without_a_link(app: Flask, world: World) -> No
     assert f'href="/organisations/{gone_id}"' not in page
     assert f'<a href="/organisations/{kept_id}">Open Charity</a>' in page
     assert "Deleted organisation Closed Charity (deleted)" in page
+    # A row with no name of its own is told from what it recorded.
+    db.session.rollback()
+    db.session.delete(db.session.get(Partnership, world.group.partnerships[0].id))
+    db.session.commit()
+    page = _admin_page(app, world, "?entity_type=partnership&action=delete")
+    assert re.search(
+        rf"Deleted partnership Northmoor Trust, Host, Willow Readers \(deleted\)</p>\s*"
+        rf'<dl class="audit-changes">\s*<dt>Organisation</dt>\s*'
+        rf'<dd><a href="/organisations/{world.host.id}">Northmoor Trust</a></dd>',
+        page,
+    )
+    assert "→" not in "".join(_rows(page))  # a deleted row's values, not "value → —"
 
 
 def test_participants_are_never_named_in_the_trail(app: Flask, world: World) -> None:
@@ -268,3 +280,24 @@ def test_exports_retention_and_bulk_changes_read_as_words(
     assert "Cleared old names and notes of participants" in page
     assert "Sat 30 Nov 2024, 10:00" in page and "Participants cleared" in page
     assert "Changed groups (several at once: Status)" in page
+
+
+def test_links_only_to_pages_the_viewer_may_open(app: Flask, world: World) -> None:
+    from readerapp.audit.display import entries
+    from readerapp.audit.queries import AuditFilter, page_of_actions
+
+    db.session.rollback()
+    world.group.lead_leader_id = world.other_leader.id
+    db.session.commit()
+    actions, _ = page_of_actions(AuditFilter(entity_type="group", action="update"), 1)
+    with app.test_request_context("/audit"):
+        (as_admin,) = entries(actions, world.admin)
+        (as_manager,) = entries(actions, world.manager)
+    (admin_change,) = as_admin.headline.changes
+    (manager_change,) = as_manager.headline.changes
+    assert admin_change.label == "Lead reader leader"
+    assert admin_change.after[0].url == f"/admin/users/{world.other_leader.id}/edit"
+    # Only admins open the user pages; managers do open group pages.
+    assert manager_change.after[0].words == "Olive Otherleader"
+    assert manager_change.after[0].url is None
+    assert as_manager.headline.thing.url == f"/groups/{world.group.id}"

@@ -62,7 +62,6 @@ class Change:
     label: str
     before: list[Thing]
     after: list[Thing]
-    created: bool = False  # a new row: only the value is worth showing
 
 
 @dataclass
@@ -438,8 +437,30 @@ def _refs(event: AuditEvent) -> Iterable[tuple[str, Any]]:
                 yield target, side
 
 
-def _own_name(event: AuditEvent) -> str | None:
+# Rows without a name of their own, described from their recorded values once deleted:
+# the fields that name them, in the order they are told.
+DESCRIBED_BY = {
+    "partnership": ("organisation_id", "role", "group_id"),
+    "session": ("group_id", "start_dt"),
+    "broadcast": ("episode_id", "air_dt"),
+    "attendance": ("session_id",),
+    "participant_attendance": ("participant_id", "session_id"),
+    "group_excluded_date": ("group_id", "day"),
+}
+
+
+def _own_name(names: Names, event: AuditEvent) -> str | None:
     changes = event.changes or {}
+    described = []
+    for key in DESCRIBED_BY.get(event.entity_type, ()):
+        pair = changes.get(key)
+        if isinstance(pair, list) and len(pair) == 2 and None in pair:
+            value = pair[0] if pair[0] is not None else pair[1]
+            described.append(
+                ", ".join(t.words for t in _side(names, event.entity_type, key, value))
+            )
+    if described:
+        return ", ".join(described)
     for key in OWN_NAME_FIELDS:
         pair = changes.get(key)
         if isinstance(pair, list) and len(pair) == 2:
@@ -473,12 +494,11 @@ def _changes(names: Names, event: AuditEvent) -> list[Change]:
         label = field_label(event.entity_type, key)
         if isinstance(value, list) and len(value) == 2:
             before, after = value
-            if event.action == "create" and before is None:
-                if key == "id":
-                    continue  # the entry names the row already
-                result.append(
-                    Change(label, [], _side(names, event.entity_type, key, after), created=True)
-                )
+            # A new row's values, or a deleted row's: one side is worth showing.
+            alone = {"create": after, "delete": before}.get(event.action)
+            if alone is not None and None in value:
+                if key != "id":  # the entry names the row already
+                    result.append(Change(label, [], _side(names, event.entity_type, key, alone)))
                 continue
             result.append(
                 Change(
@@ -508,7 +528,7 @@ def _line(names: Names, event: AuditEvent) -> Line:
         kind_words, thing = "", Thing(kind.plural)
     else:
         kind_words = kind.label
-        thing = names.thing(event.entity_type, event.entity_id, _own_name(event))
+        thing = names.thing(event.entity_type, event.entity_id, _own_name(names, event))
     return Line(
         id=event.id,
         verb=action_words(event.action),
