@@ -282,6 +282,22 @@ def test_exports_retention_and_bulk_changes_read_as_words(
     assert "Changed groups (several at once: Status)" in page
 
 
+def test_api_tokens_keep_their_capitals_and_never_their_hash(app: Flask, world: World) -> None:
+    from readerapp.users.models import ApiToken
+
+    db.session.rollback()
+    db.session.add(
+        ApiToken(user_id=world.manager.id, name="Reports", token_hash="f" * 64, prefix="rdr_ab")
+    )
+    db.session.commit()
+    page = _admin_page(app, world, "?entity_type=api_token")
+    assert (
+        f'Created API token <a href="/admin/users/{world.manager.id}/edit">'
+        "“Reports” of Mona Manager</a>"
+    ) in page
+    assert "changed (secret, not shown)" in page and "f" * 64 not in page
+
+
 def test_links_only_to_pages_the_viewer_may_open(app: Flask, world: World) -> None:
     from readerapp.audit.display import entries
     from readerapp.audit.queries import AuditFilter, page_of_actions

@@ -27,6 +27,7 @@ from .words import (
     action_words,
     field_label,
     how_many,
+    in_a_sentence,
     kind_of,
     shapes,
     value_words,
@@ -527,7 +528,7 @@ def _line(names: Names, event: AuditEvent) -> Line:
     if event.entity_id is None:  # about many or none: an export, a retention run
         kind_words, thing = "", Thing(kind.plural)
     else:
-        kind_words = kind.label
+        kind_words = in_a_sentence(kind.label)
         thing = names.thing(event.entity_type, event.entity_id, _own_name(names, event))
     return Line(
         id=event.id,

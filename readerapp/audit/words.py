@@ -323,9 +323,14 @@ def action_name(action: str) -> str:
     return action_words(action).removesuffix(" of")
 
 
+def in_a_sentence(label: str) -> str:
+    """A label inside a sentence: "Group" → "group", "API token" stays."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
 def how_many(count: int, entity_type: str) -> str:
     kind = kind_of(entity_type)
-    return f"1 {kind.label.lower()}" if count == 1 else f"{count} {kind.plural}"
+    return f"1 {in_a_sentence(kind.label)}" if count == 1 else f"{count} {kind.plural}"
 
 
 _DAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday"}
