@@ -278,6 +278,37 @@ def test_cli_commands_are_named_as_the_actor(app: Flask, factory: Factory) -> No
     db.session.rollback()
     (entry,) = events(action="update", entity_type="participant")
     assert entry.actor_label == "cli:privacy apply-retention"
+    # The command's changes and its own record are one action.
+    by_command = [e for e in events() if e.actor_label.startswith("cli:")]
+    assert len(by_command) >= 2 and len({e.action_id for e in by_command}) == 1
+
+
+def test_each_job_request_and_transaction_is_one_action(app: Flask, factory: Factory) -> None:
+    with acting_as("system:scheduler"):  # a job that commits twice is still one action
+        factory.group(name="Job A")
+        db.session.commit()
+        factory.group(name="Job A too")
+        db.session.commit()
+    with acting_as("system:scheduler"):
+        factory.group(name="Job B")
+        db.session.commit()
+    with app.test_request_context("/", method="POST"):
+        factory.group(name="Request")
+        db.session.commit()
+        factory.group(name="Request too")
+        db.session.commit()
+    factory.group(name="Script")  # outside all of them: one action per transaction
+    db.session.commit()
+    factory.group(name="Script again")
+    db.session.commit()
+    action = {e.changes["name"][1]: e.action_id for e in events(entity_type="group")}
+    assert all(action.values())
+    assert action["Job A"] == action["Job A too"]
+    assert action["Request"] == action["Request too"]
+    assert len(set(action.values())) == 5
+    # A group's venue and organisation, made in the same transaction, share its action.
+    venue = events(entity_type="venue")[-1]
+    assert venue.action_id == action["Script again"]
 
 
 def test_untracked_rows_leave_no_entry(factory: Factory) -> None:

@@ -75,9 +75,9 @@ def test_bad_filters_are_refused_with_a_message(client: FlaskClient, factory: Fa
 
 
 def test_pages_newest_first(client: FlaskClient, factory: Factory) -> None:
-    for n in range(PAGE_SIZE + 3):
+    for n in range(PAGE_SIZE + 3):  # each commit its own action
         factory.organisation(name=f"Org {n:03d}")
-    db.session.commit()
+        db.session.commit()
     _admin(factory, client)
     first = client.get("/audit?entity_type=organisation").get_data(as_text=True)
     assert f"Org {PAGE_SIZE + 2:03d}" in first and "Org 000" not in first

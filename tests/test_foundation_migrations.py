@@ -286,3 +286,63 @@ def test_the_report_narratives_migration_upgrades_a_database_holding_demo_data(
             )
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_action_migration_groups_older_audit_rows_by_actor_and_second(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.audit.queries import AuditFilter, page_of_actions
+    from readerapp.demo import seed
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        # A database holding the demo data and its audit trail, as it stood at 0011.
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0011")
+        with db.engine.begin() as conn:
+            demo_rows = conn.scalar(sa.text("SELECT count(*) FROM audit_event"))
+            conn.execute(sa.text("DELETE FROM audit_event WHERE actor_label = 'old@example.org'"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO audit_event (at, actor_label, action, entity_type, entity_id) "
+                    "VALUES (:at, :actor, 'create', 'group', :id)"
+                ),
+                [
+                    # One person's two rows in one second: one action.
+                    {"at": "2026-03-01 12:00:00.100000", "actor": "old@example.org", "id": "1"},
+                    {"at": "2026-03-01 12:00:00.900000", "actor": "old@example.org", "id": "2"},
+                    # The next second, and someone else in the same second: actions apart.
+                    {"at": "2026-03-01 12:00:01.000000", "actor": "old@example.org", "id": "3"},
+                    {"at": "2026-03-01 12:00:00.500000", "actor": "other@example.org", "id": "4"},
+                ],
+            )
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            actions = dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT entity_id, action_id FROM audit_event "
+                        "WHERE actor_label IN ('old@example.org', 'other@example.org')"
+                    )
+                ).all()
+            )
+            missing = conn.scalar(
+                sa.text("SELECT count(*) FROM audit_event WHERE action_id IS NULL")
+            )
+            total = conn.scalar(sa.text("SELECT count(*) FROM audit_event"))
+        assert missing == 0 and total == demo_rows + 4
+        assert actions["1"] == actions["2"]
+        assert len({actions["1"], actions["3"], actions["4"]}) == 3
+        # The page shows them: the two rows of one second as one entry.
+        page, _ = page_of_actions(AuditFilter(actor="example.org", date_to=date(2026, 3, 1)), 1)
+        assert [sorted(e.entity_id for e in a.rows) for a in page] == [["3"], ["1", "2"], ["4"]]
+        db.session.remove()
+        db.engine.dispose()

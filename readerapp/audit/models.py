@@ -28,3 +28,6 @@ class AuditEvent(db.Model):
     entity_id: Mapped[str | None] = mapped_column(sa.String(60))
     changes: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     ip_address: Mapped[str | None] = mapped_column(sa.String(64))
+    # One id per request, job or command: the rows one action wrote are shown as one entry.
+    # Rows from before it existed were given one per actor and second by the migration.
+    action_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)

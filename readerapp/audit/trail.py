@@ -10,6 +10,10 @@ recorded explicitly with :func:`record`.
 
 Who acted comes, in order, from :func:`acting_as` (scheduler jobs, scripts), the signed-in user of
 the current request, the running CLI command (``cli:privacy apply-retention``), else ``system``.
+
+Every row also carries the id of the action that wrote it, so that the trail can show what one
+action did (a new group and its generated sessions) as one entry: one id per :func:`acting_as`
+block (a scheduler job), else per request, else per CLI command, else per database transaction.
 """
 
 from __future__ import annotations
@@ -119,12 +123,53 @@ _actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_actor
 
 @contextmanager
 def acting_as(label: str) -> Iterator[None]:
-    """Attribute every change made inside the block to ``label`` (e.g. ``system:scheduler``)."""
+    """Attribute every change made inside the block to ``label`` (e.g. ``system:scheduler``);
+    together they are one action."""
     token = _actor.set(label)
+    action = _action.set(new_action_id())
     try:
         yield
     finally:
+        _action.reset(action)
         _actor.reset(token)
+
+
+# --- which action -----------------------------------------------------------------------------
+
+
+_action: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_action", default=None)
+_ACTION_KEY = "readerapp.audit_action_id"
+
+
+def new_action_id() -> str:
+    return uuid.uuid4().hex
+
+
+def current_action_id(session: Session | None = None) -> str:
+    """The id shared by every row the current job, request or command writes.
+
+    Outside all three (a script, a test), each transaction of ``session`` is one action.
+    """
+    explicit = _action.get()
+    if explicit is not None:
+        return explicit
+    if has_request_context():
+        if _ACTION_KEY not in g:
+            setattr(g, _ACTION_KEY, new_action_id())
+        return str(getattr(g, _ACTION_KEY))
+    import click
+
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        # ``meta`` is shared by a command's nested contexts: one id for the whole command.
+        return str(context.meta.setdefault(_ACTION_KEY, new_action_id()))
+    if session is None:
+        return new_action_id()
+    return str(session.info.setdefault(_ACTION_KEY, new_action_id()))
+
+
+def _end_transaction_action(session: Session) -> None:
+    session.info.pop(_ACTION_KEY, None)
 
 
 @dataclass(frozen=True)
@@ -312,6 +357,7 @@ def _collect(session: Session) -> list[dict[str, Any]]:
 
     actor_id = None if (User, str(actor.user_id)) in deleted_ids else actor.user_id
     now = utcnow()
+    action_id = current_action_id(session)
     return [
         {
             "at": now,
@@ -322,6 +368,7 @@ def _collect(session: Session) -> list[dict[str, Any]]:
             "entity_id": _entity_id(obj),
             "changes": changes or None,
             "ip_address": actor.ip_address,
+            "action_id": action_id,
         }
         for action, obj, tracked, changes in rows
     ]
@@ -375,6 +422,7 @@ def _bulk_statement(orm_execute_state: Any) -> None:
                 "entity_id": None,
                 "changes": details,
                 "ip_address": actor.ip_address,
+                "action_id": current_action_id(orm_execute_state.session),
             }
         ],
     )
@@ -391,6 +439,8 @@ def install_listeners() -> None:
     event.listen(Session, "before_flush", _before_flush)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _bulk_statement)
+    event.listen(Session, "after_commit", _end_transaction_action)
+    event.listen(Session, "after_rollback", _end_transaction_action)
     # By default setting an unloaded (e.g. expired after commit) column forgets its old value;
     # active history loads it first, so every update records [old, new].
     for model in tracked_models():
@@ -424,6 +474,7 @@ def _event_row(
         "entity_id": None if entity_id is None else str(entity_id)[:60],
         "changes": _plain(details) if details else None,
         "ip_address": actor.ip_address,
+        "action_id": current_action_id(db.session()),
     }
 
 
