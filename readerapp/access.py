@@ -64,6 +64,9 @@ SELF_SUBSCRIBERS: frozenset[str] = PARTNERS
 RADIO_READERS: frozenset[str] = EVERYONE
 # Who may ask to see a participant's name (each one still decided by can_see_participant_name).
 NAME_READERS: frozenset[str] = ADMINS | LEADERS
+# Who may read outcome measures' wording: those who ask the questions. A licensed scale may not
+# be passed on, so partners see outcome figures (in reports) and never the questionnaires.
+MEASURE_READERS: frozenset[str] = MAY_LEAD
 # Who finds "API tokens" in the menu. Everyone may hold tokens, from their account page; reader
 # leaders, who use the site on their phones and rarely the API, keep a shorter menu.
 API_TOKENS_IN_MENU: frozenset[str] = STAFF | PARTNERS

@@ -6,6 +6,7 @@ from .feeds.models import FeedToken
 from .groups.models import GroupExcludedDate, ReadingGroup, group_coleader
 from .notifications.models import OutboxMessage, SchedulerHeartbeat
 from .organisations.models import Organisation, Partnership, Venue
+from .outcomes.models import Measure, MeasureVersion
 from .radio.models import Broadcast, Episode, Programme, episode_material
 from .sessions.models import ReadingMaterial, ReadingSession, session_material
 from .users.models import ApiToken, User
@@ -18,6 +19,8 @@ __all__ = [
     "Episode",
     "FeedToken",
     "GroupExcludedDate",
+    "Measure",
+    "MeasureVersion",
     "Organisation",
     "OutboxMessage",
     "Participant",

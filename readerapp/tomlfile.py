@@ -30,15 +30,16 @@ class TomlReader:
         self.problems.append(f"{self.name}: {key}{at}: {message}")
 
     def line_of(self, table: str, index: int | None, key: str) -> int | None:
-        """The line of ``key = …`` in the table ``[table.name]`` (``index`` None) or in the
-        ``index``-th ``[[table]]``; None when the file spells it otherwise (inline tables)."""
+        """The line of ``key = …`` in the table ``[table.name]`` (``index`` None), in the
+        ``index``-th ``[[table]]``, or before the first table (``table`` empty); None when the
+        file spells it otherwise (inline tables)."""
         header = (
             re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
             if index is not None
             else re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
         )
         assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        seen, inside = -1, False
+        seen, inside = -1, not table
         for number, text in enumerate(self.lines, start=1):
             if header.match(text):
                 seen += 1
