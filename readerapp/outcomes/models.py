@@ -3,13 +3,13 @@ answers given to it keep the wording and scoring they were given under."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import UTCDateTime
+from ..db import UTCDateTime, enum_check
 from ..extensions import db
 from ..timeutil import utcnow
 
@@ -50,3 +50,83 @@ class MeasureVersion(db.Model):
 
     def __repr__(self) -> str:
         return f"<MeasureVersion {self.id} measure={self.measure_id} {self.version!r}>"
+
+
+# What a participant may consent to, each on its own (readerapp/outcomes/consent.py words them).
+CONSENT_PURPOSES = ("evaluation", "quotes", "radio_voice")
+# How an answer set was collected: reading items aloud tends to raise answers, so reports say.
+ADMINISTRATION_MODES = ("self_paper", "self_phone", "read_aloud")
+
+
+class ConsentRecord(db.Model):
+    """One entry in a participant's consent ledger: given or withdrawn, for one purpose, with
+    the version of the wording they were shown. Entries are only ever added; the latest entry
+    for a purpose is the person's current answer."""
+
+    __tablename__ = "consent_record"
+    __table_args__ = (
+        enum_check("purpose", CONSENT_PURPOSES, "purpose"),
+        sa.Index("ix_consent_record_participant_purpose", "participant_id", "purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="RESTRICT")
+    )
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    given: Mapped[bool]
+    wording_version: Mapped[str] = mapped_column(sa.String(40))
+    on_date: Mapped[date]  # the local date the person gave or withdrew it
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    def __repr__(self) -> str:
+        state = "given" if self.given else "withdrawn"
+        return f"<ConsentRecord {self.id} participant={self.participant_id} {self.purpose} {state}>"
+
+
+class AnswerSet(db.Model):
+    """One person's answers to one version of a measure on one day (or, anonymous, one answer
+    set from a session's feedback). Health data: who sees it is decided in readerapp.access."""
+
+    __tablename__ = "answer_set"
+    __table_args__ = (
+        enum_check("mode", ADMINISTRATION_MODES, "mode"),
+        # Anonymous feedback still belongs to a session; a person's answers to a group.
+        sa.CheckConstraint(
+            "participant_id IS NOT NULL OR session_id IS NOT NULL", name="someone_or_a_session"
+        ),
+        sa.Index("ix_answer_set_participant_measure", "participant_id", "measure_version_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("measure_version.id", ondelete="RESTRICT"), index=True
+    )
+    participant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="RESTRICT")
+    )
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("reading_group.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("reading_session.id", ondelete="SET NULL"), index=True
+    )
+    answered_on: Mapped[date]  # local date
+    mode: Mapped[str] = mapped_column(sa.String(20))
+    answers: Mapped[dict[str, int]] = mapped_column(sa.JSON)  # item key -> the value chosen
+    complete: Mapped[bool]  # every item answered
+    entered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    measure_version: Mapped[MeasureVersion] = relationship()
+
+    def __repr__(self) -> str:
+        return (
+            f"<AnswerSet {self.id} version={self.measure_version_id} "
+            f"participant={self.participant_id} {self.answered_on}>"
+        )
