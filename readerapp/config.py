@@ -78,6 +78,9 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # When a participant withdraws consent to evaluation, their past answers leave the reports
     # (remove) or stay in them (keep); no new answers are taken either way.
     "OUTCOMES_ON_WITHDRAWAL": ("remove", str),
+    # Outcome answers and consent entries of people unseen (at a session or answering) for this
+    # many months are deleted by the daily retention run.
+    "OUTCOMES_RETENTION_MONTHS": (72, int),
     # Partners see counts of people below this as "fewer than N" (readerapp/disclosure.py).
     "SMALL_NUMBER_THRESHOLD": (5, int),
     # Where rate-limit counters live: memory:// counts in this process only (one gunicorn worker,
@@ -214,6 +217,7 @@ def _validate(config: dict[str, Any]) -> None:
         "SCHEDULE_HORIZON_DAYS",
         "FEED_WINDOW_BACK_DAYS",
         "RETENTION_MONTHS",
+        "OUTCOMES_RETENTION_MONTHS",
         "SMALL_NUMBER_THRESHOLD",
         "MAIL_LEASE_SECONDS",
         "API_MAX_BODY_BYTES",
