@@ -6,7 +6,13 @@ from .feeds.models import FeedToken
 from .groups.models import GroupExcludedDate, ReadingGroup, group_coleader
 from .notifications.models import OutboxMessage, SchedulerHeartbeat
 from .organisations.models import Organisation, Partnership, Venue
-from .outcomes.models import AnswerSet, ConsentRecord, Measure, MeasureVersion
+from .outcomes.models import (
+    AnswerSet,
+    ConsentRecord,
+    GroupMeasure,
+    Measure,
+    MeasureVersion,
+)
 from .radio.models import Broadcast, Episode, Programme, episode_material
 from .sessions.models import ReadingMaterial, ReadingSession, session_material
 from .users.models import ApiToken, User
@@ -21,6 +27,7 @@ __all__ = [
     "Episode",
     "FeedToken",
     "GroupExcludedDate",
+    "GroupMeasure",
     "Measure",
     "MeasureVersion",
     "Organisation",

@@ -62,6 +62,7 @@ from readerapp.organisations import limits as organisation_limits
 from readerapp.organisations.forms import OrganisationForm, VenueForm
 from readerapp.outcomes import limits as outcome_limits
 from readerapp.outcomes.definitions import MeasureFileError, read_measure
+from readerapp.outcomes.views import ScheduleForm
 from readerapp.privacy.views import NameAndNoteForm
 from readerapp.radio import limits as radio_limits
 from readerapp.radio.forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
@@ -487,6 +488,8 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
     "outcomes.ITEMS": [measure_file("items")],
     "outcomes.OPTIONS": [measure_file("options")],
     "outcomes.RESPONSE_RANGE": [measure_file("value")],
+    "outcomes.EVERY_SESSIONS": [FormField(ScheduleForm, "every_sessions")],
+    "outcomes.EVERY_WEEKS": [FormField(ScheduleForm, "every_weeks")],
 }
 
 

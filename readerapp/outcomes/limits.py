@@ -14,3 +14,5 @@ OPTION_LABEL = 80
 ITEMS = Bounds(1, 50)  # items in one measure
 OPTIONS = Bounds(2, 21)  # possible answers to one item (0–20 at most)
 RESPONSE_RANGE = Bounds(0, 100)
+EVERY_SESSIONS = Bounds(1, 52)  # ask again after this many of the group's sessions
+EVERY_WEEKS = Bounds(1, 104)  # or after this many weeks

@@ -130,3 +130,32 @@ class AnswerSet(db.Model):
             f"<AnswerSet {self.id} version={self.measure_version_id} "
             f"participant={self.participant_id} {self.answered_on}>"
         )
+
+
+class GroupMeasure(db.Model):
+    """When a group asks a measure: at a person's first session, then every N sessions or N
+    weeks since their last answers, and at leaving (the group's last session)."""
+
+    __tablename__ = "group_measure"
+    __table_args__ = (
+        sa.UniqueConstraint("group_id", "measure_id"),
+        sa.CheckConstraint(
+            "every_sessions IS NULL OR every_sessions > 0", name="every_sessions_positive"
+        ),
+        sa.CheckConstraint("every_weeks IS NULL OR every_weeks > 0", name="every_weeks_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("reading_group.id", ondelete="CASCADE"), index=True
+    )
+    measure_id: Mapped[int] = mapped_column(sa.ForeignKey("measure.id", ondelete="RESTRICT"))
+    at_first: Mapped[bool] = mapped_column(default=True)
+    every_sessions: Mapped[int | None]
+    every_weeks: Mapped[int | None]
+    at_leaving: Mapped[bool] = mapped_column(default=True)
+
+    measure: Mapped[Measure] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<GroupMeasure group={self.group_id} measure={self.measure_id}>"
