@@ -134,7 +134,7 @@ def test_managers_choose_a_groups_measures_and_its_leaders_see_them(
     url = f"/groups/{group.id}/measures"
 
     staff = _client(app, manager)
-    assert 'href="/groups/%d/measures"' % group.id in staff.get(f"/groups/{group.id}").text
+    assert f'href="{url}"' in staff.get(f"/groups/{group.id}").text
     page = staff.get(url)
     assert page.status_code == 200 and "This group asks no measures yet." in page.text
     refused = staff.post(url, data={"measure_id": measure_id, "every_sessions": "0"})
