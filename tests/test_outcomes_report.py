@@ -218,6 +218,8 @@ def test_the_page_shows_the_converted_paired_change_matching_a_hand_computation(
     assert "treat with caution" not in calm_section and CALM_ACK in calm_section
     assert "Read aloud by the leader" in calm_section and "<svg" in body
     assert 'role="img"' in body and "mean before and after" in body
+    desc = calm_section[calm_section.index("<desc") : calm_section.index("</desc>")]
+    assert f"before {e['before']:.2f}, after {e['after']:.2f}, 40 people" in desc
 
     (row,) = [
         r
@@ -307,6 +309,8 @@ def test_a_partner_sees_only_its_own_organisation_with_small_numbers_protected(
     assert FEWER in table and TOO_FEW in table
     assert "2.00" not in table and "3.00" not in table  # the three people's means
     assert "fewer than 5" in small  # the note says how figures are protected
+    chart = small[small.index("<desc") : small.index("</desc>")]
+    assert f"before {TOO_FEW}" in chart and f"{FEWER} people" in chart
 
     # Every setting: 43 people show rounded; the care home's three stay hidden in its own row.
     rows = change_rows(csv_rows(partner, "/reports/outcomes.csv"))
@@ -352,21 +356,22 @@ def test_the_export_by_code_is_for_staff_only_and_audited(app: Flask, trust: Tru
     assert "Answer sets by code" in page(manager)
     rows = csv_rows(manager, "/reports/outcomes/answers.csv", setting="care_home")
     header, *body = rows
-    assert header[:8] == [
+    assert header[:9] == [
         "Participant code",
         "Group",
         "Setting",
         "Measure",
         "Version",
+        "Acknowledgement",
         "Date answered",
         "How the questions were answered",
         "Complete",
     ]
     assert "Calm scale (7 items): Item 1" in header and header[-2] == "Total"
     assert sorted(r[0] for r in body) == sorted(["LH-0", "LH-1", "LH-2"] * 2)
-    first = next(r for r in body if r[0] == "LH-0" and r[5] == FIRST.isoformat())
-    assert first[1:4] == ["Larch House", "Care home", "Calm scale (7 items)"]
-    assert first[7] == "Yes" and first[-2] == "14" and float(first[-1]) == CALM_TABLE[14]
+    first = next(r for r in body if r[0] == "LH-0" and r[6] == FIRST.isoformat())
+    assert first[1:6] == ["Larch House", "Care home", "Calm scale (7 items)", "1", CALM_ACK]
+    assert first[8] == "Yes" and first[-2] == "14" and float(first[-1]) == CALM_TABLE[14]
 
     response = manager.get("/reports/outcomes/answers.xlsx", query_string=PERIOD)
     sheet = openpyxl.load_workbook(io.BytesIO(response.get_data()))["Answer sets"]
