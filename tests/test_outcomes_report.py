@@ -312,7 +312,12 @@ def test_a_partner_sees_only_its_own_organisation_with_small_numbers_protected(
     chart = small[small.index("<desc") : small.index("</desc>")]
     assert f"before {TOO_FEW}" in chart and f"{FEWER} people" in chart
 
-    # Every setting: 43 people show rounded; the care home's three stay hidden in its own row.
+    # Every setting: a chart per setting, the care home's telling nothing of its three people.
+    whole = page(partner)
+    care_chart = whole[whole.index('id="chart-calm7-1"') :]
+    care_chart = care_chart[: care_chart.index("</desc>")]
+    assert "(Care home)" in care_chart and f"before {TOO_FEW}" in care_chart
+    # In the downloads 43 people show rounded; the care home's three stay hidden in its row.
     rows = change_rows(csv_rows(partner, "/reports/outcomes.csv"))
     calm = [r for r in rows if r["Measure"].startswith("Calm")]
     assert {r["Setting"]: r["People with two measurements"] for r in calm} == {

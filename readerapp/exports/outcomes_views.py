@@ -10,6 +10,7 @@ holds aggregates only, so opening it is not recorded; every export by participan
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
@@ -36,7 +37,7 @@ from . import outcomes_report
 from .charts import Series, bar_chart
 from .downloads import attachment
 from .forms import ReportForm, default_period
-from .outcomes_report import MeasureSection, OutcomesReport, OutcomesScope
+from .outcomes_report import MeasureSection, OutcomesReport, OutcomesScope, SettingChange
 from .partnership_report import zone_today
 
 bp = Blueprint("outcomes_report", __name__, template_folder="templates")
@@ -96,25 +97,39 @@ def _report(form: OutcomesForm) -> OutcomesReport:
     )
 
 
-def _chart(index: int, measure: MeasureSection) -> Markup:
+def _chart(chart_id: str, measure: MeasureSection, part: SettingChange) -> Markup:
     """Mean before and after for each figure of a measure (its total, or each item)."""
-    figures = measure.overall.figures
+    figures = part.figures
     told = "; ".join(
         f"{f.label}: before {_told(f.mean_before)}, after {_told(f.mean_after)}, "
         f"{_told(f.pairs)} people with two measurements"
         for f in figures
     )
+    title = f"{measure.name}: mean before and after"
+    if part.setting != outcomes_report.ALL_SETTINGS:
+        title += f" ({part.setting})"
     return bar_chart(
-        f"chart-outcomes-{index}",
-        f"{measure.name}: mean before and after",
+        chart_id,
+        title,
         f"Bar chart of the mean first and latest answers of the people with two "
-        f"measurements, for each figure of {measure.name}: {told}.",
+        f"measurements, for each figure of {measure.name}, {part.setting.lower()}: {told}.",
         [f.label for f in figures],
         [
             Series("Before", [_bar(f.mean_before) for f in figures], BEFORE_FILL),
             Series("After", [_bar(f.mean_after) for f in figures], AFTER_FILL),
         ],
     )
+
+
+def _charts(measure: MeasureSection) -> dict[str, Any]:
+    """The measure's chart over every setting, and one per setting when it has several."""
+    charts: dict[str, Any] = {"overall": _chart(f"chart-{measure.key}", measure, measure.overall)}
+    if len(measure.by_setting) > 1:
+        charts["settings"] = [
+            _chart(f"chart-{measure.key}-{n}", measure, part)
+            for n, part in enumerate(measure.by_setting, start=1)
+        ]
+    return charts
 
 
 def _told(value: object) -> str:
@@ -134,7 +149,7 @@ def page() -> ResponseReturnValue:
     if not form.validate():
         return render_template("exports/outcomes.html", form=form, report=None), 400
     report = _report(form)
-    charts = [_chart(n, m) for n, m in enumerate(report.measures, start=1)]
+    charts = [_charts(m) for m in report.measures]
     return render_template(
         "exports/outcomes.html",
         form=form,
