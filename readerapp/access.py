@@ -399,6 +399,13 @@ def exports_cover_everyone(user: User) -> bool:
     return is_staff(user)
 
 
+def may_export_answers_by_code(user: User) -> bool:
+    """Outcome answers are health data: managers and admins may export every answer set by
+    participant code (each export audited); partners get aggregates only, and reader leaders,
+    who see their own groups' answers, export nothing."""
+    return is_staff(user)
+
+
 # --- Small numbers -------------------------------------------------------------------------------
 
 

@@ -108,7 +108,16 @@ def entity_types() -> list[str]:
 # Entity types written only by explicit records (exports and the like).
 EXPLICIT_ENTITY_TYPES = {"export", "audit_event"}
 
-ACTIONS = ("create", "update", "delete", "view_name", "export", "erase", "retention")
+ACTIONS = (
+    "create",
+    "update",
+    "delete",
+    "view_name",
+    "export",
+    "export_answers",
+    "erase",
+    "retention",
+)
 
 
 # --- who is acting --------------------------------------------------------------------------
