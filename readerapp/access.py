@@ -223,6 +223,12 @@ def sees_participants(user: User) -> bool:
     return may_lead(user)
 
 
+def may_hand_phone_over(user: User, group: ReadingGroup) -> bool:
+    """Hand one's phone to a participant at a session of ``group`` to answer a measure's
+    questions: the people who log its sessions, as they collect its answers on paper too."""
+    return can_edit_group_sessions(user, group)
+
+
 # --- Organisations, venues, materials ------------------------------------------------------------
 
 
