@@ -67,6 +67,7 @@ def _tracked_models() -> dict[type, Tracked]:
     from ..feeds.models import FeedToken
     from ..groups.models import GroupExcludedDate, ReadingGroup
     from ..organisations.models import Organisation, Partnership, Venue
+    from ..outcomes.models import AnswerSet, ConsentRecord
     from ..radio.models import Broadcast
     from ..sessions.models import ReadingSession
     from ..users.models import ApiToken, User
@@ -86,6 +87,10 @@ def _tracked_models() -> dict[type, Tracked]:
         Partnership: Tracked("partnership"),
         Broadcast: Tracked("broadcast"),
         FeedToken: Tracked("feed_token"),
+        ConsentRecord: Tracked("consent_record"),
+        # Answers to outcome measures are health data: the trail says they were entered, and
+        # who entered them, never what they were.
+        AnswerSet: Tracked("answer_set", frozenset({"answers"})),
     }
 
 
@@ -108,7 +113,16 @@ def entity_types() -> list[str]:
 # Entity types written only by explicit records (exports and the like).
 EXPLICIT_ENTITY_TYPES = {"export", "audit_event"}
 
-ACTIONS = ("create", "update", "delete", "view_name", "export", "erase", "retention")
+ACTIONS = (
+    "create",
+    "update",
+    "delete",
+    "view_name",
+    "view_answers",
+    "export",
+    "erase",
+    "retention",
+)
 
 
 # --- who is acting --------------------------------------------------------------------------
