@@ -5,6 +5,7 @@ person's answers in the audit trail, their values never."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -23,7 +24,7 @@ from readerapp.outcomes.models import AnswerSet, ConsentRecord, MeasureVersion
 from readerapp.outcomes.operations import load_builtin_measures, load_measure_file
 from readerapp.timeutil import to_local, utcnow
 
-from .audit_support import all_changes_text, deferred_reads, events  # noqa: F401
+from .audit_support import all_changes_text, deferred_reads, events, live_logs  # noqa: F401
 from .factories import Factory
 from .test_outcomes_measures import calm_file
 from .world import World, build_world, sign_in_as
@@ -375,3 +376,27 @@ def test_showing_a_persons_answers_is_audited(app: Flask, world: World) -> None:
     assert len(events(action="view_answers")) == 4
     # Nothing in the trail holds an answer.
     assert '"worthwhile"' not in all_changes_text()
+
+
+@pytest.mark.usefixtures("live_logs")
+def test_answers_never_reach_log_lines(
+    client: FlaskClient, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    give_consent(world)
+    as_user(client, world.leader)
+    url = f"/sessions/{world.past_session.id}/answers"
+    assert client.post(url, data=answers_form(world, worthwhile=9, anxiety=1)).status_code == 302
+    assert client.post(url, data=answers_form(world, worthwhile=12)).status_code == 400
+    page = f"/participants/{world.participant.id}?show=answers"
+    assert "Worthwhile" in client.get(page).get_data(as_text=True)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "collecting.record_answers" in logged  # the lines were captured
+    for never in (
+        "worthwhile",
+        "anxiety",
+        "Worthwhile",
+        "Choose an answer",
+        world.participant.code,
+    ):
+        assert never not in logged
