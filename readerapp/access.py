@@ -6,7 +6,8 @@ Role groups are named once here (the roles themselves are ``readerapp.users.mode
 - admin, manager (``STAFF``): everything; admins alone manage users, read the audit trail and
   the outbox, and erase participants;
 - reader_leader: the groups they lead or co-lead (and those groups' sessions, attendance and
-  participants), their own calendar feed, and the radio stations' schedules, read-only;
+  participants, with those people's consent and answers to outcome measures), their own
+  calendar feed, and the radio stations' schedules, read-only;
 - partner_viewer: groups partnered with their organisation, read-only, headcounts only, for as
   long as the partnership lasts (one that has ended no longer shows the group, its sessions or
   its feed; the partner's reports and exports still cover the partnership's dates), and their
@@ -488,6 +489,34 @@ def may_record_participant_name(user: User, participant: Any) -> bool:
     if is_staff(user):
         return True
     return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+# --- Consent and outcome answers (special-category data) ----------------------------------------
+
+
+def may_record_consent(user: User, participant: Any) -> bool:
+    """Record a participant's consent given or withdrawn: managers and admins for anyone, a
+    reader leader for the people of their own groups (those who attended one of them)."""
+    if is_staff(user):
+        return True
+    return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+def may_see_answers(user: User, participant: Any) -> bool:
+    """A person's stored answers to outcome measures (health data): managers and admins, and the
+    leaders of a group they attended; partners never (they see aggregates in reports).
+
+    Every display of answers must also be recorded with ``readerapp.audit.recordmany(
+    "view_answers", "answer_set", ids)``."""
+    if is_staff(user):
+        return True
+    return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+def may_record_answers(user: User, group: ReadingGroup) -> bool:
+    """Enter answers from paper, or a session's anonymous feedback sheets: those who log the
+    group's sessions (its own leaders, managers and admins)."""
+    return can_edit_group_sessions(user, group)
 
 
 def _attended_a_group_led_by(user: User, participant: Any) -> bool:

@@ -67,6 +67,7 @@ def _tracked_models() -> dict[type, Tracked]:
     from ..feeds.models import FeedToken
     from ..groups.models import GroupExcludedDate, ReadingGroup
     from ..organisations.models import Organisation, Partnership, Venue
+    from ..outcomes.models import AnswerSet, ConsentRecord
     from ..radio.models import Broadcast
     from ..sessions.models import ReadingSession
     from ..users.models import ApiToken, User
@@ -86,6 +87,10 @@ def _tracked_models() -> dict[type, Tracked]:
         Partnership: Tracked("partnership"),
         Broadcast: Tracked("broadcast"),
         FeedToken: Tracked("feed_token"),
+        ConsentRecord: Tracked("consent_record"),
+        # Answers to outcome measures are health data: the trail says they were entered, and
+        # who entered them, never what they were.
+        AnswerSet: Tracked("answer_set", frozenset({"answers"})),
     }
 
 
@@ -113,6 +118,7 @@ ACTIONS = (
     "update",
     "delete",
     "view_name",
+    "view_answers",
     "export",
     "export_answers",
     "erase",

@@ -31,6 +31,7 @@ from wtforms.fields.choices import SelectChoice
 from ..access import (
     can_edit_group_sessions,
     is_leader,
+    may_record_answers,
     require,
     sees_participants,
 )
@@ -117,6 +118,7 @@ def detail(session_id: int) -> ResponseReturnValue:
         s=session,
         now=utcnow(),
         can_edit=can_edit_group_sessions(current_user, session.group),
+        may_record_answers=may_record_answers(current_user, session.group),
         participants_visible=participants_visible,
         register=register_codes(session) if participants_visible else [],
         already_read=_already_read_messages(session, list(session.materials)),

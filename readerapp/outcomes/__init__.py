@@ -7,10 +7,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from ..access import STAFF
     from ..web import register_nav
-    from . import self_completion, views
+    from . import collecting, self_completion, views
     from .cli import measures
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(collecting.bp)
     app.register_blueprint(self_completion.bp)
     app.cli.add_command(measures)
     # Leaders may open the questionnaires too, and keep their short phone menu.
