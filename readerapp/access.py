@@ -67,6 +67,9 @@ NAME_READERS: frozenset[str] = ADMINS | LEADERS
 # Who may read outcome measures' wording: those who ask the questions. A licensed scale may not
 # be passed on, so partners see outcome figures (in reports) and never the questionnaires.
 MEASURE_READERS: frozenset[str] = MAY_LEAD
+# Who may enter and read outcome answers (health data): staff for every group, a reader leader
+# for the groups they lead. Partners get outcome figures only in aggregate, in the report.
+ANSWER_READERS: frozenset[str] = MAY_LEAD
 # Who finds "API tokens" in the menu. Everyone may hold tokens, from their account page; reader
 # leaders, who use the site on their phones and rarely the API, keep a shorter menu.
 API_TOKENS_IN_MENU: frozenset[str] = STAFF | PARTNERS
@@ -493,3 +496,37 @@ def _attended_a_group_led_by(user: User, participant: Any) -> bool:
         .limit(1)
     )
     return db.session.scalar(attended_led_group) is not None
+
+
+# --- Outcomes: measures, consent, answers --------------------------------------------------------
+
+
+def may_read_measures(user: User) -> bool:
+    """Read a measure's questions, answers and scoring, word for word (licensed wording)."""
+    return has_role(user, MEASURE_READERS)
+
+
+def may_record_consent(user: User, participant: Any) -> bool:
+    """Read a participant's consent ledger and add to it: managers and admins for anyone, a
+    reader leader for the people of their own groups (those who attended one of them)."""
+    if is_staff(user):
+        return True
+    return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+def may_see_answers(user: User) -> bool:
+    """May read answer sets at all; which ones: ``answer_group_ids``. Partners never do."""
+    return has_role(user, ANSWER_READERS)
+
+
+def answer_group_ids(user: User) -> sa.Select | None:
+    """A SELECT of the ids of groups whose answer sets ``user`` may read (None: every group):
+    staff all, a reader leader the groups they lead, anyone else none."""
+    if not may_see_answers(user):
+        return sa.select(ReadingGroup.id).where(sa.false())
+    return visible_group_ids(user)
+
+
+def may_record_answers(user: User, group: ReadingGroup) -> bool:
+    """Enter answer sets for ``group``: managers and admins, and the group's own leaders."""
+    return is_staff(user) or (is_leader(user) and group.is_led_by(user))
