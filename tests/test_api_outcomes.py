@@ -171,9 +171,16 @@ def test_a_measure_is_given_word_for_word_latest_or_by_version(
     assert ons4["items"][3]["higher_is_better"] is False
     assert ons4["items"][0]["options"][0] == {"value": 0, "label": "Not at all"}
 
-    for url in ("/api/v1/measures/calm8", "/api/v1/measures/calm7?version=3"):
+    for url in (
+        "/api/v1/measures/calm8",
+        "/api/v1/measures/calm7?version=3",
+        "/api/v1/measures/ons%00",
+        "/api/v1/measures/" + "x" * 500,
+    ):
         missing = client.get(url, headers=headers)
         assert missing.status_code == 404 and is_problem(missing), url
+    unreadable = client.get("/api/v1/measures/calm7?version=%00", headers=headers)
+    assert unreadable.status_code == 422 and is_problem(unreadable)
     refused = client.get("/api/v1/measures/calm7", headers=ow.headers("partner"))
     assert refused.status_code == 403 and is_problem(refused)
     assert "I have felt" not in refused.get_data(as_text=True)
@@ -525,10 +532,11 @@ def test_answer_sets_are_filtered_and_paged(
     ).get_json()[0]
     assert first["answers"] == CALM and first["complete"] is True
     bad = client.get(
-        "/api/v1/answer-sets?date_from=2026-02-30&group_id=x", headers=ow.headers("admin")
+        "/api/v1/answer-sets?date_from=2026-02-30&group_id=x&measure_key=ons%00",
+        headers=ow.headers("admin"),
     )
     assert bad.status_code == 422 and is_problem(bad)
-    assert set(bad.get_json()["errors"]["query"]) == {"date_from", "group_id"}
+    assert set(bad.get_json()["errors"]["query"]) == {"date_from", "group_id", "measure_key"}
 
 
 def test_every_read_of_answer_sets_is_audited(

@@ -28,7 +28,7 @@ from ..attendance.models import Participant
 from ..audit import recordmany
 from ..extensions import db
 from ..outcomes.answers import AnswerSetData, record_consent, save_answer_set
-from ..outcomes.definitions import MeasureDefinition
+from ..outcomes.definitions import KEY_PATTERN, MeasureDefinition
 from ..outcomes.models import AnswerSet, ConsentRecord, Measure, MeasureVersion
 from ..sessions.models import ReadingSession
 from .core import Blueprint, api_user, field_error, forbid, paginate_query
@@ -103,11 +103,14 @@ class MeasureItem(MethodView):
         """One version of a measure, word for word with its acknowledgement: the latest, or the
         one `version` names. Answer it exactly as written."""
         _measure_readers_only()
-        measure = db.session.scalar(
-            sa.select(Measure).filter_by(key=key).options(selectinload(Measure.versions))
-        )
+        # A key that cannot be a measure's is not looked for (nor sent to the database).
+        measure = None
+        if KEY_PATTERN.match(key):
+            measure = db.session.scalar(
+                sa.select(Measure).filter_by(key=key).options(selectinload(Measure.versions))
+            )
         if measure is None or not measure.versions:
-            abort(404, message=f"There is no measure {key!r}.")
+            abort(404, message="There is no such measure.")
         latest = measure.versions[-1]
         chosen = latest
         if "version" in args:

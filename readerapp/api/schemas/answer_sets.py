@@ -80,6 +80,6 @@ class AnswerSetInputSchema(Schema):
 class AnswerSetQuerySchema(QuerySchema):
     group_id = QueryId()
     participant_id = QueryId()
-    measure_key = fields.String(validate=validate.Length(max=MEASURE_KEY))
+    measure_key = Text(validate=validate.Length(max=MEASURE_KEY))
     date_from = DateArg(metadata={"description": "Answered on or after this local date."})
     date_to = DateArg(metadata={"description": "Answered on or before this local date."})

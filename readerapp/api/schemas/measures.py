@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from ...outcomes.definitions import SCORINGS, USES
 from ...outcomes.limits import MEASURE_VERSION
-from .common import QuerySchema, Schema
+from .common import QuerySchema, Schema, Text
 
 
 class MeasureVersionSummarySchema(Schema):
@@ -96,7 +96,7 @@ class MeasureDefinitionSchema(Schema):
 
 
 class MeasureItemQuerySchema(QuerySchema):
-    version = fields.String(
+    version = Text(
         validate=validate.Length(min=1, max=MEASURE_VERSION),
         metadata={"description": "A version loaded earlier; the latest when left out."},
     )
