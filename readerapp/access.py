@@ -502,7 +502,8 @@ def _attended_a_group_led_by(user: User, participant: Any) -> bool:
 
 
 def may_read_measures(user: User) -> bool:
-    """Read a measure's questions, answers and scoring, word for word (licensed wording)."""
+    """Read a measure's questions, response options and scoring, word for word (a licensed
+    scale's wording among them)."""
     return has_role(user, MEASURE_READERS)
 
 
