@@ -68,6 +68,9 @@ NAME_READERS: frozenset[str] = ADMINS | LEADERS
 # Who may read outcome measures' wording: those who ask the questions. A licensed scale may not
 # be passed on, so partners see outcome figures (in reports) and never the questionnaires.
 MEASURE_READERS: frozenset[str] = MAY_LEAD
+# Who may enter and read outcome answers (health data): staff for every group, a reader leader
+# for the groups they lead. Partners get outcome figures only in aggregate, in the report.
+ANSWER_READERS: frozenset[str] = MAY_LEAD
 # Who finds "API tokens" in the menu. Everyone may hold tokens, from their account page; reader
 # leaders, who use the site on their phones and rarely the API, keep a shorter menu.
 API_TOKENS_IN_MENU: frozenset[str] = STAFF | PARTNERS
@@ -535,3 +538,25 @@ def _attended_a_group_led_by(user: User, participant: Any) -> bool:
         .limit(1)
     )
     return db.session.scalar(attended_led_group) is not None
+
+
+# --- Outcomes: measures, consent, answers --------------------------------------------------------
+
+
+def may_read_measures(user: User) -> bool:
+    """Read a measure's questions, response options and scoring, word for word (a licensed
+    scale's wording among them)."""
+    return has_role(user, MEASURE_READERS)
+
+
+def may_read_answer_sets(user: User) -> bool:
+    """May read answer sets at all; which ones: ``answer_group_ids``. Partners never do."""
+    return has_role(user, ANSWER_READERS)
+
+
+def answer_group_ids(user: User) -> sa.Select | None:
+    """A SELECT of the ids of groups whose answer sets ``user`` may read (None: every group):
+    staff all, a reader leader the groups they lead, anyone else none."""
+    if not may_read_answer_sets(user):
+        return sa.select(ReadingGroup.id).where(sa.false())
+    return visible_group_ids(user)

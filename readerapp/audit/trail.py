@@ -111,8 +111,9 @@ def entity_types() -> list[str]:
 
 
 # Entity types written only by explicit records (exports and the like).
-EXPLICIT_ENTITY_TYPES = {"export", "audit_event"}
+EXPLICIT_ENTITY_TYPES = {"export", "audit_event", "answer_set"}
 
+# "view_answers": answer sets (health data) shown, one entry per set.
 ACTIONS = (
     "create",
     "update",
