@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.txt
 run: $(VENV)/.installed
 	READERAPP_ENVIRONMENT=$${READERAPP_ENVIRONMENT:-development} $(FLASK) db upgrade heads
 	READERAPP_ENVIRONMENT=$${READERAPP_ENVIRONMENT:-development} $(FLASK) seed-demo --if-empty
+	READERAPP_ENVIRONMENT=$${READERAPP_ENVIRONMENT:-development} $(FLASK) measures load --builtin
 	READERAPP_ENVIRONMENT=$${READERAPP_ENVIRONMENT:-development} PORT=$(PORT) $(BIN)/python -m readerapp.serve
 
 test: $(VENV)/.installed

@@ -118,6 +118,7 @@ DOMAINS = (
     "logbook",
     "organisations",
     "radio",
+    "outcomes",
     "feeds",
     "exports",
     "notifications",

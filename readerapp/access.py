@@ -6,7 +6,8 @@ Role groups are named once here (the roles themselves are ``readerapp.users.mode
 - admin, manager (``STAFF``): everything; admins alone manage users, read the audit trail and
   the outbox, and erase participants;
 - reader_leader: the groups they lead or co-lead (and those groups' sessions, attendance and
-  participants), their own calendar feed, and the radio stations' schedules, read-only;
+  participants, with those people's consent and answers to outcome measures), their own
+  calendar feed, and the radio stations' schedules, read-only;
 - partner_viewer: groups partnered with their organisation, read-only, headcounts only, for as
   long as the partnership lasts (one that has ended no longer shows the group, its sessions or
   its feed; the partner's reports and exports still cover the partnership's dates), and their
@@ -64,6 +65,12 @@ SELF_SUBSCRIBERS: frozenset[str] = PARTNERS
 RADIO_READERS: frozenset[str] = EVERYONE
 # Who may ask to see a participant's name (each one still decided by can_see_participant_name).
 NAME_READERS: frozenset[str] = ADMINS | LEADERS
+# Who may read outcome measures' wording: those who ask the questions. A licensed scale may not
+# be passed on, so partners see outcome figures (in reports) and never the questionnaires.
+MEASURE_READERS: frozenset[str] = MAY_LEAD
+# Who may enter and read outcome answers (health data): staff for every group, a reader leader
+# for the groups they lead. Partners get outcome figures only in aggregate, in the report.
+ANSWER_READERS: frozenset[str] = MAY_LEAD
 # Who finds "API tokens" in the menu. Everyone may hold tokens, from their account page; reader
 # leaders, who use the site on their phones and rarely the API, keep a shorter menu.
 API_TOKENS_IN_MENU: frozenset[str] = STAFF | PARTNERS
@@ -224,6 +231,12 @@ def sees_reading_plans(user: User) -> bool:
     """Notes for whoever plans the next reading ("this group has already read …"): those who
     lead or arrange sessions. A partner reads what happened, not advice meant for the leader."""
     return may_lead(user)
+
+
+def may_hand_phone_over(user: User, group: ReadingGroup) -> bool:
+    """Hand one's phone to a participant at a session of ``group`` to answer a measure's
+    questions: the people who log its sessions, as they collect its answers on paper too."""
+    return can_edit_group_sessions(user, group)
 
 
 # --- Organisations, venues, materials ------------------------------------------------------------
@@ -436,6 +449,13 @@ def may_manage_report_presets(user: User) -> bool:
     return is_staff(user)
 
 
+def may_export_answers_by_code(user: User) -> bool:
+    """Outcome answers are health data: managers and admins may export every answer set by
+    participant code (each export audited); partners get aggregates only, and reader leaders,
+    who see their own groups' answers, export nothing."""
+    return is_staff(user)
+
+
 # --- Small numbers -------------------------------------------------------------------------------
 
 
@@ -526,6 +546,34 @@ def may_record_participant_name(user: User, participant: Any) -> bool:
     return is_leader(user) and _attended_a_group_led_by(user, participant)
 
 
+# --- Consent and outcome answers (special-category data) ----------------------------------------
+
+
+def may_record_consent(user: User, participant: Any) -> bool:
+    """Record a participant's consent given or withdrawn: managers and admins for anyone, a
+    reader leader for the people of their own groups (those who attended one of them)."""
+    if is_staff(user):
+        return True
+    return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+def may_see_answers(user: User, participant: Any) -> bool:
+    """A person's stored answers to outcome measures (health data): managers and admins, and the
+    leaders of a group they attended; partners never (they see aggregates in reports).
+
+    Every display of answers must also be recorded with ``readerapp.audit.recordmany(
+    "view_answers", "answer_set", ids)``."""
+    if is_staff(user):
+        return True
+    return is_leader(user) and _attended_a_group_led_by(user, participant)
+
+
+def may_record_answers(user: User, group: ReadingGroup) -> bool:
+    """Enter answers from paper, or a session's anonymous feedback sheets: those who log the
+    group's sessions (its own leaders, managers and admins)."""
+    return can_edit_group_sessions(user, group)
+
+
 def _attended_a_group_led_by(user: User, participant: Any) -> bool:
     """A participant's groups are those whose sessions they attended (there is no roster)."""
     from .attendance.models import ParticipantAttendance
@@ -542,3 +590,25 @@ def _attended_a_group_led_by(user: User, participant: Any) -> bool:
         .limit(1)
     )
     return db.session.scalar(attended_led_group) is not None
+
+
+# --- Outcomes: measures, consent, answers --------------------------------------------------------
+
+
+def may_read_measures(user: User) -> bool:
+    """Read a measure's questions, response options and scoring, word for word (a licensed
+    scale's wording among them)."""
+    return has_role(user, MEASURE_READERS)
+
+
+def may_read_answer_sets(user: User) -> bool:
+    """May read answer sets at all; which ones: ``answer_group_ids``. Partners never do."""
+    return has_role(user, ANSWER_READERS)
+
+
+def answer_group_ids(user: User) -> sa.Select | None:
+    """A SELECT of the ids of groups whose answer sets ``user`` may read (None: every group):
+    staff all, a reader leader the groups they lead, anyone else none."""
+    if not may_read_answer_sets(user):
+        return sa.select(ReadingGroup.id).where(sa.false())
+    return visible_group_ids(user)

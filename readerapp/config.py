@@ -75,6 +75,12 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SCHEDULER_SWEEP_SECONDS": (60, int),
     "SCHEDULER_STANDBY_POLL_SECONDS": (5, int),
     "RETENTION_MONTHS": (24, int),
+    # When a participant withdraws consent to evaluation, their past answers leave the reports
+    # (remove) or stay in them (keep); no new answers are taken either way.
+    "OUTCOMES_ON_WITHDRAWAL": ("remove", str),
+    # Outcome answers and consent entries of people unseen (at a session or answering) for this
+    # many months are deleted by the daily retention run.
+    "OUTCOMES_RETENTION_MONTHS": (72, int),
     # Partners see counts of people below this as "fewer than N" (readerapp/disclosure.py).
     "SMALL_NUMBER_THRESHOLD": (5, int),
     # Where rate-limit counters live: memory:// counts in this process only (one gunicorn worker,
@@ -211,6 +217,7 @@ def _validate(config: dict[str, Any]) -> None:
         "SCHEDULE_HORIZON_DAYS",
         "FEED_WINDOW_BACK_DAYS",
         "RETENTION_MONTHS",
+        "OUTCOMES_RETENTION_MONTHS",
         "SMALL_NUMBER_THRESHOLD",
         "MAIL_LEASE_SECONDS",
         "API_MAX_BODY_BYTES",
@@ -232,6 +239,8 @@ def _validate(config: dict[str, Any]) -> None:
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value < least:
             raise ConfigError(f"{key}: must be a number of seconds, at least {least}")
+    if config["OUTCOMES_ON_WITHDRAWAL"] not in {"remove", "keep"}:
+        raise ConfigError("OUTCOMES_ON_WITHDRAWAL: must be one of remove, keep")
     if config["LOG_FORMAT"] not in {"text", "json"}:
         raise ConfigError("LOG_FORMAT: must be one of text, json")
     _validate_metrics(config)

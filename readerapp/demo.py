@@ -17,6 +17,7 @@ from .extensions import db
 from .groups.models import ReadingGroup
 from .groups.operations import GroupData, create_group, generate_sessions
 from .organisations.models import Organisation, Partnership, Venue
+from .outcomes.operations import load_builtin_measures
 from .radio.models import Broadcast, Episode, Programme
 from .sessions.models import ReadingMaterial, ReadingSession
 from .timeutil import local_to_utc, to_local, utcnow, zone
@@ -471,6 +472,7 @@ def seed(now: datetime | None = None) -> SeedSummary:
         session_count += _log_past_sessions(group, spec, host, now, stories, poems)
     broadcasts = _seed_radio(orgs["Wavelength Prison Radio"], today, now, materials)
     db.session.flush()
+    load_builtin_measures()  # the ONS4 questions, as ``make run`` loads them anyway
     return SeedSummary(created_users=created_users, sessions=session_count, broadcasts=broadcasts)
 
 

@@ -7,18 +7,30 @@ from .feeds.models import FeedToken
 from .groups.models import GroupExcludedDate, ReadingGroup, group_coleader
 from .notifications.models import OutboxMessage, SchedulerHeartbeat
 from .organisations.models import Organisation, Partnership, Venue
+from .outcomes.models import (
+    AnswerSet,
+    ConsentRecord,
+    GroupMeasure,
+    Measure,
+    MeasureVersion,
+)
 from .radio.models import Broadcast, Episode, Programme, episode_material
 from .sessions.models import ReadingMaterial, ReadingSession, session_material
 from .users.models import ApiToken, User
 
 __all__ = [
+    "AnswerSet",
     "ApiToken",
     "Attendance",
     "AuditEvent",
     "Broadcast",
+    "ConsentRecord",
     "Episode",
     "FeedToken",
     "GroupExcludedDate",
+    "GroupMeasure",
+    "Measure",
+    "MeasureVersion",
     "Organisation",
     "OutboxMessage",
     "Participant",

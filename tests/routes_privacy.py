@@ -1,5 +1,6 @@
 from readerapp.extensions import db
 
+from .groups_support import released
 from .route_table import SIGN_IN, Route
 from .world import World
 
@@ -37,6 +38,15 @@ ROUTES = [
         PARTICIPANT_STAFF | {"admin": 400, "manager": 400, "leader": 400},
         method="POST",
         data=lambda w: {"display_name": "N" * 200},
+    ),
+    Route(
+        "privacy.record_consent_entry",
+        lambda w: released(f"/participants/{w.participant.id}/consent/evaluation"),
+        # Neither given nor withdrawn said: refused inline, nothing written. Managers record
+        # consent for anyone; other leaders: not their people.
+        PARTICIPANT_STAFF | {"admin": 400, "manager": 400, "leader": 400},
+        method="POST",
+        data=lambda w: {"evaluation-on_date": "2026-01-01"},
     ),
     Route(
         "privacy.erase",

@@ -217,6 +217,13 @@ RESOURCES: dict[str, Resource] = {
             {"notes": "Likes poems"},
         ),
     ),
+    # The ledger is read on the person's page; adding to it is a POST that writes (201), so
+    # who may add is tested in tests/test_api_outcomes.py.
+    "consent": Resource(
+        "api_consent.ParticipantConsent",
+        api_url=lambda c: f"/api/v1/participants/{c.ids['participant']}/consent",
+        web_see=lambda c: f"/participants/{c.ids['participant']}",
+    ),
     "feed tokens": Resource(
         "api_feed_tokens.FeedTokenItem",
         api_url=lambda c: f"/api/v1/feed-tokens/{c.ids['feed_token']}",
@@ -254,6 +261,8 @@ DECISIONS: dict[str, dict[str, tuple[bool, bool]]] = {
     "broadcasts": RADIO,
     # Codes for staff and the leaders of the person's groups, who also record names.
     "participants": STAFF | {"leader": ALL},
+    # The same people read and add to a person's consent ledger.
+    "consent": STAFF | {"leader": ALL},
     # Staff manage every feed; a reader leader their own sessions' feed.
     "feed tokens": STAFF | {"leader": ALL},
 }

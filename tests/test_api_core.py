@@ -4,6 +4,7 @@ ETag / If-Match, the OpenAPI document and the docs page."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -499,7 +500,7 @@ def test_the_openapi_document_describes_every_api_route(app: Flask, client: Flas
             continue
         if rule.endpoint.startswith("api_reference"):
             continue
-        path = rule.rule.replace("<int:", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, (path, method)
     error = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]

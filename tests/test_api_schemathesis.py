@@ -51,8 +51,10 @@ def valid_queries_are_accepted(ctx: object, response: Response, case: schemathes
 def existing_ids(world: ApiWorld) -> dict[str, int]:
     """Path parameters naming rows that exist, so valid requests reach the views' real work."""
     from readerapp.feeds.operations import create_token
+    from readerapp.outcomes.operations import load_builtin_measures
 
     token, _ = create_token("group", world.world.group)
+    load_builtin_measures()
     ids = world.ids
     values = {
         "organisation_id": ids["host"],
@@ -66,6 +68,8 @@ def existing_ids(world: ApiWorld) -> dict[str, int]:
         "episode_id": ids["episode"],
         "broadcast_id": ids["broadcast"],
         "token_id": token.id,
+        "participant_id": ids["participant"],
+        "key": "ons4",
     }
     db.session.commit()
     return values

@@ -8,9 +8,12 @@ its checks here fails ``test_every_declared_limit_is_checked``.
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -57,6 +60,9 @@ from readerapp.logbook.forms import LogSessionForm, MaterialEntryForm
 from readerapp.logbook.imports import ImportRejected, import_attendance
 from readerapp.organisations import limits as organisation_limits
 from readerapp.organisations.forms import OrganisationForm, VenueForm
+from readerapp.outcomes import limits as outcome_limits
+from readerapp.outcomes.definitions import MeasureFileError, read_measure
+from readerapp.outcomes.views import ScheduleForm
 from readerapp.privacy.views import NameAndNoteForm
 from readerapp.radio import limits as radio_limits
 from readerapp.radio.forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
@@ -78,6 +84,7 @@ LIMIT_MODULES: tuple[ModuleType, ...] = (
     radio_limits,
     feed_limits,
     user_limits,
+    outcome_limits,
 )
 Limit = int | Bounds
 
@@ -247,6 +254,53 @@ def csv_name(value: str) -> bool:
     finally:
         savepoint.rollback()
     return True
+
+
+def _measure_file(value: Any, field: str) -> bool:
+    """A measure file (loaded by command, never typed into a form) with one field at ``value``;
+    item and option counts are given as numbers of items and of options."""
+    fields: dict[str, Any] = {
+        "name": "Mood",
+        "version": "1",
+        "acknowledgement": "Made up for a test",
+        "label": "Mood",
+        "text": "How is your mood?",
+        "option_label": "Low",
+        "items": 1,
+        "options": 2,
+        "value": 1,
+    } | {field: value}
+    # Option values rise: the value under test beside one of 99 (or 0, for one above 99).
+    value = fields["value"]
+    values = ([value, 99] if value < 99 else [0, value]) if field == "value" else range(1, 99)
+    options = ", ".join(
+        f"{{ value = {v}, label = {json.dumps(fields['option_label'])} }}"
+        for v in list(values)[: fields["options"] if field != "value" else 2]
+    )
+    items = "".join(
+        f'[[items]]\nkey = "item{n}"\nlabel = {json.dumps(fields["label"])}\n'
+        f"text = {json.dumps(fields['text'])}\n"
+        for n in range(fields["items"])
+    )
+    text = (
+        f'key = "mood"\nname = {json.dumps(fields["name"])}\n'
+        f"version = {json.dumps(fields['version'])}\n"
+        f"acknowledgement = {json.dumps(fields['acknowledgement'])}\n"
+        f'uses = ["anonymous"]\nscoring = "per_item"\n'
+        f"[responses]\noptions = [{options}]\n{items}"
+    )
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "measure.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            read_measure(path)
+        except MeasureFileError:
+            return False
+    return True
+
+
+def measure_file(field: str) -> Check:
+    return Check(f"measure file {field}", lambda value: _measure_file(value, field))
 
 
 codes = SchemaField(RegisterInputSchema, "new_codes", in_list=True)
@@ -424,6 +478,18 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
         FormField(CreateTokenForm, "name"),
         Check("create_token", _token_name),
     ],
+    # Measures are loaded from files by command; no form or API schema takes them yet.
+    "outcomes.MEASURE_NAME": [measure_file("name")],
+    "outcomes.MEASURE_VERSION": [measure_file("version")],
+    "outcomes.ACKNOWLEDGEMENT": [measure_file("acknowledgement")],
+    "outcomes.ITEM_LABEL": [measure_file("label")],
+    "outcomes.ITEM_TEXT": [measure_file("text")],
+    "outcomes.OPTION_LABEL": [measure_file("option_label")],
+    "outcomes.ITEMS": [measure_file("items")],
+    "outcomes.OPTIONS": [measure_file("options")],
+    "outcomes.RESPONSE_RANGE": [measure_file("value")],
+    "outcomes.EVERY_SESSIONS": [FormField(ScheduleForm, "every_sessions")],
+    "outcomes.EVERY_WEEKS": [FormField(ScheduleForm, "every_weeks")],
 }
 
 

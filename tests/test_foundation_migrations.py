@@ -346,3 +346,36 @@ def test_the_action_migration_groups_older_audit_rows_by_actor_and_second(
         assert [sorted(e.entity_id for e in a.rows) for a in page] == [["3"], ["1", "2"], ["4"]]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_measures_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.demo import seed
+    from readerapp.outcomes.operations import load_builtin_measures
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0012")
+        with db.engine.connect() as conn:
+            sessions = conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar()
+            assert "measure" not in sa.inspect(conn).get_table_names()
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            assert (
+                conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar() == sessions
+            )
+        # The upgraded database takes the measures that ship with readerapp.
+        assert [m.outcome for m in load_builtin_measures()] == ["new measure"]
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from readerapp.attendance.models import Attendance, Participant, ParticipantAtte
 from readerapp.extensions import db
 from readerapp.privacy import apply_retention, erase_participant
 from readerapp.privacy.operations import ERASED_CODE_PREFIX, PrivacyError
-from readerapp.timeutil import utcnow
+from readerapp.timeutil import to_local, utcnow
 
 from .audit_support import all_changes_text, deferred_reads, events  # noqa: F401
 from .factories import Factory
@@ -202,3 +202,92 @@ def test_the_scheduler_job_applies_retention_as_the_scheduler(world: World) -> N
         )
     )
     assert "system:scheduler" in labels
+
+
+def _answers_for(person: Participant, group, on: date) -> None:
+    """Consent to evaluation and one ONS4 answer set, as a leader would record them."""
+    from readerapp.outcomes.answers import AnswerSetData, record_consent, save_answer_set
+    from readerapp.outcomes.models import MeasureVersion
+    from readerapp.outcomes.operations import load_builtin_measures
+
+    load_builtin_measures()
+    version = db.session.scalar(sa.select(MeasureVersion))
+    record_consent(person, "evaluation", True, on, None)
+    save_answer_set(
+        AnswerSetData(
+            measure_version_id=version.id,
+            group=group,
+            participant=person,
+            session=None,
+            answered_on=on,
+            mode="self_paper",
+            answers={"happiness": 6},
+        ),
+        None,
+    )
+
+
+def _outcome_rows(person: Participant) -> tuple[int, int]:
+    from readerapp.outcomes.models import AnswerSet, ConsentRecord
+
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(AnswerSet.id)).filter_by(participant_id=person.id)
+        ),
+        db.session.scalar(
+            sa.select(sa.func.count(ConsentRecord.id)).filter_by(participant_id=person.id)
+        ),
+    )
+
+
+def test_erasure_deletes_the_persons_answers_and_consent_and_keeps_attendance(
+    factory: Factory, world: World
+) -> None:
+    person = db.session.get(Participant, world.participant.id)
+    _answers_for(person, world.group, to_local(utcnow()).date())
+    before = totals()
+    assert _outcome_rows(person) == (1, 1)
+    erase_participant(person)
+    db.session.commit()
+    assert _outcome_rows(person) == (0, 0)
+    assert totals() == before
+    (erasure,) = events(action="erase")
+    assert erasure.changes == {"answer_sets_removed": 1, "consent_entries_removed": 1}
+
+
+def test_retention_removes_outcomes_of_people_unseen_for_the_outcome_months(
+    app: Flask, factory: Factory, world: World
+) -> None:
+    gone = _person(factory, world, days_ago=800, name="Long Gone")
+    here = _person(factory, world, days_ago=10, name="Still Here")
+    today = to_local(utcnow()).date()
+    for person in (gone, here):
+        _answers_for(person, world.group, today)
+    # Answered two years ago, not since, and last at a session then too.
+    from readerapp.outcomes.models import AnswerSet
+
+    db.session.execute(
+        sa.update(AnswerSet)
+        .where(AnswerSet.participant_id == gone.id)
+        .values(entered_at=utcnow() - timedelta(days=800))
+    )
+    db.session.commit()
+    app.config["OUTCOMES_RETENTION_MONTHS"] = 12
+    try:
+        result = apply_retention()
+        db.session.commit()
+    finally:
+        app.config["OUTCOMES_RETENTION_MONTHS"] = 72
+    assert result.outcomes_people == 1
+    assert _outcome_rows(gone) == (0, 0) and _outcome_rows(here) == (1, 1)
+    # Someone seen at a session lately keeps their answers, however old.
+    db.session.execute(
+        sa.update(AnswerSet)
+        .where(AnswerSet.participant_id == here.id)
+        .values(entered_at=utcnow() - timedelta(days=800))
+    )
+    db.session.commit()
+    assert apply_retention().outcomes_people == 0
+    db.session.commit()
+    (run, _) = events(action="retention")
+    assert run.changes["outcomes_people"] == 1

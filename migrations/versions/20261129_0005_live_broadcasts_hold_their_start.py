@@ -32,4 +32,6 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("broadcast", schema=None) as batch_op:
         batch_op.drop_index("uq_broadcast_live_station_id_air_dt")
-        batch_op.create_unique_constraint("uq_broadcast_station_id_air_dt", ["station_id", "air_dt"])
+        batch_op.create_unique_constraint(
+            "uq_broadcast_station_id_air_dt", ["station_id", "air_dt"]
+        )

@@ -14,7 +14,18 @@ def init_app(app: Flask) -> None:
     from ..access import API_TOKENS_IN_MENU
     from ..extensions import csrf
     from ..web import register_nav
-    from . import cli, exports, feeds, groups, organisations, participants, radio, sessions, views
+    from . import (
+        cli,
+        exports,
+        feeds,
+        groups,
+        organisations,
+        outcomes,
+        participants,
+        radio,
+        sessions,
+        views,
+    )
 
     app.config.setdefault("API_TITLE", "readerapp API")
     app.config.setdefault("API_VERSION", "v1")
@@ -26,7 +37,8 @@ def init_app(app: Flask) -> None:
         {
             "info": {
                 "description": (
-                    "Groups, sessions, attendance, partnerships and radio broadcasts. "
+                    "Groups, sessions, attendance, partnerships, radio broadcasts, and "
+                    "outcomes: measures, consent and answer sets. "
                     "Authenticate with a personal API token: 'Authorization: Bearer <token>'. "
                     "Errors are application/problem+json (RFC 9457). Lists take page and "
                     "per_page and answer an X-Pagination header; the session list also names "
@@ -58,6 +70,9 @@ def init_app(app: Flask) -> None:
         radio.broadcasts,
         feeds.blp,
         exports.blp,
+        outcomes.measures,
+        outcomes.consent,
+        outcomes.answer_sets,
     ):
         # API requests are authenticated by their Bearer token, never by a cookie, so a forged
         # cross-site request carries nothing to forge with.

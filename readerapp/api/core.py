@@ -391,6 +391,7 @@ API_FIELD_NAMES = {
     "air_date": "air_dt",
     "air_time": "air_dt",
     "repeat_of": "repeat_of_id",
+    "measure_version_id": "measure_key",
 }
 
 

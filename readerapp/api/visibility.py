@@ -52,16 +52,21 @@ def visible_session_or_404(user: User, session_id: int) -> ReadingSession:
     return session
 
 
+def admits(ids: sa.Select | None, value: Any) -> bool:
+    """``ids`` (None: everything) holds ``value``."""
+    return ids is None or db.session.scalar(sa.select(sa.literal(value).in_(ids))) is True
+
+
 def visible_or_404(model: type[Any], ident: int, ids: sa.Select | None, key: Any = None) -> Any:
     """The row, if ``ids`` (None: everything) admits it — by its id, or by ``key(row)``."""
     item = get_or_404(model, ident)
-    value = ident if key is None else key(item)
-    if ids is not None and db.session.scalar(sa.select(sa.literal(value).in_(ids))) is not True:
+    if not admits(ids, ident if key is None else key(item)):
         not_found()
     return item
 
 
 __all__ = [
+    "admits",
     "restrict",
     "visible_group_ids",
     "visible_group_or_404",

@@ -71,6 +71,7 @@ def _tracked_models() -> dict[type, Tracked]:
     from ..feeds.models import FeedToken
     from ..groups.models import GroupExcludedDate, ReadingGroup
     from ..organisations.models import Organisation, Partnership, Venue
+    from ..outcomes.models import AnswerSet, ConsentRecord
     from ..radio.models import Broadcast
     from ..sessions.models import ReadingSession
     from ..users.models import ApiToken, User
@@ -90,6 +91,10 @@ def _tracked_models() -> dict[type, Tracked]:
         Partnership: Tracked("partnership"),
         Broadcast: Tracked("broadcast"),
         FeedToken: Tracked("feed_token"),
+        ConsentRecord: Tracked("consent_record"),
+        # Answers to outcome measures are health data: the trail says they were entered, and
+        # who entered them, never what they were.
+        AnswerSet: Tracked("answer_set", frozenset({"answers"})),
     }
 
 
@@ -110,9 +115,20 @@ def entity_types() -> list[str]:
 
 
 # Entity types written only by explicit records (exports and the like).
-EXPLICIT_ENTITY_TYPES = {"export", "audit_event"}
+EXPLICIT_ENTITY_TYPES = {"export", "audit_event", "answer_set"}
 
-ACTIONS = ("create", "update", "delete", "view_name", "export", "erase", "retention")
+# "view_answers": answer sets (health data) shown, one entry per set.
+ACTIONS = (
+    "create",
+    "update",
+    "delete",
+    "view_name",
+    "view_answers",
+    "export",
+    "export_answers",
+    "erase",
+    "retention",
+)
 
 
 # --- who is acting --------------------------------------------------------------------------

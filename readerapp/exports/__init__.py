@@ -21,9 +21,11 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(export_cli)
     app.cli.add_command(bench_cli)
-    from . import views, writing_views  # noqa: F401 (writing_views adds its pages to views.bp)
+    from . import outcomes_views, views, writing_views  # noqa: F401 (writing_views adds its pages to views.bp)
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(outcomes_views.bp)
     register_nav(app, "Exports", "exports.index", EXPORTERS)
     register_nav(app, "Reports", "exports.report", EXPORTERS)
+    register_nav(app, "Outcomes", "outcomes_report.page", EXPORTERS)
     register_landing(app, _partnership_summary, rank=20)

@@ -19,11 +19,11 @@ BOTTOM = 56
 class Series:
     name: str
     # A text (a suppressed count of people, "fewer than 5") draws no bar and is told as it is.
-    values: list[int | str]
+    values: list[int | float | str]
     fill: str
 
 
-def nice_ceiling(value: int) -> int:
+def nice_ceiling(value: float) -> int:
     """A round axis maximum at or above ``value`` (1, 2, 5 × a power of ten)."""
     if value <= 0:
         return 1
@@ -40,7 +40,7 @@ def bar_chart(
     chart_id: str, title: str, desc: str, labels: list[str], series: list[Series]
 ) -> Markup:
     """Grouped vertical bars, one group per label, with a value axis and a legend."""
-    numbers = [v for s in series for v in s.values if isinstance(v, int)]
+    numbers = [v for s in series for v in s.values if isinstance(v, int | float)]
     top_value = nice_ceiling(max(numbers, default=0))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
@@ -68,10 +68,16 @@ def bar_chart(
         group_x = LEFT + slot * li + slot * 0.1
         for si, s in enumerate(series):
             value = s.values[li]
-            h = plot_h * value / top_value if isinstance(value, int) else 0
+            h = plot_h * value / top_value if isinstance(value, int | float) else 0
             x = group_x + bar_w * si
             y = TOP + plot_h - h
-            shown = f"{value:,}" if isinstance(value, int) else value
+            shown = (
+                f"{value:,.2f}"
+                if isinstance(value, float)
+                else f"{value:,}"
+                if isinstance(value, int)
+                else value
+            )
             tip = f"{escape(s.name)}, {escape(label)}: {escape(shown)}"
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '

@@ -32,6 +32,7 @@ from wtforms.fields.choices import SelectChoice
 from ..access import (
     can_edit_group_sessions,
     is_leader,
+    may_record_answers,
     may_see_names_on_register,
     require,
     sees_participants,
@@ -52,6 +53,7 @@ from ..db import begin_writing, reads_first
 from ..errors import FieldError
 from ..extensions import db
 from ..groups.models import ReadingGroup
+from ..outcomes.schedule import due_at, group_schedules
 from ..sessions.errors import SessionError
 from ..sessions.models import ReadingMaterial, ReadingSession
 from ..sessions.operations import NewMaterial, find_material, previous_readings, suggest_materials
@@ -120,6 +122,7 @@ def detail(session_id: int) -> ResponseReturnValue:
         s=session,
         now=utcnow(),
         can_edit=can_edit_group_sessions(current_user, session.group),
+        may_record_answers=may_record_answers(current_user, session.group),
         participants_visible=participants_visible,
         register=register_codes(session) if participants_visible else [],
         already_read=(
@@ -374,9 +377,20 @@ def _render_log(
             already_read=already_read or [],
             saved_register=register_codes(session) if conflict else [],
             group_url=group_url(session.group_id),
+            due=_due_by_code(session) if register.shown else {},
         ),
         status,
     )
+
+
+def _due_by_code(session: ReadingSession) -> dict[str, list[str]]:
+    """The group's people due a measure at this session, by code: a reminder beside the
+    register that never blocks the log."""
+    if not group_schedules(session.group):
+        return {}
+    roster = group_roster(session.group)
+    due = due_at(session, [person.id for person in roster])
+    return {p.code: [d.describe() for d in due[p.id]] for p in roster if p.id in due}
 
 
 def _saved_already(form_token: str | None, session_id: int) -> bool:

@@ -40,3 +40,8 @@ def apply_retention_command(now_text: str | None) -> None:
         f"Retention: cleared names and notes of {result.cleared} participant(s) "
         f"last seen before {result.cutoff:%Y-%m-%d %H:%M} UTC."
     )
+    if result.outcomes_cutoff is not None:
+        click.echo(
+            f"Removed the outcome answers and consent entries of {result.outcomes_people} "
+            f"participant(s) last seen before {result.outcomes_cutoff:%Y-%m-%d %H:%M} UTC."
+        )

@@ -1,5 +1,7 @@
 """Removing personal data: on schedule (retention) and on request (erasure). Operations flush;
-the caller commits. Attendance rows always stay, so every count and report adds up as before."""
+the caller commits. Attendance rows always stay, so every attendance count and report adds up as
+before. Outcome answers and consent entries are health data about one person: erasure removes
+them at once, and retention after ``OUTCOMES_RETENTION_MONTHS``."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from ..attendance.models import Participant, ParticipantAttendance
 from ..audit import record
 from ..errors import FieldError
 from ..extensions import db
+from ..outcomes.models import AnswerSet, ConsentRecord
 from ..sessions.models import ReadingSession
 from ..timeutil import as_utc, utcnow
 
@@ -29,6 +32,8 @@ class PrivacyError(FieldError):
 class RetentionResult:
     cutoff: datetime
     cleared: int
+    outcomes_cutoff: datetime | None = None
+    outcomes_people: int = 0  # people whose answer sets and consent entries were removed
 
 
 def last_attended() -> sa.Subquery:
@@ -46,6 +51,51 @@ def last_attended() -> sa.Subquery:
 
 def retention_cutoff(now: datetime, months: int) -> datetime:
     return as_utc(now) - relativedelta(months=months)
+
+
+def _remove_outcomes(participant_ids: list[int]) -> tuple[int, int]:
+    """Delete these people's answer sets and consent entries; how many of each went."""
+    if not participant_ids:
+        return 0, 0
+    answers = db.session.execute(
+        sa.delete(AnswerSet).where(AnswerSet.participant_id.in_(participant_ids))
+    ).rowcount
+    consents = db.session.execute(
+        sa.delete(ConsentRecord).where(ConsentRecord.participant_id.in_(participant_ids))
+    ).rowcount
+    return answers, consents
+
+
+def _apply_outcomes_retention(now: datetime) -> tuple[datetime, int]:
+    """Remove the answers and consent entries of people unseen for OUTCOMES_RETENTION_MONTHS:
+    neither at a session nor answering since."""
+    cutoff = retention_cutoff(now, current_app.config["OUTCOMES_RETENTION_MONTHS"])
+    last = last_attended()
+    last_answer = (
+        sa.select(
+            AnswerSet.participant_id.label("participant_id"),
+            sa.func.max(AnswerSet.entered_at).label("last_dt"),
+        )
+        .where(AnswerSet.participant_id.is_not(None))
+        .group_by(AnswerSet.participant_id)
+        .subquery("last_answer")
+    )
+    holding = sa.union(
+        sa.select(AnswerSet.participant_id).where(AnswerSet.participant_id.is_not(None)),
+        sa.select(ConsentRecord.participant_id),
+    ).subquery("holding")
+    seen = sa.func.coalesce(last.c.last_dt, Participant.created_at)
+    due = (
+        sa.select(Participant.id)
+        .join(holding, holding.c.participant_id == Participant.id)
+        .outerjoin(last, last.c.participant_id == Participant.id)
+        .outerjoin(last_answer, last_answer.c.participant_id == Participant.id)
+        .where(seen < cutoff)
+        .where(sa.or_(last_answer.c.last_dt.is_(None), last_answer.c.last_dt < cutoff))
+    )
+    people = list(db.session.scalars(due))
+    _remove_outcomes(people)
+    return cutoff, len(people)
 
 
 def apply_retention(now: datetime | None = None, months: int | None = None) -> RetentionResult:
@@ -76,13 +126,25 @@ def apply_retention(now: datetime | None = None, months: int | None = None) -> R
         participant.notes = None
         cleared += 1
     db.session.flush()
+    outcomes_cutoff, outcomes_people = _apply_outcomes_retention(now)
     record(
         "retention",
         "participant",
         None,
-        {"cleared": cleared, "months": months, "cutoff": cutoff.isoformat()},
+        {
+            "cleared": cleared,
+            "months": months,
+            "cutoff": cutoff.isoformat(),
+            "outcomes_people": outcomes_people,
+            "outcomes_cutoff": outcomes_cutoff.isoformat(),
+        },
     )
-    return RetentionResult(cutoff=cutoff, cleared=cleared)
+    return RetentionResult(
+        cutoff=cutoff,
+        cleared=cleared,
+        outcomes_cutoff=outcomes_cutoff,
+        outcomes_people=outcomes_people,
+    )
 
 
 def _unused_erased_code(organisation_id: int) -> str:
@@ -104,7 +166,7 @@ def erase_participant(participant: Participant, now: datetime | None = None) -> 
     The display name and notes are cleared and the code is replaced by a random one, because an
     organisation's code may itself identify someone (a prison number, initials). Attendance rows
     stay, linked to the same (now anonymous) participant, so unique-people and attendance counts
-    are unchanged.
+    are unchanged. Their outcome answers and consent entries (health data) are deleted.
     """
     if participant.erased_at is not None:
         raise PrivacyError("this participant's data has already been erased")
@@ -112,5 +174,11 @@ def erase_participant(participant: Participant, now: datetime | None = None) -> 
     participant.notes = None
     participant.code = _unused_erased_code(participant.organisation_id)
     participant.erased_at = utcnow() if now is None else as_utc(now)
+    answer_sets, consent_entries = _remove_outcomes([participant.id])
     db.session.flush()
-    record("erase", "participant", participant.id)
+    record(
+        "erase",
+        "participant",
+        participant.id,
+        {"answer_sets_removed": answer_sets, "consent_entries_removed": consent_entries},
+    )

@@ -1,4 +1,5 @@
 """Participants: codes for staff and leaders; names only for those allowed, every view audited;
+the consent ledger and, on request and audited, the person's answers to outcome measures;
 erasure on request for admins."""
 
 from __future__ import annotations
@@ -7,18 +8,29 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..access import (
     MAY_LEAD,
     admins_only,
     can_see_participant_name,
+    local_today,
     may_ask_for_names,
     may_erase_participants,
+    may_record_consent,
     may_record_names,
     may_record_participant_name,
+    may_see_answers,
     require,
     roles_required,
 )
@@ -27,6 +39,10 @@ from ..attendance.models import Participant
 from ..attendance.operations import NameAndNote, record_name_and_note
 from ..audit import record, recordmany
 from ..extensions import db
+from ..outcomes.answers import MODE_LABELS, record_consent
+from ..outcomes.consent import WORDINGS
+from ..outcomes.models import CONSENT_PURPOSES
+from ..outcomes.queries import PurposeLedger, answer_sets_of, consent_ledger, count_answer_sets
 from ..web.saving import save_form
 from .operations import erase_participant
 from .queries import (
@@ -65,6 +81,22 @@ class NameAndNoteForm(FlaskForm):
     # For those who may record a name but never see one (managers): blank fields keep what is
     # held, so removing it is asked for explicitly.
     remove = BooleanField("Remove the name and note held")
+
+
+class ConsentForm(FlaskForm):
+    """One purpose's entry in the consent ledger (each purpose has its own form, prefixed)."""
+
+    change = RadioField(
+        "The person's answer",
+        choices=[
+            SelectChoice("given", "Consent given"),
+            SelectChoice("withdrawn", "Consent withdrawn"),
+        ],
+        validators=[InputRequired("Say whether consent was given or withdrawn.")],
+    )
+    on_date = DateField(
+        "On", validators=[InputRequired("Give the date consent was given or withdrawn.")]
+    )
 
 
 def _may_see_names() -> bool:
@@ -114,6 +146,64 @@ def _load(participant_id: int) -> Participant:
     return participant
 
 
+def _consent_forms(
+    person: Participant, ledger: list[PurposeLedger], posted: tuple[str, ConsentForm] | None = None
+) -> dict[str, ConsentForm]:
+    """A form per purpose, offering the change from the person's current answer, dated today
+    (local); the one just posted keeps what was typed and its errors."""
+    if person.erased_at is not None or not may_record_consent(current_user, person):
+        # A refused entry still shows why, where it was typed.
+        return dict([posted]) if posted is not None else {}
+    forms = {}
+    for purpose in ledger:
+        key = purpose.wording.purpose
+        if posted is not None and posted[0] == key:
+            forms[key] = posted[1]
+            continue
+        form = ConsentForm(prefix=key, formdata=None)
+        form.change.data = "withdrawn" if purpose.in_force else "given"
+        form.on_date.data = local_today()
+        forms[key] = form
+    return forms
+
+
+def _participant_page(
+    person: Participant,
+    *,
+    show_name: bool = False,
+    may_see_name: bool = False,
+    erase_form: EraseForm | None = None,
+    may_record_name: bool = False,
+    consent_posted: tuple[str, ConsentForm] | None = None,
+    show_answers: bool = False,
+) -> str:
+    ledger = consent_ledger(person.id)
+    sees_answers = may_see_answers(current_user, person)
+    answer_sets = answer_sets_of(person.id) if sees_answers and show_answers else None
+    if answer_sets:
+        # Answers are health data: every showing is recorded, one event per answer set.
+        recordmany(
+            "view_answers",
+            "answer_set",
+            [shown.id for shown in answer_sets],
+            {"page": "participant", "participant_id": person.id},
+        )
+    return render_template(
+        "privacy/participant.html",
+        person=person,
+        show_name=show_name,
+        may_see_name=may_see_name,
+        groups=groups_attended(current_user, person),
+        erase_form=erase_form,
+        may_record_name=may_record_name,
+        ledger=ledger,
+        consent_forms=_consent_forms(person, ledger, consent_posted),
+        answer_count=count_answer_sets(person.id) if sees_answers else 0,
+        answer_sets=answer_sets,
+        mode_labels=MODE_LABELS,
+    )
+
+
 @bp.get("/participants/<int:participant_id>")
 @roles_required(PARTICIPANT_ROLES)
 def participant(participant_id: int) -> ResponseReturnValue:
@@ -121,18 +211,53 @@ def participant(participant_id: int) -> ResponseReturnValue:
     may_see_name = can_see_participant_name(current_user, person)
     has_personal_data = bool(person.display_name or person.notes)
     # Names are shown on request only, and each showing is recorded.
-    show_name = may_see_name and has_personal_data and request.args.get("show") == "name"
+    shown = request.args.get("show")
+    show_name = may_see_name and has_personal_data and shown == "name"
     if show_name:
         record("view_name", "participant", person.id, {"page": "participant"})
-    return render_template(
-        "privacy/participant.html",
-        person=person,
+    return _participant_page(
+        person,
         show_name=show_name,
         may_see_name=may_see_name and has_personal_data,
-        groups=groups_attended(current_user, person),
         erase_form=EraseForm() if may_erase_participants(current_user) else None,
         may_record_name=may_record_participant_name(current_user, person),
+        show_answers=shown == "answers",
     )
+
+
+@bp.post("/participants/<int:participant_id>/consent/<purpose>")
+@roles_required(PARTICIPANT_ROLES)
+def record_consent_entry(participant_id: int, purpose: str) -> ResponseReturnValue:
+    if purpose not in CONSENT_PURPOSES:
+        abort(404)
+    person = _load(participant_id)
+    require(may_record_consent(current_user, person))
+    form = ConsentForm(prefix=purpose)
+    status = 400
+    if form.validate_on_submit():
+        given = form.change.data == "given"
+        saved = save_form(
+            form,
+            lambda: record_consent(person, purpose, given, form.on_date.data, current_user.id),
+            field_names={"given": "change"},
+        )
+        if saved:
+            state = "given" if given else "withdrawn"
+            label = WORDINGS[purpose].label
+            flash(
+                f"{label}: consent {state} on {form.on_date.data:%-d %B %Y}, recorded.", "success"
+            )
+            return redirect(
+                url_for("privacy.participant", participant_id=person.id, _anchor="consent")
+            )
+        status = saved.status
+    return _participant_page(
+        person,
+        may_see_name=False,
+        erase_form=EraseForm() if may_erase_participants(current_user) else None,
+        may_record_name=may_record_participant_name(current_user, person),
+        consent_posted=(purpose, form),
+    ), status
 
 
 @bp.post("/participants/<int:participant_id>/erase")
@@ -149,15 +274,7 @@ def erase(participant_id: int) -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for("privacy.participant", participant_id=person.id))
-    return render_template(
-        "privacy/participant.html",
-        person=person,
-        show_name=False,
-        may_see_name=False,
-        groups=groups_attended(current_user, person),
-        erase_form=form,
-        may_record_name=False,
-    ), 400
+    return _participant_page(person, erase_form=form), 400
 
 
 @bp.route("/participants/<int:participant_id>/name", methods=["GET", "POST"])

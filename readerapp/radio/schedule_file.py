@@ -34,8 +34,6 @@ broadcast (bumping its sequence) and a broadcast removed from the file is cancel
 from __future__ import annotations
 
 import itertools
-import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -54,6 +52,7 @@ from ..timeutil import (
     to_local,
     utcnow,
 )
+from ..tomlfile import TomlFileError, TomlReader, read_toml
 from .models import Broadcast, Episode, Programme
 from .operations import (
     MAX_DURATION_MINUTES,
@@ -71,12 +70,8 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 FIRST_DAY, LAST_DAY = date(YEARS.min, 1, 1), date(YEARS.max, 12, 31)
 
 
-class ScheduleFileError(ValueError):
-    """Every problem found in a file, each naming the file and the key (or line)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class ScheduleFileError(TomlFileError):
+    """Every problem found in a schedule file, each naming the file and the key (or line)."""
 
 
 @dataclass(frozen=True)
@@ -129,62 +124,6 @@ class LoadReport:
             f"{len(self.cancelled)} {verbs[2]}, {self.unchanged} unchanged."
         )
         return out
-
-
-class _Reader:
-    """Validates the parsed TOML, collecting every problem rather than stopping at the first."""
-
-    def __init__(self, name: str, text: str = "") -> None:
-        self.name = name
-        self.lines = text.splitlines()
-        self.problems: list[str] = []
-
-    def problem(self, key: str, message: str, line: int | None = None) -> None:
-        at = f" (line {line})" if line else ""
-        self.problems.append(f"{self.name}: {key}{at}: {message}")
-
-    def line_of(self, table: str, index: int | None, key: str) -> int | None:
-        """The line of ``key = …`` in the table ``[table.name]`` (``index`` None) or in the
-        ``index``-th ``[[table]]``; None when the file spells it otherwise (inline tables)."""
-        header = (
-            re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]")
-            if index is not None
-            else re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
-        )
-        assignment = re.compile(rf"^\s*{re.escape(key)}\s*=")
-        seen, inside = -1, False
-        for number, text in enumerate(self.lines, start=1):
-            if header.match(text):
-                seen += 1
-                inside = index is None or seen == index
-            elif text.lstrip().startswith("["):
-                inside = False
-            elif inside and assignment.match(text):
-                return number
-        return None
-
-    def get(
-        self, table: dict[str, Any], key: str, where: str, kind: type | tuple, required: bool = True
-    ) -> Any:
-        if key not in table:
-            if required:
-                self.problem(f"{where}{key}", "missing")
-            return None
-        value = table[key]
-        if (isinstance(value, bool) and kind is int) or not isinstance(value, kind):
-            expected = (
-                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            )
-            self.problem(f"{where}{key}", f"expected {expected}, got {value!r}")
-            return None
-        return value
-
-    def unknown(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
-        for key in table:
-            if key not in allowed:
-                self.problem(
-                    f"{where}{key}", f"unknown key (expected one of {', '.join(sorted(allowed))})"
-                )
 
 
 def _parse_time(value: str) -> time | None:
@@ -250,22 +189,14 @@ def parse(path: Path) -> tuple[Organisation, list[Planned]]:
     return station, planned
 
 
-def _read(path: Path) -> tuple[_Reader, dict[str, Any]]:
-    name = path.name
+def _read(path: Path) -> tuple[TomlReader, dict[str, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
-        reader = _Reader(name, text)
-        data = tomllib.loads(text)
-    except FileNotFoundError:
-        raise ScheduleFileError([f"{name}: no such file"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScheduleFileError([f"{name}: not valid TOML: {exc}"]) from None
-    except UnicodeDecodeError:
-        raise ScheduleFileError([f"{name}: not UTF-8 text"]) from None
-    return reader, data
+        return read_toml(path)
+    except TomlFileError as exc:
+        raise ScheduleFileError(exc.problems) from None
 
 
-def _station(reader: _Reader, data: dict[str, Any]) -> tuple[Organisation | None, str]:
+def _station(reader: TomlReader, data: dict[str, Any]) -> tuple[Organisation | None, str]:
     """The station the file is for, and the zone its slots use unless they name their own."""
     station_name = reader.get(data, "station", "", str)
     default_zone = reader.get(data, "zone", "", str, required=False) or "Europe/London"
@@ -281,7 +212,7 @@ def _station(reader: _Reader, data: dict[str, Any]) -> tuple[Organisation | None
     return station, default_zone
 
 
-def _slots(reader: _Reader, data: dict[str, Any], default_zone: str) -> dict[str, Slot]:
+def _slots(reader: TomlReader, data: dict[str, Any], default_zone: str) -> dict[str, Slot]:
     """The named weekly slots ([slots.NAME]) that are valid; problems for the others."""
     slots: dict[str, Slot] = {}
     for slot_name, table in (reader.get(data, "slots", "", dict) or {}).items():
@@ -315,7 +246,7 @@ RUN_KEYS = {"key", "programme", "episodes", "start", "slot", "every", "repeats"}
 
 
 def _run(
-    reader: _Reader,
+    reader: TomlReader,
     data: dict[str, Any],
     station: Organisation | None,
     slots: dict[str, Slot],
@@ -347,7 +278,7 @@ def _run(
     return _plan_run(reader, index, key, start, slot, every, episodes, repeat_slots)
 
 
-def _run_start(reader: _Reader, run: dict[str, Any], where: str, index: int) -> date | None:
+def _run_start(reader: TomlReader, run: dict[str, Any], where: str, index: int) -> date | None:
     start = reader.get(run, "start", where, date)
     if isinstance(start, datetime):
         reader.problem(f"{where}start", "expected a date (2026-10-06), not a date-time")
@@ -362,7 +293,7 @@ def _run_start(reader: _Reader, run: dict[str, Any], where: str, index: int) -> 
     return start
 
 
-def _every(reader: _Reader, run: dict[str, Any], where: str) -> dict[str, int] | None:
+def _every(reader: TomlReader, run: dict[str, Any], where: str) -> dict[str, int] | None:
     """How often the run airs: every N weeks, or on the Nth weekday of each month."""
     every = reader.get(run, "every", where, dict, required=False) or {"weeks": 1}
     if set(every) == {"weeks"}:
@@ -382,7 +313,7 @@ def _every(reader: _Reader, run: dict[str, Any], where: str) -> dict[str, int] |
 
 
 def _episodes(
-    reader: _Reader, run: dict[str, Any], where: str, station: Organisation | None
+    reader: TomlReader, run: dict[str, Any], where: str, station: Organisation | None
 ) -> list[Episode]:
     """The run's programme on the station, and its episodes in the order listed."""
     programme_title = reader.get(run, "programme", where, str)
@@ -418,7 +349,11 @@ def _episodes(
 
 
 def _repeat_slots(
-    reader: _Reader, data: dict[str, Any], slots: dict[str, Slot], run: dict[str, Any], where: str
+    reader: TomlReader,
+    data: dict[str, Any],
+    slots: dict[str, Slot],
+    run: dict[str, Any],
+    where: str,
 ) -> list[Slot]:
     repeat_slots: list[Slot] = []
     for r_index, repeat in enumerate(reader.get(run, "repeats", where, list, required=False) or []):
@@ -436,7 +371,7 @@ def _repeat_slots(
 
 
 def _plan_run(
-    reader: _Reader,
+    reader: TomlReader,
     index: int,
     key: str,
     start: date,
@@ -485,7 +420,7 @@ def _plan_run(
 
 
 def _plan(
-    reader: _Reader,
+    reader: TomlReader,
     source_key: str,
     where: str,
     episode: Episode,

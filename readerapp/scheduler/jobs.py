@@ -376,13 +376,18 @@ def extend_sessions(now: datetime | None = None) -> int:
 
 
 def apply_retention(now: datetime | None = None) -> int:
-    """Daily: remove display names and notes of people unseen for RETENTION_MONTHS."""
+    """Daily: remove display names and notes of people unseen for RETENTION_MONTHS, and outcome
+    answers and consent entries of those unseen for OUTCOMES_RETENTION_MONTHS."""
     from ..privacy import apply_retention as clear_expired
 
     with job_context():
         result = clear_expired(now=now)
         db.session.commit()
-        log.info("retention: %s participants cleared", result.cleared)
+        log.info(
+            "retention: %s participants cleared, outcomes removed for %s",
+            result.cleared,
+            result.outcomes_people,
+        )
         return result.cleared
 
 

@@ -1,0 +1,455 @@
+"""A measure answered by the participant on the leader's phone, one question per screen.
+
+The leader starts from a session that has happened: they choose someone registered present
+there who has consented to evaluation, and a measure used by participant code (its latest
+version), then hand the phone over. The handed-over screens show the current question and
+nothing else: no header, no menu, no links, no code or name. Each screen is a plain form, so it
+works without script. At the end the participant hands the phone back and the leader saves the
+set (mode ``self_phone``, dated the session's local day); a "Stop" on every screen discards it.
+
+Answers in progress live in the signed Flask session only (item keys and values, bound to the
+session, the person, the measure version and the leader), are never put in a URL or a log line,
+and are dropped 30 minutes after the last tap, at the end, or on stopping.
+The session cookie is signed, not encrypted: until saved or stopped, the answers sit in the
+leader's own browser, as a half-filled paper form would sit in their bag, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..access import MAY_LEAD, may_hand_phone_over, require, roles_required
+from ..attendance.models import Participant, ParticipantAttendance
+from ..errors import FieldError
+from ..extensions import db
+from ..sessions.models import ReadingSession
+from ..sessions.views import load_session
+from ..timeutil import utcnow
+from ..web.forms import CleanForm
+from ..web.saving import save_form
+from .answers import AnswerSetData, consents_in_force, save_answer_set
+from .definitions import Item, MeasureDefinition
+from .models import MeasureVersion
+from .schedule import due_at, measures_asked_by_code
+
+bp = Blueprint("outcomes_self", __name__, template_folder="templates")
+
+PROGRESS_KEY = "hand_over"
+# Long enough for the slowest reader between two taps; short enough that a phone left on a
+# table does not keep someone's answers.
+PROGRESS_LIFETIME_SECONDS = 30 * 60
+SCREEN_VIEWS = {"question", "answer", "stop_confirm", "stop", "finish"}
+
+
+class HandOverRefused(FieldError):
+    """The phone cannot be handed over for this person and measure; the message says why."""
+
+
+@dataclass
+class Progress:
+    """What has been answered so far, as kept in the signed Flask session."""
+
+    session_id: int
+    participant_id: int
+    measure_version_id: int
+    leader_id: int
+    position: int = 0  # the index of the question on screen; len(items) at the end
+    answers: dict[str, int] = field(default_factory=dict)
+    touched: int = 0  # seconds since the epoch, at the last tap
+
+    def as_cookie(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "participant_id": self.participant_id,
+            "measure_version_id": self.measure_version_id,
+            "leader_id": self.leader_id,
+            "position": self.position,
+            "answers": dict(self.answers),
+            "touched": self.touched,
+        }
+
+    @classmethod
+    def from_cookie(cls, raw: object) -> Progress | None:
+        """The progress kept, or None when there is none or it is not in the shape written."""
+        if not isinstance(raw, dict):
+            return None
+        numbers = ("session_id", "participant_id", "measure_version_id", "leader_id")
+        if any(type(raw.get(name)) is not int for name in (*numbers, "position", "touched")):
+            return None
+        answers = raw.get("answers")
+        if not isinstance(answers, dict) or not all(
+            isinstance(k, str) and type(v) is int for k, v in answers.items()
+        ):
+            return None
+        return cls(
+            *(raw[name] for name in numbers),
+            position=raw["position"],
+            answers=answers,
+            touched=raw["touched"],
+        )
+
+    def expired(self, now: float) -> bool:
+        return not 0 <= now - self.touched <= PROGRESS_LIFETIME_SECONDS
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _keep(progress: Progress) -> None:
+    progress.touched = _now()
+    flask_session[PROGRESS_KEY] = progress.as_cookie()
+
+
+def _drop() -> None:
+    flask_session.pop(PROGRESS_KEY, None)
+
+
+# --- Who may answer, and what ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Present:
+    participant: Participant
+    consented: bool
+    due: list[str]
+
+
+def present_at(session: ReadingSession) -> list[Present]:
+    """Everyone registered present at the session, by code, with their consent to evaluation
+    and the measures they are due. Participant-level data: for those who lead the group."""
+    people = list(
+        db.session.scalars(
+            sa.select(Participant)
+            .join(ParticipantAttendance, ParticipantAttendance.participant_id == Participant.id)
+            .where(ParticipantAttendance.session_id == session.id, Participant.erased_at.is_(None))
+            .order_by(Participant.code)
+        )
+    )
+    consented = consents_in_force([p.id for p in people], "evaluation")
+    due = due_at(session, [p.id for p in people])
+    return [
+        Present(p, p.id in consented, [d.describe() for d in due.get(p.id, [])]) for p in people
+    ]
+
+
+def latest_versions_by_code() -> list[MeasureVersion]:
+    """The latest version of each measure used by participant code."""
+    return [measure.versions[-1] for measure in measures_asked_by_code()]
+
+
+def session_refusal(session: ReadingSession) -> str | None:
+    """Why the phone cannot be handed over at this session at all, or None."""
+    if session.status == "cancelled":
+        return "This session was cancelled: there is nobody to ask."
+    if session.start_dt > utcnow():
+        return "This session has not happened yet: hand the phone over at the session or after it."
+    return None
+
+
+def begin(
+    session: ReadingSession, participant_id: Any, version_id: Any, leader_id: int
+) -> Progress:
+    """Check the person and the measure chosen; the progress to keep. Raises HandOverRefused."""
+    person = next(
+        (p for p in present_at(session) if p.participant.id == _as_int(participant_id)), None
+    )
+    if person is None:
+        raise HandOverRefused(
+            "Choose someone registered present at this session.", "participant_id"
+        )
+    if not person.consented:
+        raise HandOverRefused(
+            f"{person.participant.code} has not consented to taking part in evaluation: record "
+            "their consent first.",
+            "participant_id",
+            conflict=True,
+        )
+    version = db.session.get(MeasureVersion, _as_int(version_id) or 0)
+    if version is None:
+        raise HandOverRefused("Choose a measure.", "measure_version_id")
+    if version not in latest_versions_by_code():
+        name = MeasureDefinition.from_json(version.definition).name
+        raise HandOverRefused(
+            f"{name} (version {version.version}) is not the latest version of a measure used by "
+            "participant code: choose another.",
+            "measure_version_id",
+        )
+    return Progress(session.id, person.participant.id, version.id, leader_id)
+
+
+# Ids and answers are small: a larger number would overflow the database's integer column.
+LARGEST_INT = 2**31 - 1
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if -LARGEST_INT <= number <= LARGEST_INT else None
+
+
+# --- Views: the leader's start page ---------------------------------------------------------------
+
+
+def _load(session_id: int) -> ReadingSession:
+    session = load_session(session_id)
+    require(may_hand_phone_over(current_user, session.group))
+    return session
+
+
+def _refused(
+    message: str, status: int, session: ReadingSession | None = None
+) -> ResponseReturnValue:
+    return render_template("outcomes/self/refused.html", message=message, s=session), status
+
+
+def _render_start(
+    session: ReadingSession,
+    form: CleanForm,
+    error: HandOverRefused | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    versions = latest_versions_by_code()
+    return render_template(
+        "outcomes/self/start.html",
+        s=session,
+        form=form,
+        people=present_at(session),
+        versions=[(v, MeasureDefinition.from_json(v.definition)) for v in versions],
+        error=error,
+        chosen_participant=_as_int(request.form.get("participant_id")),
+        chosen_version=_as_int(request.form.get("measure_version_id"))
+        or (versions[0].id if len(versions) == 1 else None),
+    ), status
+
+
+@bp.get("/sessions/<int:session_id>/hand-over")
+@roles_required(MAY_LEAD)
+def start(session_id: int) -> ResponseReturnValue:
+    session = _load(session_id)
+    refusal = session_refusal(session)
+    if refusal is not None:
+        return _refused(refusal, 409, session)
+    return _render_start(session, CleanForm())
+
+
+@bp.post("/sessions/<int:session_id>/hand-over")
+@roles_required(MAY_LEAD)
+def begin_view(session_id: int) -> ResponseReturnValue:
+    session = _load(session_id)
+    refusal = session_refusal(session)
+    if refusal is not None:
+        return _refused(refusal, 409, session)
+    form = CleanForm()
+    if not form.validate():
+        return _render_start(session, form, status=400)
+    try:
+        progress = begin(
+            session,
+            request.form.get("participant_id"),
+            request.form.get("measure_version_id"),
+            current_user.id,
+        )
+    except HandOverRefused as error:
+        return _render_start(session, form, error, 409 if error.conflict else 400)
+    _keep(progress)
+    return redirect(url_for("outcomes_self.question", session_id=session.id), 303)
+
+
+# --- Views: the handed-over screens ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InProgress:
+    session: ReadingSession
+    progress: Progress
+    definition: MeasureDefinition
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return self.definition.items
+
+    @property
+    def current(self) -> Item | None:
+        position = self.progress.position
+        return self.items[position] if position < len(self.items) else None
+
+
+class _NoProgress(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+NOTHING_IN_PROGRESS = (
+    "No questions are being answered on this phone just now, so there is nothing to show. "
+    "Nothing was saved."
+)
+
+
+def _in_progress(session_id: int) -> InProgress:
+    """The progress kept for this session, checked; raises _NoProgress (and drops what is kept)
+    when there is none, it is for another session or person, or it has expired."""
+    session = _load(session_id)
+    progress = Progress.from_cookie(flask_session.get(PROGRESS_KEY))
+    if progress is None or progress.session_id != session.id:
+        raise _NoProgress(NOTHING_IN_PROGRESS)
+    if progress.leader_id != current_user.id:
+        _drop()
+        raise _NoProgress(NOTHING_IN_PROGRESS)
+    if progress.expired(_now()):
+        _drop()
+        raise _NoProgress(
+            "These answers were given more than 30 minutes ago, so they have been discarded. "
+            "Nothing was saved: the leader can start again from the session page."
+        )
+    version = db.session.get(MeasureVersion, progress.measure_version_id)
+    participant = db.session.get(Participant, progress.participant_id)
+    if version is None or participant is None:
+        _drop()
+        raise _NoProgress(NOTHING_IN_PROGRESS)
+    definition = MeasureDefinition.from_json(version.definition)
+    if not 0 <= progress.position <= len(definition.items):
+        _drop()
+        raise _NoProgress(NOTHING_IN_PROGRESS)
+    return InProgress(session, progress, definition)
+
+
+def _no_progress(session_id: int, message: str) -> ResponseReturnValue:
+    return render_template(
+        "outcomes/self/ended.html",
+        message=message,
+        back=url_for("logbook.detail", session_id=session_id),
+    ), 409
+
+
+def _screen(state: InProgress, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    item = state.current
+    if item is None:
+        return render_template("outcomes/self/hand_back.html", state=state, form=CleanForm())
+    # A numeric scale (0–10 with labelled ends) shows every number; a worded one its words.
+    numeric = any(not option.label for option in item.options)
+    return render_template(
+        "outcomes/self/question.html",
+        state=state,
+        item=item,
+        numeric=numeric,
+        number=state.progress.position + 1,
+        form=CleanForm(),
+        error=error,
+    ), status
+
+
+@bp.get("/sessions/<int:session_id>/hand-over/question")
+@roles_required(MAY_LEAD)
+def question(session_id: int) -> ResponseReturnValue:
+    try:
+        state = _in_progress(session_id)
+    except _NoProgress as ended:
+        return _no_progress(session_id, ended.message)
+    return _screen(state)
+
+
+@bp.post("/sessions/<int:session_id>/hand-over/question")
+@roles_required(MAY_LEAD)
+def answer(session_id: int) -> ResponseReturnValue:
+    try:
+        state = _in_progress(session_id)
+    except _NoProgress as ended:
+        return _no_progress(session_id, ended.message)
+    if not CleanForm().validate():
+        abort(400)
+    item = state.current
+    here = url_for("outcomes_self.question", session_id=session_id)
+    if item is None or request.form.get("item") != item.key:
+        # A screen left behind (the browser's Back button): show the question on screen now.
+        return redirect(here, 303)
+    progress = state.progress
+    if request.form.get("action") == "skip":
+        progress.answers.pop(item.key, None)
+    else:
+        value = _as_int(request.form.get("answer"))
+        if value is None:
+            return _screen(state, "Choose an answer, or skip this question.", 400)
+        if value not in {option.value for option in item.options}:
+            return _screen(state, "Choose one of the answers shown.", 400)
+        progress.answers[item.key] = value
+    progress.position += 1
+    _keep(progress)
+    return redirect(here, 303)
+
+
+@bp.get("/sessions/<int:session_id>/hand-over/stop")
+@roles_required(MAY_LEAD)
+def stop_confirm(session_id: int) -> ResponseReturnValue:
+    try:
+        state = _in_progress(session_id)
+    except _NoProgress as ended:
+        return _no_progress(session_id, ended.message)
+    return render_template("outcomes/self/stop.html", state=state, show_stop=False)
+
+
+@bp.post("/sessions/<int:session_id>/hand-over/stop")
+@roles_required(MAY_LEAD)
+def stop(session_id: int) -> ResponseReturnValue:
+    session = _load(session_id)
+    if not CleanForm().validate():
+        abort(400)
+    _drop()
+    flash("Stopped: no answers were saved.", "warning")
+    return redirect(url_for("logbook.detail", session_id=session.id), 303)
+
+
+@bp.post("/sessions/<int:session_id>/hand-over/finish")
+@roles_required(MAY_LEAD)
+def finish(session_id: int) -> ResponseReturnValue:
+    try:
+        state = _in_progress(session_id)
+    except _NoProgress as ended:
+        return _no_progress(session_id, ended.message)
+    if not CleanForm().validate():
+        abort(400)
+    if state.current is not None:
+        return redirect(url_for("outcomes_self.question", session_id=session_id), 303)
+    session, progress = state.session, state.progress
+    back = redirect(url_for("logbook.detail", session_id=session.id), 303)
+    total, given = len(state.items), len(progress.answers)
+    if not given:
+        _drop()
+        flash("Every question was skipped, so nothing was saved.", "warning")
+        return back
+    data = AnswerSetData(
+        measure_version_id=progress.measure_version_id,
+        group=session.group,
+        participant=db.session.get(Participant, progress.participant_id),
+        session=session,
+        answered_on=session.local_start.date(),
+        mode="self_phone",
+        answers=dict(progress.answers),
+    )
+    saved = save_form(None, lambda: save_answer_set(data, current_user.id))
+    _drop()
+    if not saved:
+        return _refused(f"{saved.message} Nothing was saved.", saved.status, session)
+    kind = "partial: " if given < total else ""
+    flash(f"Answers saved ({kind}{given} of {total}).", "success")
+    return back
+
+
+@bp.after_request
+def _not_kept(response: Response) -> Response:
+    # The handed-over screens must not come back from the browser's cache once the phone
+    # has been handed back.
+    if request.endpoint and request.endpoint.split(".")[-1] in SCREEN_VIEWS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
