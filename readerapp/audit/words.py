@@ -22,6 +22,8 @@ from ..feeds.scopes import FeedScope
 from ..groups.models import GROUP_STATUSES
 from ..organisations.forms import KIND_LABELS, SETTING_LABELS
 from ..organisations.models import PARTNERSHIP_ROLES
+from ..outcomes.answers import MODE_LABELS
+from ..outcomes.consent import WORDINGS
 from ..radio.models import BROADCAST_STATUSES
 from ..sessions.forms import MATERIAL_KIND_CHOICES
 from ..sessions.models import SESSION_STATUSES
@@ -152,6 +154,10 @@ KINDS: dict[str, Kind] = {
             "cleared": "Participants cleared",
             "months": "Kept for (months)",
             "cutoff": "Last seen before",
+            "outcomes_people": "People whose outcome answers went",
+            "outcomes_cutoff": "Outcome answers of people unseen since",
+            "answer_sets_removed": "Answer sets removed",
+            "consent_entries_removed": "Consent entries removed",
             "page": "Shown on",
         },
         choices={
@@ -162,7 +168,7 @@ KINDS: dict[str, Kind] = {
                 "api": "The API",
             }
         },
-        times={"cutoff": "when"},
+        times={"cutoff": "when", "outcomes_cutoff": "when"},
     ),
     "user": Kind(
         "User",
@@ -256,6 +262,41 @@ KINDS: dict[str, Kind] = {
         choices={"status": _capitalised(BROADCAST_STATUSES)},
         minutes=frozenset({"duration_minutes"}),
     ),
+    "consent_record": Kind(
+        "Consent entry",
+        "consent entries",
+        {
+            "id": "Id",
+            "participant_id": "Participant",
+            "purpose": "For",
+            "given": "Given",
+            "wording_version": "Wording version",
+            "on_date": "On",
+            "recorded_at": "Recorded",
+            "recorded_by_id": "Recorded by",
+        },
+        choices={"purpose": {p: w.label for p, w in WORDINGS.items()}},
+    ),
+    "answer_set": Kind(
+        "Answer set",
+        "answer sets",
+        {
+            "id": "Id",
+            "measure_version_id": "Measure version",
+            "participant_id": "Participant",
+            "group_id": "Group",
+            "session_id": "Session",
+            "answered_on": "Answered on",
+            "mode": "How answered",
+            "answers": "Answers",
+            "complete": "Every question answered",
+            "entered_by_id": "Entered by",
+            "entered_at": "Entered",
+            # Details of answers shown.
+            "page": "Shown on",
+        },
+        choices={"mode": MODE_LABELS},
+    ),
     "feed_token": Kind(
         "Calendar feed address",
         "calendar feed addresses",
@@ -296,7 +337,9 @@ ACTION_WORDS = {
     "update": "Changed",
     "delete": "Deleted",
     "view_name": "Viewed the name of",
+    "view_answers": "Viewed the answers in",
     "export": "Exported",
+    "export_answers": "Exported answer sets by code",
     "erase": "Erased",
     "retention": "Cleared old names and notes of",
 }
