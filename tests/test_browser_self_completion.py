@@ -127,12 +127,14 @@ def test_answering_by_taps_shows_only_the_question_and_saves_the_set(
             _check_only_the_question(page, number, 7)
             if number == 1:
                 page.screenshot(path=artifacts_dir / "phone-hand-over-question.png", full_page=True)
+            # Each screen is a form POST: wait for the next page, not the one being left.
             if number in chosen:
                 page.get_by_label(chosen[number]).tap()
-                page.get_by_role("button", name="Next").tap()
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Next").tap()
             else:
-                page.get_by_role("button", name="Skip this question").tap()
-            page.wait_for_load_state()
+                with page.expect_navigation():
+                    page.get_by_role("button", name="Skip this question").tap()
         heading = page.get_by_role("heading", name="Thank you — please hand the phone back")
         heading.wait_for()
         assert page.locator(AWAY).count() == 0
