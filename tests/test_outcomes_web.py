@@ -400,3 +400,34 @@ def test_answers_never_reach_log_lines(
         world.participant.code,
     ):
         assert never not in logged
+
+
+def test_a_sheet_sent_twice_is_stored_once(client: FlaskClient, world: World) -> None:
+    give_consent(world)
+    answers_url = f"/sessions/{world.past_session.id}/answers?measure=ons4"
+    page = as_user(client, world.leader).get(answers_url).get_data(as_text=True)
+    token = re.search(r'name="form_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    data = answers_form(world, life_satisfaction=7) | {"form_token": token.group(1)}
+    assert client.post(answers_url, data=data).status_code == 302
+    # A double tap on Save, or Back then Save: the same sheet again.
+    again = client.post(answers_url, data=data, follow_redirects=True)
+    assert "These answers were saved already" in again.get_data(as_text=True)
+    assert len(answer_sets()) == 1
+
+    feedback_url = f"/sessions/{world.past_session.id}/feedback"
+    page = client.get(feedback_url).get_data(as_text=True)
+    token = re.search(r'name="form_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    sheet = {
+        "measure_version_id": version_of("ons4").id,
+        "answered_on": str(to_local(world.past_session.start_dt).date()),
+        "mode": "self_paper",
+        "item_happiness": 8,
+        "form_token": token.group(1),
+    }
+    assert client.post(feedback_url, data=sheet).status_code == 302
+    assert "saved already" in client.post(feedback_url, data=sheet, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert len(answer_sets()) == 2

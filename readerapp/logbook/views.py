@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -21,7 +20,6 @@ from flask import (
     request,
     url_for,
 )
-from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -59,6 +57,7 @@ from ..sessions.models import ReadingMaterial, ReadingSession
 from ..sessions.operations import NewMaterial, find_material, previous_readings, suggest_materials
 from ..sessions.views import group_url, load_session, load_session_for_edit, people_choices
 from ..timeutil import to_local, utcnow
+from ..web.once import new_form_token, remember_saved, saved_already
 from ..web.saving import save_form
 from .forms import LogSessionForm
 from .imports import COLUMNS, MAX_BYTES, ImportRejected, RowError, import_attendance, template_rows
@@ -76,8 +75,6 @@ bp = Blueprint("logbook", __name__, template_folder="templates")
 
 CATALOGUE_SUGGESTIONS = 300
 KIND_BY_ROW = ("short_story", "poem")
-SAVED_FORMS_KEY = "saved_log_forms"
-FORM_TOKENS_KEPT = 20
 # The operation's input names that the form spells differently.
 FORM_FIELDS = {"register_codes": "present"}
 
@@ -200,7 +197,7 @@ def _fill_from_session(form: LogSessionForm, session: ReadingSession, saved: lis
     """What is saved, for an edit; for a first log, only what cannot be a guess (the form token,
     the leader, the kinds of the first texts): the counts and the outcome must be chosen."""
     form.version.data = str(session.version)
-    form.form_token.data = secrets.token_urlsafe(16)
+    form.form_token.data = new_form_token()
     if session.status in ("delivered", "cancelled"):
         form.status.data = session.status
     elif session.start_dt > utcnow():
@@ -393,19 +390,6 @@ def _due_by_code(session: ReadingSession) -> dict[str, list[str]]:
     return {p.code: [d.describe() for d in due[p.id]] for p in roster if p.id in due}
 
 
-def _saved_already(form_token: str | None, session_id: int) -> bool:
-    return bool(form_token) and flask_session.get(SAVED_FORMS_KEY, {}).get(form_token) == session_id
-
-
-def _remember_saved(form_token: str | None, session_id: int) -> None:
-    if not form_token:
-        return
-    saved = dict(flask_session.get(SAVED_FORMS_KEY, {}))
-    saved[form_token] = session_id
-    # The latest few are enough: Back goes only a few pages.
-    flask_session[SAVED_FORMS_KEY] = dict(list(saved.items())[-FORM_TOKENS_KEPT:])
-
-
 @bp.route("/sessions/<int:session_id>/log", methods=["GET", "POST"])
 @reads_first
 @login_required
@@ -431,7 +415,7 @@ def log(session_id: int) -> ResponseReturnValue:
         if register.names_offered:
             register = _with_names(register)
         return _render_log(form, session, register, already_read=_typed_already_read(form, session))
-    if _saved_already(form.form_token.data, session_id):
+    if saved_already(form.form_token.data, f"log:{session_id}"):
         # The same page sent again (Back, then Save): it is saved already.
         flash("This log was saved already; here it is. Use “Edit the log” to change it.", "info")
         return redirect(url_for("logbook.detail", session_id=session_id))
@@ -489,7 +473,7 @@ def log(session_id: int) -> ResponseReturnValue:
             already_read=_typed_already_read(form, session),
             confirmations=asked,
         )
-    _remember_saved(form.form_token.data, session_id)
+    remember_saved(form.form_token.data, f"log:{session_id}")
     if editing:
         flash("Changes saved.", "success")
     elif entry.status == "delivered":

@@ -22,6 +22,7 @@ from ..extensions import db
 from ..sessions.models import ReadingSession
 from ..sessions.views import load_session
 from ..timeutil import utcnow
+from ..web.once import new_form_token, remember_saved, saved_already
 from ..web.saving import attach_error, save_form
 from .answers import MODE_LABELS, AnswerSetData, answer_problems, consents_in_force, save_answer_set
 from .definitions import MeasureDefinition
@@ -62,6 +63,8 @@ class AnswersForm(FlaskForm):
     """The fields every answer set has; one radio group per item is added for the measure."""
 
     measure_version_id = HiddenField()
+    # One save per sheet: a double tap on Save, or Back then Save, does not store it twice.
+    form_token = HiddenField()
     answered_on = DateField(
         "Date answered", validators=[InputRequired("Give the date the questions were answered.")]
     )
@@ -189,7 +192,11 @@ def record_answers(session_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.measure_version_id.data = str(version.id)
         form.answered_on.data = session.local_start.date()
+        form.form_token.data = new_form_token()
         return _render("outcomes/record_answers.html", **context)
+    if saved_already(form.form_token.data, f"answers:{session_id}"):
+        flash("These answers were saved already: they are not stored twice.", "info")
+        return redirect(url_for(".record_answers", session_id=session_id))
     valid = form.validate_on_submit()
     person = next((p for p in present if p.id == form.participant_id.data), None)
     if person is None and not form.participant_id.errors:
@@ -214,6 +221,7 @@ def record_answers(session_id: int) -> ResponseReturnValue:
     )
     if not saved:
         return _render("outcomes/record_answers.html", saved.status, **context)
+    remember_saved(form.form_token.data, f"answers:{session_id}")
     answered, asked = len(answers), len(definition.items)
     partial = "" if answered == asked else " (a partial set)"
     flash(
@@ -245,7 +253,11 @@ def record_feedback(session_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.measure_version_id.data = str(version.id)
         form.answered_on.data = session.local_start.date()
+        form.form_token.data = new_form_token()
         return _render("outcomes/record_feedback.html", **context)
+    if saved_already(form.form_token.data, f"feedback:{session_id}"):
+        flash("This sheet was saved already: it is not stored twice.", "info")
+        return redirect(url_for(".record_feedback", session_id=session_id))
     valid = form.validate_on_submit()
     answers = _answers(form, definition)
     if not _checked(form, definition, answers) or not valid:
@@ -267,6 +279,7 @@ def record_feedback(session_id: int) -> ResponseReturnValue:
     )
     if not saved:
         return _render("outcomes/record_feedback.html", saved.status, **context)
+    remember_saved(form.form_token.data, f"feedback:{session_id}")
     flash("Feedback sheet saved.", "success")
     return redirect(
         url_for(".record_feedback", session_id=session_id, measure=measure_key, saved=1)
