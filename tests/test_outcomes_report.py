@@ -424,3 +424,29 @@ def test_bad_filters_are_an_inline_400(
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert "There is a problem" in body and message in body
+
+
+def test_the_partnership_report_has_an_outcomes_section(app: Flask, trust: Trust) -> None:
+    args = PERIOD | {"organisation": str(trust.organisation_id)}
+    staff = signed_in(app, trust.manager)
+    body = staff.get("/reports/partnership", query_string=args).get_data(as_text=True)
+    outcomes = body[body.index('id="outcomes-heading"') :]
+    outcomes = outcomes[
+        : outcomes.index('id="outliers-heading"') if "outliers-heading" in outcomes else None
+    ]
+    # The same figures as the outcomes report, headed one level down, each with its line.
+    assert '<h3 id="measure-calm7">Calm scale (7 items)</h3>' in outcomes
+    assert CALM_ACK in outcomes and ONS4_ACK in outcomes
+    expected = hand_computation(range(40))
+    assert f"{expected['before']:.2f}" in outcomes  # the ward's 40, in its setting's table
+    assert 'id="chart-calm7"' in outcomes and "Anonymous session feedback" in outcomes
+    # A section like the others: left out when not chosen.
+    without = staff.get("/reports/partnership", query_string=args | {"section": "groups"}).get_data(
+        as_text=True
+    )
+    assert 'id="outcomes-heading"' not in without
+    # Partners read it with small numbers protected.
+    partner = signed_in(app, trust.partner)
+    theirs = partner.get("/reports/partnership", query_string=PERIOD).get_data(as_text=True)
+    assert 'id="outcomes-heading"' in theirs and TOO_FEW in theirs
+    assert "Hillside" not in theirs

@@ -121,7 +121,7 @@ def _chart(chart_id: str, measure: MeasureSection, part: SettingChange) -> Marku
     )
 
 
-def _charts(measure: MeasureSection) -> dict[str, Any]:
+def measure_charts(measure: MeasureSection) -> dict[str, Any]:
     """The measure's chart over every setting, and one per setting when it has several."""
     charts: dict[str, Any] = {"overall": _chart(f"chart-{measure.key}", measure, measure.overall)}
     if len(measure.by_setting) > 1:
@@ -149,7 +149,7 @@ def page() -> ResponseReturnValue:
     if not form.validate():
         return render_template("exports/outcomes.html", form=form, report=None), 400
     report = _report(form)
-    charts = [_charts(m) for m in report.measures]
+    charts = [measure_charts(m) for m in report.measures]
     return render_template(
         "exports/outcomes.html",
         form=form,

@@ -82,6 +82,7 @@ SECTIONS = {
     "cancellations": "Cancellations",
     "reading": "What was read",
     "narrative": "Narrative and quotes",
+    "outcomes": "Outcomes (wellbeing measures)",
     "outliers": "Sessions far above their group's usual (staff only)",
 }
 ALL_SECTIONS = frozenset(SECTIONS)

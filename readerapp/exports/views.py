@@ -28,10 +28,11 @@ from ..extensions import db
 from ..organisations.models import Organisation
 from ..sessions.states import STATE_LABELS
 from ..timeutil import local_zone
-from . import operations, partnership_report, streaming
+from . import operations, outcomes_views, partnership_report, streaming
 from .charts import Series, bar_chart
 from .downloads import attachment, export_download
 from .forms import ExportForm, ReportForm, default_period
+from .outcomes_report import OutcomesReport, OutcomesScope, build_outcomes_report
 
 bp = Blueprint("exports", __name__, template_folder="templates")
 
@@ -131,6 +132,21 @@ def _built_report(form: ReportForm) -> partnership_report.Report:
     return partnership_report.protected(built, disclosure_for(current_user))
 
 
+def _outcomes_section(report: partnership_report.Report) -> OutcomesReport | None:
+    """The outcomes of the people in the report's scope and period, as the outcomes report
+    shows them (small numbers protected for partners); None when the section is not chosen
+    or nobody answered."""
+    if "outcomes" not in report.sections:
+        return None
+    scope = report.scope
+    outcomes = build_outcomes_report(
+        OutcomesScope(scope.date_from, scope.date_to, scope.organisation_id, None),
+        disclosure_for(current_user),
+        report.organisation_name,
+    )
+    return outcomes if outcomes.measures or outcomes.feedback else None
+
+
 def _organisation_name(form: ReportForm) -> str | None:
     return (
         {c.value: c.label for c in form.organisation.choices}.get(form.organisation.data)
@@ -179,8 +195,13 @@ def report() -> ResponseReturnValue:
     query = {k: v for k, v in form.data.items() if k in ("date_from", "date_to", "organisation")}
     if form.section.data:
         query["section"] = form.section.data
+    outcomes = _outcomes_section(result)
     return render_template(
         "exports/report.html",
+        outcomes=outcomes,
+        outcome_charts=[outcomes_views.measure_charts(m) for m in outcomes.measures]
+        if outcomes
+        else [],
         form=form,
         report=result,
         charts=charts,
