@@ -126,6 +126,7 @@ ACTIONS = (
     "view_answers",
     "export",
     "export_answers",
+    "import_answers",
     "erase",
     "retention",
 )

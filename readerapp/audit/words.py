@@ -340,6 +340,7 @@ ACTION_WORDS = {
     "view_answers": "Viewed the answers in",
     "export": "Exported",
     "export_answers": "Exported answer sets by code",
+    "import_answers": "Imported answer sets from a file",
     "erase": "Erased",
     "retention": "Cleared old names and notes of",
 }

@@ -7,11 +7,12 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from ..access import STAFF
     from ..web import register_nav
-    from . import collecting, self_completion, views
+    from . import collecting, import_views, self_completion, views
     from .cli import measures
 
     app.register_blueprint(views.bp)
     app.register_blueprint(collecting.bp)
+    app.register_blueprint(import_views.bp)
     app.register_blueprint(self_completion.bp)
     app.cli.add_command(measures)
     # Leaders may open the questionnaires too, and keep their short phone menu.

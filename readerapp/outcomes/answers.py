@@ -55,6 +55,11 @@ def _check_day(day: date, field: str, error: type[FieldError]) -> None:
         raise error(f"Give a date in {YEARS.min}–{YEARS.max}.", field)
 
 
+def check_answered_on(day: date) -> None:
+    """Refuse a date an answer set cannot have (an import checks it beside every other cell)."""
+    _check_day(day, "answered_on", AnswersError)
+
+
 # --- The consent ledger --------------------------------------------------------------------------
 
 
@@ -183,7 +188,7 @@ def save_answer_set(data: AnswerSetData, entered_by_id: int | None) -> AnswerSet
         raise AnswersError(f"{definition.name} is not used {wanted}.", "measure_version_id")
     if data.mode not in ADMINISTRATION_MODES:
         raise AnswersError("Say how the questions were answered.", "mode")
-    _check_day(data.answered_on, "answered_on", AnswersError)
+    check_answered_on(data.answered_on)
     if data.session is not None:
         if data.session.group_id != data.group.id:
             raise AnswersError("That session belongs to another group.", "session_id")

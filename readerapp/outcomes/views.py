@@ -15,6 +15,7 @@ from ..access import (
     MEASURE_READERS,
     can_manage_groups,
     can_view_group,
+    may_record_answers,
     require,
     roles_required,
     sees_participants,
@@ -104,6 +105,7 @@ def _render_schedules(group: ReadingGroup, form: ScheduleForm, status: int = 200
         form=form,
         remove_form=RemoveForm(),
         can_manage=can_manage_groups(current_user),
+        can_import=may_record_answers(current_user, group),
         has_measures=bool(form.measure_id.choices),
     ), status
 
