@@ -11,6 +11,7 @@ from .outcomes.models import (
     AnswerSet,
     ConsentRecord,
     GroupMeasure,
+    HandOver,
     Measure,
     MeasureVersion,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "FeedToken",
     "GroupExcludedDate",
     "GroupMeasure",
+    "HandOver",
     "Measure",
     "MeasureVersion",
     "Organisation",

@@ -379,3 +379,51 @@ def test_the_measures_migration_upgrades_a_database_holding_demo_data(
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_hand_over_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.demo import seed
+    from readerapp.outcomes.hand_over import find_hand_over, open_hand_over
+    from readerapp.outcomes.models import MeasureVersion
+    from readerapp.outcomes.operations import load_builtin_measures
+    from readerapp.users.models import User
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        load_builtin_measures()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0015")
+        with db.engine.connect() as conn:
+            answer_sets = conn.execute(sa.text("SELECT count(*) FROM answer_set")).scalar()
+            versions = conn.execute(sa.text("SELECT count(*) FROM measure_version")).scalar()
+            assert "hand_over" not in sa.inspect(conn).get_table_names()
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            assert "hand_over" in sa.inspect(conn).get_table_names()
+            assert conn.execute(sa.text("SELECT count(*) FROM answer_set")).scalar() == answer_sets
+            assert (
+                conn.execute(sa.text("SELECT count(*) FROM measure_version")).scalar() == versions
+            )
+        # The upgraded database keeps answers in progress on the server.
+        from readerapp.attendance.models import ParticipantAttendance
+
+        present = db.session.scalars(sa.select(ParticipantAttendance)).first()
+        assert present is not None
+        version = db.session.scalars(sa.select(MeasureVersion)).first()
+        leader = db.session.scalars(sa.select(User)).first()
+        token = open_hand_over(present.session_id, present.participant_id, version.id, leader.id)
+        db.session.commit()
+        kept = find_hand_over(token)
+        assert kept is not None and kept.answers == {} and kept.expires_at > kept.started_at
+        db.session.remove()
+        db.engine.dispose()

@@ -1,6 +1,7 @@
-"""The phone handed to a participant: one question per screen, answers kept only in the signed
-session until the leader saves them (mode self_phone, dated the session's day), skips saved as
-a partial set, and every refusal a clear 4xx page with nothing written."""
+"""The phone handed to a participant: one question per screen, answers kept on the server (the
+signed session cookie holds only a token) until the leader saves them (mode self_phone, dated
+the session's day), skips saved as a partial set, and every refusal a clear 4xx page with
+nothing written."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from flask.testing import FlaskClient
 from readerapp.attendance.models import Participant
 from readerapp.extensions import db
 from readerapp.outcomes.answers import record_consent
-from readerapp.outcomes.models import AnswerSet, MeasureVersion
+from readerapp.outcomes.hand_over import find_hand_over
+from readerapp.outcomes.models import AnswerSet, HandOver, MeasureVersion
 from readerapp.outcomes.operations import load_builtin_measures, load_measure_file
 from readerapp.outcomes.self_completion import PROGRESS_KEY, PROGRESS_LIFETIME_SECONDS
+from readerapp.privacy import apply_retention, erase_participant
 from readerapp.sessions.models import ReadingSession
 from readerapp.timeutil import to_local, utcnow
 
@@ -92,9 +95,56 @@ def _answer(client: FlaskClient, s: Setting, item: str, value: int | None):
     return client.post(s.question_url, data=data)
 
 
-def _progress(client: FlaskClient) -> object:
+@dataclass(frozen=True)
+class Kept:
+    """A hand-over row as the database holds it, read outside any request."""
+
+    answers: dict[str, int]
+    position: int
+    participant_id: int
+    leader_id: int
+
+
+def _token(client: FlaskClient) -> object:
     with client.session_transaction() as kept:
         return kept.get(PROGRESS_KEY)
+
+
+def _progress(client: FlaskClient) -> Kept | None:
+    """The hand-over this browser's cookie opens, or None."""
+    db.session.rollback()
+    row = find_hand_over(_token(client))
+    kept = (
+        None
+        if row is None
+        else Kept(dict(row.answers), row.position, row.participant_id, row.leader_id)
+    )
+    db.session.rollback()  # no read transaction left open for the next request to wait on
+    return kept
+
+
+def _rows() -> int:
+    db.session.rollback()
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(HandOver))
+    db.session.rollback()
+    return count or 0
+
+
+def _change_row(client: FlaskClient, **values: object) -> None:
+    """Change the hand-over this browser holds, as a tampered or aged row would be."""
+    db.session.rollback()
+    row = find_hand_over(_token(client))
+    assert row is not None
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.commit()
+
+
+def _cookie(app: Flask, client: FlaskClient) -> dict[str, object]:
+    """The signed session cookie's contents, decoded as anyone holding the browser could."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    return app.session_interface.get_signing_serializer(app).loads(cookie.value)
 
 
 def _saved() -> list[AnswerSet]:
@@ -136,7 +186,15 @@ def test_a_participant_answers_on_the_phone_and_the_leader_saves_the_set(
             assert absent not in screen.text, absent
         assert _answer(leader, s, f"item{number}", value).status_code == 303
         progress = _progress(leader)
-        assert isinstance(progress, dict) and progress["answers"][f"item{number}"] == value
+        assert progress is not None and progress.answers[f"item{number}"] == value
+        assert progress.position == number and progress.leader_id == s.world.leader.id
+        # The cookie carries a token only: no item, no answer, no person.
+        cookie = _cookie(app, leader)
+        assert set(cookie) <= {"_user_id", "_fresh", "_id", "csrf_token", PROGRESS_KEY}
+        token = cookie[PROGRESS_KEY]
+        assert isinstance(token, str) and "item" not in token
+        assert "item" not in repr(cookie) and "answers" not in repr(cookie)
+        assert _rows() == 1
 
     thanks = leader.get(s.question_url)
     assert "Thank you — please hand the phone back" in thanks.text and "<a " not in thanks.text
@@ -144,7 +202,8 @@ def test_a_participant_answers_on_the_phone_and_the_leader_saves_the_set(
     assert finished.status_code == 303
     assert finished.headers["Location"].endswith(f"/sessions/{s.session.id}")
     assert "Answers saved (7 of 7)." in leader.get(finished.headers["Location"]).text
-    assert _progress(leader) is None
+    assert _progress(leader) is None and _rows() == 0
+    assert PROGRESS_KEY not in _cookie(app, leader)
 
     (saved,) = _saved()
     assert saved.mode == "self_phone" and saved.complete
@@ -192,7 +251,7 @@ def test_every_question_skipped_saves_nothing(app: Flask, setting: Setting) -> N
         _answer(leader, s, f"item{n}", None)
     finished = leader.post(f"{s.start_url}/finish")
     assert "nothing was saved" in leader.get(finished.headers["Location"]).text
-    assert _saved() == [] and _progress(leader) is None
+    assert _saved() == [] and _progress(leader) is None and _rows() == 0
 
 
 def test_refusals_at_the_start_are_clear_and_keep_nothing(app: Flask, setting: Setting) -> None:
@@ -219,7 +278,7 @@ def test_refusals_at_the_start_are_clear_and_keep_nothing(app: Flask, setting: S
         data={"participant_id": s.consented.id, "measure_version_id": "9" * 30},
     )
     assert huge.status_code == 400 and "Choose a measure" in huge.text
-    assert _progress(leader) is None
+    assert _progress(leader) is None and _rows() == 0
 
     future = f"/sessions/{s.world.future_session.id}/hand-over"
     assert leader.get(future).status_code == 409
@@ -270,8 +329,8 @@ def test_bad_or_stale_answers_change_nothing(app: Flask, setting: Setting) -> No
     assert stale.status_code == 303
     assert _answer(leader, s, "item9", 5).status_code == 303
     progress = _progress(leader)
-    assert isinstance(progress, dict)
-    assert progress["answers"] == {"item1": 3} and progress["position"] == 1
+    assert progress is not None
+    assert progress.answers == {"item1": 3} and progress.position == 1
 
 
 def test_expired_or_tampered_progress_is_refused_and_dropped(
@@ -281,33 +340,49 @@ def test_expired_or_tampered_progress_is_refused_and_dropped(
     leader = _client(app, s.world.leader)
     _begin(leader, s)
     _answer(leader, s, "item1", 3)
-    with leader.session_transaction() as kept:
-        progress = dict(kept[PROGRESS_KEY])
-        progress["touched"] -= PROGRESS_LIFETIME_SECONDS + 1
-        kept[PROGRESS_KEY] = progress
+    _change_row(leader, expires_at=utcnow() - timedelta(seconds=1))
     expired = leader.get(s.question_url)
     assert expired.status_code == 409 and "more than 30 minutes ago" in expired.text
     assert "<a " not in expired.text and "AWR-001" not in expired.text
-    assert _progress(leader) is None
+    assert _progress(leader) is None and _rows() == 0
+    assert PROGRESS_KEY not in _cookie(app, leader)
     assert leader.post(f"{s.start_url}/finish").status_code == 409
 
     other = factory.session(s.world.group, start_dt=s.session.start_dt - timedelta(days=7))
     db.session.commit()
     tampering = {
-        "another session": lambda p: p | {"session_id": other.id},
-        "a text answer": lambda p: p | {"answers": {"item1": "3"}},
-        "a position past the end": lambda p: p | {"position": 99},
-        "another leader": lambda p: p | {"leader_id": s.world.other_leader.id},
-        "a missing field": lambda p: {k: v for k, v in p.items() if k != "touched"},
-        "no such measure": lambda p: p | {"measure_version_id": 999999},
+        "another session": {"session_id": other.id},
+        "a text answer": {"answers": {"item1": "3"}},
+        "a position past the end": {"position": 99},
+        "another leader": {"leader_id": s.world.other_leader.id},
     }
-    for what, change in tampering.items():
+    for what, values in tampering.items():
         _begin(leader, s)
-        with leader.session_transaction() as kept:
-            kept[PROGRESS_KEY] = change(dict(kept[PROGRESS_KEY]))
+        _change_row(leader, **values)
         assert leader.get(s.question_url).status_code == 409, what
         assert _answer(leader, s, "item1", 3).status_code == 409, what
         assert leader.post(f"{s.start_url}/finish").status_code == 409, what
+        if what != "another session":  # kept for its own session's screens
+            assert _rows() == 0, what
+    # A token that opens nothing, or one that is not even a string, is dropped.
+    for token in ("x" * 43, "short", 12345, ["a", "list"]):
+        _begin(leader, s)
+        with leader.session_transaction() as kept:
+            kept[PROGRESS_KEY] = token
+        assert leader.get(s.question_url).status_code == 409, token
+        assert _token(leader) is None, token
+        assert _answer(leader, s, "item1", 3).status_code == 409, token
+    # Another leader's browser holding this one's token is refused and the answers dropped.
+    _begin(leader, s)
+    other_leader = _client(app, s.world.other_leader)
+    with other_leader.session_transaction() as kept:
+        kept[PROGRESS_KEY] = _token(leader)
+    assert other_leader.get(s.question_url).status_code == 403  # not their group at all
+    manager = _client(app, s.world.manager)
+    with manager.session_transaction() as kept:
+        kept[PROGRESS_KEY] = _token(leader)
+    assert manager.get(s.question_url).status_code == 409
+    assert _progress(leader) is None
     # A cookie that is not ours is no session at all: the sign-in page.
     leader.set_cookie("session", "not-a-signed-cookie")
     assert leader.get(s.question_url).status_code == 302
@@ -326,7 +401,7 @@ def test_stopping_asks_first_and_saves_nothing(app: Flask, setting: Setting) -> 
     stopped = leader.post(f"{s.start_url}/stop")
     assert stopped.status_code == 303
     assert "Stopped: no answers were saved." in leader.get(stopped.headers["Location"]).text
-    assert _progress(leader) is None
+    assert _progress(leader) is None and _rows() == 0
     assert leader.get(s.question_url).status_code == 409
     assert _saved() == []
 
@@ -343,4 +418,55 @@ def test_consent_withdrawn_meanwhile_stops_the_save(app: Flask, setting: Setting
     refused = leader.post(f"{s.start_url}/finish")
     assert refused.status_code == 400 and "has not consented" in refused.text
     assert "Nothing was saved." in refused.text
-    assert _progress(leader) is None and _saved() == []
+    assert _progress(leader) is None and _saved() == [] and _rows() == 0
+
+
+def test_starting_again_leaves_one_hand_over_and_clears_expired_ones(
+    app: Flask, setting: Setting
+) -> None:
+    s = setting
+    leader = _client(app, s.world.leader)
+    _begin(leader, s)
+    _answer(leader, s, "item1", 3)
+    first = _token(leader)
+    _begin(leader, s)  # starting again abandons the first
+    assert _token(leader) != first and _rows() == 1
+    assert _progress(leader) == Kept({}, 0, s.consented.id, s.world.leader.id)
+
+    # Left on a table: expired, then removed when anyone next starts a hand-over.
+    _change_row(leader, expires_at=utcnow() - timedelta(minutes=1))
+    manager = _client(app, s.world.manager)
+    _begin(manager, s)
+    assert _rows() == 1 and _progress(leader) is None and _progress(manager) is not None
+
+
+def test_the_daily_retention_run_removes_expired_hand_overs(app: Flask, setting: Setting) -> None:
+    s = setting
+    leader = _client(app, s.world.leader)
+    _begin(leader, s)
+    _answer(leader, s, "item1", 3)
+    assert apply_retention().hand_overs_expired == 0
+    db.session.commit()
+    assert _rows() == 1
+    later = utcnow() + timedelta(seconds=PROGRESS_LIFETIME_SECONDS + 60)
+    assert apply_retention(now=later).hand_overs_expired == 1
+    db.session.commit()
+    assert _rows() == 0
+    expired = leader.get(s.question_url)
+    assert expired.status_code == 409 and "Nothing was saved" in expired.text
+
+
+def test_erasing_the_participant_removes_their_answers_in_progress(
+    app: Flask, setting: Setting
+) -> None:
+    s = setting
+    leader = _client(app, s.world.leader)
+    _begin(leader, s)
+    _answer(leader, s, "item1", 4)
+    assert _rows() == 1
+    erase_participant(db.session.get(Participant, s.consented.id))
+    db.session.commit()
+    assert _rows() == 0
+    assert leader.get(s.question_url).status_code == 409
+    assert leader.post(f"{s.start_url}/finish").status_code == 409
+    assert _saved() == []

@@ -156,6 +156,7 @@ KINDS: dict[str, Kind] = {
             "cutoff": "Last seen before",
             "outcomes_people": "People whose outcome answers went",
             "outcomes_cutoff": "Outcome answers of people unseen since",
+            "hand_overs_expired": "Answers in progress on a phone, expired and removed",
             "answer_sets_removed": "Answer sets removed",
             "consent_entries_removed": "Consent entries removed",
             "page": "Shown on",

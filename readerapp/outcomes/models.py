@@ -159,3 +159,34 @@ class GroupMeasure(db.Model):
 
     def __repr__(self) -> str:
         return f"<GroupMeasure group={self.group_id} measure={self.measure_id}>"
+
+
+class HandOver(db.Model):
+    """Answers in progress on a leader's phone handed to a participant (self_completion.py).
+
+    Kept here rather than in the browser's session cookie, which is signed but readable: the
+    cookie holds only a random token, and the row is keyed by that token's sha256, so the id
+    in the database does not open the screens either. A row goes when the set is saved or
+    stopped, on the participant's erasure, and once expired (30 minutes after the last tap),
+    when a new hand-over starts and in the daily retention run."""
+
+    __tablename__ = "hand_over"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # sha256 hex of the token
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("reading_session.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    measure_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("measure_version.id", ondelete="CASCADE")
+    )
+    leader_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"))
+    answers: Mapped[dict[str, int]] = mapped_column(sa.JSON)  # item key -> the value chosen
+    position: Mapped[int]  # the index of the question on screen; len(items) at the end
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the last tap
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    def __repr__(self) -> str:
+        # No answers and no id: the token's hash is no secret, but neither is it needed here.
+        return f"<HandOver session={self.session_id} position={self.position}>"

@@ -7,16 +7,16 @@ nothing else: no header, no menu, no links, no code or name. Each screen is a pl
 works without script. At the end the participant hands the phone back and the leader saves the
 set (mode ``self_phone``, dated the session's local day); a "Stop" on every screen discards it.
 
-Answers in progress live in the signed Flask session only (item keys and values, bound to the
-session, the person, the measure version and the leader), are never put in a URL or a log line,
-and are dropped 30 minutes after the last tap, at the end, or on stopping.
-The session cookie is signed, not encrypted: until saved or stopped, the answers sit in the
-leader's own browser, as a half-filled paper form would sit in their bag, and nowhere else.
+Answers in progress are kept on the server, in a ``hand_over`` row (readerapp/outcomes/
+hand_over.py) bound to the session, the person, the measure version and the leader. The signed
+Flask session cookie, which is readable by whoever holds the browser, carries only a random
+token that opens that row: no answers, no item keys. Answers are never put in a URL or a log
+line, and the row is deleted at the end, on stopping, on the person's erasure, and once 30
+minutes have passed since the last tap.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,15 +38,22 @@ from ..web.forms import CleanForm
 from ..web.saving import save_form
 from .answers import AnswerSetData, consents_in_force, save_answer_set
 from .definitions import Item, MeasureDefinition
-from .models import MeasureVersion
+from .hand_over import (
+    PROGRESS_LIFETIME,
+    find_hand_over,
+    is_expired,
+    keep_progress,
+    open_hand_over,
+    remove_hand_over,
+)
+from .models import HandOver, MeasureVersion
 from .schedule import due_at, measures_asked_by_code
 
 bp = Blueprint("outcomes_self", __name__, template_folder="templates")
 
+# The session key holding the token of the hand-over in progress (never the answers).
 PROGRESS_KEY = "hand_over"
-# Long enough for the slowest reader between two taps; short enough that a phone left on a
-# table does not keep someone's answers.
-PROGRESS_LIFETIME_SECONDS = 30 * 60
+PROGRESS_LIFETIME_SECONDS = int(PROGRESS_LIFETIME.total_seconds())
 SCREEN_VIEWS = {"question", "answer", "stop_confirm", "stop", "finish"}
 
 
@@ -56,7 +63,7 @@ class HandOverRefused(FieldError):
 
 @dataclass
 class Progress:
-    """What has been answered so far, as kept in the signed Flask session."""
+    """What has been answered so far: a working copy of a hand-over row."""
 
     session_id: int
     participant_id: int
@@ -64,54 +71,33 @@ class Progress:
     leader_id: int
     position: int = 0  # the index of the question on screen; len(items) at the end
     answers: dict[str, int] = field(default_factory=dict)
-    touched: int = 0  # seconds since the epoch, at the last tap
-
-    def as_cookie(self) -> dict[str, Any]:
-        return {
-            "session_id": self.session_id,
-            "participant_id": self.participant_id,
-            "measure_version_id": self.measure_version_id,
-            "leader_id": self.leader_id,
-            "position": self.position,
-            "answers": dict(self.answers),
-            "touched": self.touched,
-        }
 
     @classmethod
-    def from_cookie(cls, raw: object) -> Progress | None:
-        """The progress kept, or None when there is none or it is not in the shape written."""
-        if not isinstance(raw, dict):
-            return None
-        numbers = ("session_id", "participant_id", "measure_version_id", "leader_id")
-        if any(type(raw.get(name)) is not int for name in (*numbers, "position", "touched")):
-            return None
-        answers = raw.get("answers")
+    def from_row(cls, row: HandOver) -> Progress | None:
+        """The progress kept, or None when its answers are not in the shape written."""
+        answers = row.answers
         if not isinstance(answers, dict) or not all(
             isinstance(k, str) and type(v) is int for k, v in answers.items()
         ):
             return None
         return cls(
-            *(raw[name] for name in numbers),
-            position=raw["position"],
-            answers=answers,
-            touched=raw["touched"],
+            row.session_id,
+            row.participant_id,
+            row.measure_version_id,
+            row.leader_id,
+            position=row.position,
+            answers=dict(answers),
         )
 
-    def expired(self, now: float) -> bool:
-        return not 0 <= now - self.touched <= PROGRESS_LIFETIME_SECONDS
 
-
-def _now() -> int:
-    return int(time.time())
-
-
-def _keep(progress: Progress) -> None:
-    progress.touched = _now()
-    flask_session[PROGRESS_KEY] = progress.as_cookie()
+def _token() -> object:
+    return flask_session.get(PROGRESS_KEY)
 
 
 def _drop() -> None:
-    flask_session.pop(PROGRESS_KEY, None)
+    """Forget the hand-over this browser holds: its row and the token in the cookie."""
+    token = flask_session.pop(PROGRESS_KEY, None)
+    save_form(None, lambda: remove_hand_over(token))
 
 
 # --- Who may answer, and what ---------------------------------------------------------------------
@@ -263,7 +249,19 @@ def begin_view(session_id: int) -> ResponseReturnValue:
         )
     except HandOverRefused as error:
         return _render_start(session, form, error, 409 if error.conflict else 400)
-    _keep(progress)
+    previous = _token()
+
+    def open_new() -> str:
+        # Starting again abandons whatever this phone was answering before.
+        remove_hand_over(previous)
+        return open_hand_over(
+            session.id, progress.participant_id, progress.measure_version_id, current_user.id
+        )
+
+    opened = save_form(None, open_new)
+    if not opened:
+        return _refused(f"{opened.message} Nothing was started.", opened.status, session)
+    flask_session[PROGRESS_KEY] = opened.value
     return redirect(url_for("outcomes_self.question", session_id=session.id), 303)
 
 
@@ -273,6 +271,7 @@ def begin_view(session_id: int) -> ResponseReturnValue:
 @dataclass(frozen=True)
 class InProgress:
     session: ReadingSession
+    row: HandOver
     progress: Progress
     definition: MeasureDefinition
 
@@ -301,13 +300,21 @@ def _in_progress(session_id: int) -> InProgress:
     """The progress kept for this session, checked; raises _NoProgress (and drops what is kept)
     when there is none, it is for another session or person, or it has expired."""
     session = _load(session_id)
-    progress = Progress.from_cookie(flask_session.get(PROGRESS_KEY))
-    if progress is None or progress.session_id != session.id:
+    row = find_hand_over(_token())
+    if row is None:
+        # A token that opens nothing (ended, removed, or never ours) is no use to keep.
+        flask_session.pop(PROGRESS_KEY, None)
+        raise _NoProgress(NOTHING_IN_PROGRESS)
+    progress = Progress.from_row(row)
+    if progress is None:
+        _drop()
+        raise _NoProgress(NOTHING_IN_PROGRESS)
+    if progress.session_id != session.id:
         raise _NoProgress(NOTHING_IN_PROGRESS)
     if progress.leader_id != current_user.id:
         _drop()
         raise _NoProgress(NOTHING_IN_PROGRESS)
-    if progress.expired(_now()):
+    if is_expired(row):
         _drop()
         raise _NoProgress(
             "These answers were given more than 30 minutes ago, so they have been discarded. "
@@ -322,7 +329,7 @@ def _in_progress(session_id: int) -> InProgress:
     if not 0 <= progress.position <= len(definition.items):
         _drop()
         raise _NoProgress(NOTHING_IN_PROGRESS)
-    return InProgress(session, progress, definition)
+    return InProgress(session, row, progress, definition)
 
 
 def _no_progress(session_id: int, message: str) -> ResponseReturnValue:
@@ -385,7 +392,10 @@ def answer(session_id: int) -> ResponseReturnValue:
             return _screen(state, "Choose one of the answers shown.", 400)
         progress.answers[item.key] = value
     progress.position += 1
-    _keep(progress)
+    kept = save_form(None, lambda: keep_progress(state.row, progress.answers, progress.position))
+    if not kept:
+        # Ended meanwhile (stopped or saved from another tab): the next screen says so.
+        flask_session.pop(PROGRESS_KEY, None)
     return redirect(here, 303)
 
 
@@ -437,8 +447,15 @@ def finish(session_id: int) -> ResponseReturnValue:
         mode="self_phone",
         answers=dict(progress.answers),
     )
-    saved = save_form(None, lambda: save_answer_set(data, current_user.id))
-    _drop()
+    token = _token()
+
+    def save_and_forget() -> object:
+        answer_set = save_answer_set(data, current_user.id)
+        remove_hand_over(token)  # in the same transaction: saved and forgotten together
+        return answer_set
+
+    saved = save_form(None, save_and_forget)
+    _drop()  # after a refusal the answers are not kept either
     if not saved:
         return _refused(f"{saved.message} Nothing was saved.", saved.status, session)
     kind = "partial: " if given < total else ""

@@ -1,7 +1,8 @@
 """Removing personal data: on schedule (retention) and on request (erasure). Operations flush;
 the caller commits. Attendance rows always stay, so every attendance count and report adds up as
 before. Outcome answers and consent entries are health data about one person: erasure removes
-them at once, and retention after ``OUTCOMES_RETENTION_MONTHS``."""
+them at once, and retention after ``OUTCOMES_RETENTION_MONTHS``. Answers still being given on
+a phone handed over go on erasure too, and the daily retention run removes any left expired."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..attendance.models import Participant, ParticipantAttendance
 from ..audit import record
 from ..errors import FieldError
 from ..extensions import db
+from ..outcomes.hand_over import remove_expired_hand_overs, remove_hand_overs_of
 from ..outcomes.models import AnswerSet, ConsentRecord
 from ..sessions.models import ReadingSession
 from ..timeutil import as_utc, utcnow
@@ -34,6 +36,7 @@ class RetentionResult:
     cleared: int
     outcomes_cutoff: datetime | None = None
     outcomes_people: int = 0  # people whose answer sets and consent entries were removed
+    hand_overs_expired: int = 0  # answers in progress on a phone, left past their lifetime
 
 
 def last_attended() -> sa.Subquery:
@@ -54,9 +57,11 @@ def retention_cutoff(now: datetime, months: int) -> datetime:
 
 
 def _remove_outcomes(participant_ids: list[int]) -> tuple[int, int]:
-    """Delete these people's answer sets and consent entries; how many of each went."""
+    """Delete these people's answer sets, consent entries and answers in progress on a phone;
+    how many answer sets and consent entries went."""
     if not participant_ids:
         return 0, 0
+    remove_hand_overs_of(participant_ids)
     answers = db.session.execute(
         sa.delete(AnswerSet).where(AnswerSet.participant_id.in_(participant_ids))
     ).rowcount
@@ -127,6 +132,7 @@ def apply_retention(now: datetime | None = None, months: int | None = None) -> R
         cleared += 1
     db.session.flush()
     outcomes_cutoff, outcomes_people = _apply_outcomes_retention(now)
+    hand_overs_expired = remove_expired_hand_overs(now)
     record(
         "retention",
         "participant",
@@ -137,6 +143,7 @@ def apply_retention(now: datetime | None = None, months: int | None = None) -> R
             "cutoff": cutoff.isoformat(),
             "outcomes_people": outcomes_people,
             "outcomes_cutoff": outcomes_cutoff.isoformat(),
+            "hand_overs_expired": hand_overs_expired,
         },
     )
     return RetentionResult(
@@ -144,6 +151,7 @@ def apply_retention(now: datetime | None = None, months: int | None = None) -> R
         cleared=cleared,
         outcomes_cutoff=outcomes_cutoff,
         outcomes_people=outcomes_people,
+        hand_overs_expired=hand_overs_expired,
     )
 
 

@@ -376,17 +376,19 @@ def extend_sessions(now: datetime | None = None) -> int:
 
 
 def apply_retention(now: datetime | None = None) -> int:
-    """Daily: remove display names and notes of people unseen for RETENTION_MONTHS, and outcome
-    answers and consent entries of those unseen for OUTCOMES_RETENTION_MONTHS."""
+    """Daily: remove display names and notes of people unseen for RETENTION_MONTHS, outcome
+    answers and consent entries of those unseen for OUTCOMES_RETENTION_MONTHS, and answers in
+    progress on a phone handed over that were left past their 30 minutes."""
     from ..privacy import apply_retention as clear_expired
 
     with job_context():
         result = clear_expired(now=now)
         db.session.commit()
         log.info(
-            "retention: %s participants cleared, outcomes removed for %s",
+            "retention: %s participants cleared, outcomes removed for %s, %s hand-overs expired",
             result.cleared,
             result.outcomes_people,
+            result.hand_overs_expired,
         )
         return result.cleared
 
