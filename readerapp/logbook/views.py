@@ -57,6 +57,7 @@ from ..sessions.models import ReadingMaterial, ReadingSession
 from ..sessions.operations import NewMaterial, find_material, previous_readings, suggest_materials
 from ..sessions.views import group_url, load_session, load_session_for_edit, people_choices
 from ..timeutil import to_local, utcnow
+from ..web.forms import uploaded_bytes
 from ..web.once import new_form_token, remember_saved, saved_already
 from ..web.saving import save_form
 from .forms import LogSessionForm
@@ -383,10 +384,11 @@ def _render_log(
 def _due_by_code(session: ReadingSession) -> dict[str, list[str]]:
     """The group's people due a measure at this session, by code: a reminder beside the
     register that never blocks the log."""
-    if not group_schedules(session.group):
+    schedules = group_schedules(session.group)
+    if not schedules:
         return {}
     roster = group_roster(session.group)
-    due = due_at(session, [person.id for person in roster])
+    due = due_at(session, [person.id for person in roster], schedules)
     return {p.code: [d.describe() for d in due[p.id]] for p in roster if p.id in due}
 
 
@@ -525,11 +527,9 @@ def import_csv(group_id: int) -> ResponseReturnValue:
         return _render(group, form, [])
     if not form.validate():
         return _render(group, form, [], 400)
-    upload = form.file.data
-    if upload is None or not getattr(upload, "filename", ""):
-        form.file.errors = ["Choose a CSV file to upload."]
+    data = uploaded_bytes(form.file, MAX_BYTES)
+    if data is None:
         return _render(group, form, [], 400)
-    data = upload.stream.read(MAX_BYTES + 1)
     saved = save_form(form, lambda: import_attendance(group, data, actor=current_user))
     if not saved:
         rows = saved.error.errors if isinstance(saved.error, ImportRejected) else []

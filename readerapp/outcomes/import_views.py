@@ -20,6 +20,7 @@ from ..access import MAY_LEAD, may_record_answers, require, roles_required
 from ..audit import record
 from ..extensions import db
 from ..groups.models import ReadingGroup
+from ..web.forms import uploaded_bytes
 from ..web.saving import save_form
 from .answers import MODE_LABELS
 from .imports import (
@@ -87,13 +88,11 @@ def import_csv(group_id: int) -> ResponseReturnValue:
         return _render(group, form, [])
     if not form.validate():
         return _render(group, form, [], 400)
-    upload = form.file.data
-    if upload is None or not getattr(upload, "filename", ""):
-        form.file.errors = ["Choose a CSV file to upload."]
+    data = uploaded_bytes(form.file, MAX_BYTES)
+    if data is None:
         return _render(group, form, [], 400)
     measure = db.session.scalar(sa.select(Measure).filter_by(key=form.measure.data))
     assert measure is not None  # a choice offered, as validate() checked
-    data = upload.stream.read(MAX_BYTES + 1)
 
     def run() -> int:
         saved = import_answers(group, measure, data, entered_by_id=current_user.id)

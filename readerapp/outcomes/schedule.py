@@ -134,9 +134,15 @@ def _is_last_session(session: ReadingSession, day: date) -> bool:
     return later is None and day <= group.last_date
 
 
-def due_at(session: ReadingSession, participant_ids: Sequence[int]) -> dict[int, list[Due]]:
-    """participant id -> the measures they are due at this session (only those due)."""
-    schedules = group_schedules(session.group)
+def due_at(
+    session: ReadingSession,
+    participant_ids: Sequence[int],
+    schedules: Sequence[GroupMeasure] | None = None,
+) -> dict[int, list[Due]]:
+    """participant id -> the measures they are due at this session (only those due).
+    ``schedules``: the group's, when the caller has read them already."""
+    if schedules is None:
+        schedules = group_schedules(session.group)
     ids = list(participant_ids)
     if not schedules or not ids:
         return {}

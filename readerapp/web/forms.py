@@ -74,3 +74,13 @@ def page_arg(value: str | None) -> int:
     if value and value.isascii() and value.isdigit() and len(value) <= 6:
         return min(max(int(value), 1), MAX_PAGE)
     return 1
+
+
+def uploaded_bytes(field: Any, limit: int) -> bytes | None:
+    """The chosen file's first ``limit + 1`` bytes (one more than allowed tells a file too
+    large), or None, with the field's error set, when no file was chosen."""
+    upload = field.data
+    if upload is None or not getattr(upload, "filename", ""):
+        field.errors = ["Choose a CSV file to upload."]
+        return None
+    return upload.stream.read(limit + 1)
