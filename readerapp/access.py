@@ -319,6 +319,12 @@ def may_change_radio(user: User) -> bool:
     return is_staff(user)
 
 
+def may_list_episode_voices(user: User) -> bool:
+    """List the participant codes whose voices an episode holds, and see which of them withdrew
+    their consent: managers and admins (codes never reach a station or a partner)."""
+    return is_staff(user)
+
+
 # --- Calendar feeds ------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from .organisations.models import Organisation, Partnership, Venue
 from .outcomes.models import (
     AnswerSet,
     ConsentRecord,
+    EpisodeVoice,
     GroupMeasure,
     HandOver,
     Measure,
@@ -27,6 +28,7 @@ __all__ = [
     "Broadcast",
     "ConsentRecord",
     "Episode",
+    "EpisodeVoice",
     "FeedToken",
     "GroupExcludedDate",
     "GroupMeasure",

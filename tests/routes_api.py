@@ -105,6 +105,8 @@ ROUTES = [
     api("api_episodes.Episodes", lambda w: "/api/v1/episodes", "POST"),
     api("api_episodes.EpisodeItem", lambda w: f"/api/v1/episodes/{w.episode.id}"),
     api("api_episodes.EpisodeItem", lambda w: f"/api/v1/episodes/{w.episode.id}", "PATCH"),
+    api("api_episodes.EpisodeVoices", lambda w: f"/api/v1/episodes/{w.episode.id}/voices"),
+    api("api_episodes.EpisodeVoices", lambda w: f"/api/v1/episodes/{w.episode.id}/voices", "PUT"),
     api("api_broadcasts.Broadcasts", lambda w: "/api/v1/broadcasts"),
     api("api_broadcasts.Broadcasts", lambda w: "/api/v1/broadcasts", "POST"),
     api("api_broadcasts.BroadcastItem", lambda w: f"/api/v1/broadcasts/{w.broadcast.id}"),

@@ -92,6 +92,15 @@ ROUTES = [
         method="POST",
         data=lambda w: released({"title": ""}),
     ),
+    Route("episode_voices.voices", lambda w: f"/radio/episodes/{w.episode.id}/voices", staff()),
+    # A code nobody has: refused without writing (consent rules in test_outcomes_quotes_and_voices).
+    Route(
+        "episode_voices.voices_save",
+        lambda w: released(f"/radio/episodes/{w.episode.id}/voices"),
+        staff(400),
+        method="POST",
+        data=lambda w: released({"codes": "NOBODY-HAS-THIS"}),
+    ),
 ]
 
 __all__ = ["ROUTES", "SIGN_IN"]

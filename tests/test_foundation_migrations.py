@@ -427,3 +427,49 @@ def test_the_hand_over_migration_upgrades_a_database_holding_demo_data(
         assert kept is not None and kept.answers == {} and kept.expires_at > kept.started_at
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_quotes_and_voices_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.demo import seed
+    from readerapp.exports.models import ReportNarrative, ReportQuote
+    from readerapp.outcomes.models import EpisodeVoice
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        organisation_id = db.session.scalar(sa.text("SELECT min(id) FROM organisation"))
+        db.session.add(
+            ReportNarrative(
+                organisation_id=organisation_id,
+                date_from=date(2026, 1, 1),
+                date_to=date(2026, 3, 31),
+                version=1,
+                text="A calm quarter.",
+                quotes=[ReportQuote(position=1, text="It helps.", attribution="participant")],
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0016")
+        with db.engine.connect() as conn:
+            assert "episode_voice" not in sa.inspect(conn).get_table_names()
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("report_quote")}
+            assert "participant_id" not in columns
+            episodes = conn.execute(sa.text("SELECT count(*) FROM episode")).scalar()
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM episode")).scalar() == episodes
+        # Quotes written before stay, tied to nobody; episodes list no voices yet.
+        quote = db.session.scalars(sa.select(ReportQuote)).one()
+        assert quote.text == "It helps." and quote.participant_id is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(EpisodeVoice)) == 0
+        db.session.remove()
+        db.engine.dispose()

@@ -237,9 +237,11 @@ def test_a_narrative_needs_a_whole_scope(
     assert narratives() == []
 
 
-def test_a_quote_is_words_never_tied_to_a_participant() -> None:
+def test_a_quote_holds_words_and_at_most_a_link_to_the_speakers_record() -> None:
+    """No copy of a code or name: a participant's quote is tied to their record, for their
+    consent to quotes (tests/test_outcomes_quotes_and_voices.py), and printed without it."""
     columns = set(ReportQuote.__table__.columns.keys())
-    assert columns == {"id", "narrative_id", "position", "text", "attribution"}
+    assert columns == {"id", "narrative_id", "position", "text", "attribution", "participant_id"}
 
 
 # --- Presets --------------------------------------------------------------------------------

@@ -9,8 +9,15 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 
+from ..access import may_list_episode_voices
 from ..extensions import db
 from ..organisations.models import Organisation
+from ..outcomes.voices import (
+    WITHDRAWN_WARNING,
+    episode_voices,
+    set_episode_voices,
+    withdrawn_voices,
+)
 from ..radio.models import Broadcast, Episode, Programme
 from ..radio.operations import (
     EpisodeData,
@@ -26,6 +33,7 @@ from .core import (
     Blueprint,
     api_user,
     field_error,
+    forbid,
     get_or_404,
     not_found,
     paginate_query,
@@ -42,6 +50,8 @@ from .schemas.radio import (
     EpisodeQuerySchema,
     EpisodeSchema,
     EpisodeUpdateSchema,
+    EpisodeVoicesInputSchema,
+    EpisodeVoicesSchema,
     ProgrammeInputSchema,
     ProgrammeQuerySchema,
     ProgrammeSchema,
@@ -218,6 +228,48 @@ class EpisodeItem(MethodView):
         save_episode(episode, episode.programme, EpisodeData(**(current | values)))
         db.session.commit()
         return episode
+
+
+def _voices_of(episode: Episode) -> dict[str, Any]:
+    withdrawn = set(withdrawn_voices([episode.id]).get(episode.id, []))
+    return {
+        "episode_id": episode.id,
+        "voices": [
+            {"code": v.participant.code, "consent_in_force": v.participant.code not in withdrawn}
+            for v in episode_voices(episode.id)
+        ],
+        "warning": WITHDRAWN_WARNING if withdrawn else None,
+    }
+
+
+def _voices_episode(episode_id: int) -> Episode:
+    user = api_user()
+    episode = visible_or_404(
+        Episode, episode_id, visible_station_ids(user), key=lambda e: e.programme.station_id
+    )
+    if not may_list_episode_voices(user):
+        forbid("Only managers and admins may see or list the voices in an episode.")
+    return episode
+
+
+@episodes.route("/<int:episode_id>/voices")
+class EpisodeVoices(MethodView):
+    @episodes.response(200, EpisodeVoicesSchema)
+    def get(self, episode_id: int) -> dict[str, Any]:
+        """The participants heard in an episode, by code, and whether each still consents to
+        their voice in a radio recording (managers and admins)."""
+        return _voices_of(_voices_episode(episode_id))
+
+    @episodes.arguments(EpisodeVoicesInputSchema)
+    @episodes.response(200, EpisodeVoicesSchema)
+    def put(self, values: dict[str, Any], episode_id: int) -> dict[str, Any]:
+        """Replace the list of participants heard in an episode (managers and admins). A code
+        without current consent to their voice in a radio recording is refused (422 on
+        `codes`)."""
+        episode = _voices_episode(episode_id)
+        set_episode_voices(episode, values["codes"], api_user().id)
+        db.session.commit()
+        return _voices_of(episode)
 
 
 def broadcast_query(args: dict[str, Any]) -> sa.Select:

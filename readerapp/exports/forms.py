@@ -21,6 +21,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..access import MAY_LEAD
+from ..attendance.limits import PARTICIPANT_CODE
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..organisations.forms import SETTING_LABELS
@@ -102,17 +103,21 @@ class NarrativeForm(CleanForm):
         validators=[Length(max=NARRATIVE_MAX, message=f"Keep it to {NARRATIVE_MAX} characters")],
     )
 
-    def quote_slots(self) -> list[tuple[StringField, StringField]]:
-        return [(self[f"quote_{i}"], self[f"attribution_{i}"]) for i in range(1, QUOTES_MAX + 1)]
+    def quote_slots(self) -> list[tuple[StringField, StringField, StringField]]:
+        return [
+            (self[f"quote_{i}"], self[f"attribution_{i}"], self[f"code_{i}"])
+            for i in range(1, QUOTES_MAX + 1)
+        ]
 
     def validate(self, extra_validators: object = None) -> bool:
         valid = super().validate(extra_validators)
-        for quote, attribution in self.quote_slots():
-            if (attribution.data or "").strip() and not (quote.data or "").strip():
-                attribution.errors = [*attribution.errors, "Enter the quote, or clear this"]
-                valid = False
+        for quote, *others in self.quote_slots():
+            for other in others:
+                if (other.data or "").strip() and not (quote.data or "").strip():
+                    other.errors = [*other.errors, "Enter the quote, or clear this"]
+                    valid = False
         if not (self.text.data or "").strip() and not any(
-            (q.data or "").strip() for q, _ in self.quote_slots()
+            (q.data or "").strip() for q, *_ in self.quote_slots()
         ):
             self.text.errors = [*self.text.errors, "Write a narrative or at least one quote"]
             valid = False
@@ -124,7 +129,7 @@ class NarrativeForm(CleanForm):
     def narrative_input(self) -> NarrativeInput:
         return NarrativeInput(
             text=self.text.data or "",
-            quotes=[(q.data or "", a.data or "") for q, a in self.quote_slots()],
+            quotes=[(q.data or "", a.data or "", c.data or "") for q, a, c in self.quote_slots()],
             based_on=int(self.based_on.data or 0),
         )
 
@@ -145,6 +150,16 @@ for _slot in range(1, QUOTES_MAX + 1):
             f"Said by (quote {_slot})",
             validators=[
                 Length(max=ATTRIBUTION_MAX, message=f"Keep it to {ATTRIBUTION_MAX} characters")
+            ],
+        ),
+    )
+    setattr(
+        NarrativeForm,
+        f"code_{_slot}",
+        StringField(
+            f"Participant code of the speaker (quote {_slot})",
+            validators=[
+                Length(max=PARTICIPANT_CODE, message=f"Keep it to {PARTICIPANT_CODE} characters")
             ],
         ),
     )

@@ -57,7 +57,8 @@ class ReportNarrative(db.Model):
 
 class ReportQuote(db.Model):
     """A quote in one version of a narrative: its words and who said it, in words ("participant,
-    Willow Ward"), never tied to a participant's record."""
+    Willow Ward"). A quote from a participant is tied to their code, so that it is used only
+    while they consent to quotes in reports (the code itself is never printed)."""
 
     __tablename__ = "report_quote"
     __table_args__ = (sa.UniqueConstraint("narrative_id", "position"),)
@@ -69,8 +70,12 @@ class ReportQuote(db.Model):
     position: Mapped[int] = mapped_column()
     text: Mapped[str] = mapped_column(sa.Text)
     attribution: Mapped[str | None] = mapped_column(sa.String(ATTRIBUTION_MAX))
+    participant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="RESTRICT"), index=True
+    )
 
     narrative: Mapped[ReportNarrative] = relationship(back_populates="quotes")
+    participant = relationship("Participant")
 
 
 class ReportPreset(db.Model):

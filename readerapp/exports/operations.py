@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ..errors import FieldError
 from ..extensions import db
+from ..outcomes.voices import quoted_participant, quotes_consented
 from .models import (
     ATTRIBUTION_MAX,
     NARRATIVE_MAX,
@@ -40,7 +41,8 @@ class NarrativeScope:
 @dataclass(frozen=True)
 class NarrativeInput:
     text: str
-    quotes: list[tuple[str, str]] = field(default_factory=list)  # (text, attribution)
+    # (text, attribution, the speaker's participant code or "" when no participant said it)
+    quotes: list[tuple[str, str, str]] = field(default_factory=list)
     # The version the writer started from (0: none yet); a newer one saved meanwhile refuses.
     based_on: int = 0
 
@@ -61,14 +63,19 @@ def latest_narrative(scope: NarrativeScope) -> ReportNarrative | None:
     return db.session.scalars(narrative_versions(scope).limit(1)).first()
 
 
-def _checked(data: NarrativeInput) -> tuple[str, list[tuple[str, str | None]]]:
+CheckedQuote = tuple[str, str | None, int | None]  # (text, attribution, participant id)
+
+
+def _checked(scope: NarrativeScope, data: NarrativeInput) -> tuple[str, list[CheckedQuote]]:
     text = data.text.strip()
     if len(text) > NARRATIVE_MAX:
         raise FieldError(f"The narrative can be at most {NARRATIVE_MAX} characters", "text")
-    quotes: list[tuple[str, str | None]] = []
-    for index, (quote, attribution) in enumerate(data.quotes):
-        quote, attribution = quote.strip(), attribution.strip()
+    quotes: list[CheckedQuote] = []
+    for index, (quote, attribution, code) in enumerate(data.quotes):
+        quote, attribution, code = quote.strip(), attribution.strip(), code.strip()
         if not quote and not attribution:
+            if code:
+                raise FieldError("Enter the quote, or clear this code", f"code_{index + 1}")
             continue
         if not quote:
             raise FieldError(f"Quote {index + 1}: enter the quote, or clear its attribution")
@@ -78,7 +85,15 @@ def _checked(data: NarrativeInput) -> tuple[str, list[tuple[str, str | None]]]:
             raise FieldError(
                 f"Quote {index + 1}: the attribution can be at most {ATTRIBUTION_MAX} characters"
             )
-        quotes.append((quote, attribution or None))
+        # A participant's words are used only while they consent to quotes in reports.
+        speaker = (
+            quoted_participant(
+                code, scope.organisation_id, f"code_{index + 1}", f"Quote {index + 1}"
+            )
+            if code
+            else None
+        )
+        quotes.append((quote, attribution or None, speaker.id if speaker else None))
     if len(quotes) > QUOTES_MAX:
         raise FieldError(f"A report can hold at most {QUOTES_MAX} quotes")
     if not text and not quotes:
@@ -90,7 +105,7 @@ def save_narrative(
     scope: NarrativeScope, data: NarrativeInput, saved_by_id: int | None
 ) -> ReportNarrative:
     """Add a version of the scope's narrative and quotes; earlier versions stay as they were."""
-    text, quotes = _checked(data)
+    text, quotes = _checked(scope, data)
     latest = latest_narrative(scope)
     current = latest.version if latest is not None else 0
     if data.based_on != current:
@@ -103,8 +118,10 @@ def save_narrative(
         text=text,
         saved_by_id=saved_by_id,
         quotes=[
-            ReportQuote(position=i, text=quote, attribution=attribution)
-            for i, (quote, attribution) in enumerate(quotes, start=1)
+            ReportQuote(
+                position=i, text=quote, attribution=attribution, participant_id=participant_id
+            )
+            for i, (quote, attribution, participant_id) in enumerate(quotes, start=1)
         ],
     )
     db.session.add(narrative)
@@ -169,9 +186,16 @@ def narrative_shown(scope: NarrativeScope) -> Narrative | None:
 
 
 def shown(narrative: ReportNarrative) -> Narrative:
+    """The narrative as reports print it: a participant's quote only while they still consent
+    to quotes in reports (the others are counted, for a note to the writer)."""
+    consenting = quotes_consented(q.participant_id for q in narrative.quotes)
+    usable = [
+        q for q in narrative.quotes if q.participant_id is None or q.participant_id in consenting
+    ]
     return Narrative(
         text=narrative.text,
-        quotes=[(q.text, q.attribution or "") for q in narrative.quotes],
+        quotes=[(q.text, q.attribution or "") for q in usable],
+        withheld=len(narrative.quotes) - len(usable),
         version=narrative.version,
         saved_by=narrative.saved_by.display_name if narrative.saved_by else "a former user",
         saved_at=narrative.saved_at,

@@ -97,6 +97,8 @@ class Narrative:
     version: int
     saved_by: str
     saved_at: datetime
+    # Quotes left out because the participant quoted withdrew their consent to quotes.
+    withheld: int = 0
 
 
 @dataclass

@@ -69,7 +69,7 @@ def _scope() -> tuple[operations.NarrativeScope, Organisation, dict[str, str]]:
 
 
 def _filled_slots(form: NarrativeForm) -> int:
-    filled = [i for i, (q, a) in enumerate(form.quote_slots(), 1) if q.data or a.data]
+    filled = [i for i, slot in enumerate(form.quote_slots(), 1) if any(f.data for f in slot)]
     return min(QUOTES_MAX, max(filled, default=0) + SPARE_QUOTE_SLOTS)
 
 
@@ -84,10 +84,11 @@ def narrative_edit() -> ResponseReturnValue:
         if latest is not None:
             form.based_on.data = str(latest.version)
             form.text.data = latest.text
-            for (quote, attribution), saved_quote in zip(
+            for (quote, attribution, code), saved_quote in zip(
                 form.quote_slots(), latest.quotes, strict=False
             ):
                 quote.data, attribution.data = saved_quote.text, saved_quote.attribution or ""
+                code.data = saved_quote.participant.code if saved_quote.participant else ""
     else:
         form = NarrativeForm()
     saved = None
@@ -110,6 +111,7 @@ def narrative_edit() -> ResponseReturnValue:
         scope=scope,
         query=query,
         latest=latest,
+        withheld=operations.shown(latest).withheld if latest is not None else 0,
         slots=_filled_slots(form),
     ), _status(form, saved)
 

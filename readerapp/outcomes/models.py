@@ -190,3 +190,26 @@ class HandOver(db.Model):
     def __repr__(self) -> str:
         # No answers and no id: the token's hash is no secret, but neither is it needed here.
         return f"<HandOver session={self.session_id} position={self.position}>"
+
+
+class EpisodeVoice(db.Model):
+    """A participant whose voice is heard in a recorded radio episode: listed only with their
+    consent to their voice in a radio recording, and flagged to staff once they withdraw it."""
+
+    __tablename__ = "episode_voice"
+
+    episode_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("episode.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    listed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    listed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    participant = relationship("Participant")
+
+    def __repr__(self) -> str:
+        return f"<EpisodeVoice episode={self.episode_id} participant={self.participant_id}>"

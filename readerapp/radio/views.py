@@ -23,6 +23,7 @@ from ..access import (
     RADIO_READERS,
     managers_only,
     may_change_radio,
+    may_list_episode_voices,
     may_view_station,
     require,
     roles_required,
@@ -30,6 +31,7 @@ from ..access import (
 )
 from ..extensions import db
 from ..organisations.models import Organisation
+from ..outcomes.voices import WITHDRAWN_WARNING, withdrawn_voices
 from ..sessions.models import ReadingMaterial
 from ..timeutil import local_zone, to_local, utcnow
 from ..web.forms import offer_fold
@@ -303,8 +305,17 @@ def library() -> ResponseReturnValue:
     if ids is not None:
         query = query.where(Programme.station_id.in_(ids))
     programmes = db.session.scalars(query).all()
+    lists_voices = may_list_episode_voices(current_user)
+    withdrawn = (
+        withdrawn_voices(e.id for p in programmes for e in p.episodes) if lists_voices else {}
+    )
     return render_template(
-        "radio/library.html", programmes=programmes, can_edit=may_change_radio(current_user)
+        "radio/library.html",
+        programmes=programmes,
+        can_edit=may_change_radio(current_user),
+        lists_voices=lists_voices,
+        withdrawn=withdrawn,
+        withdrawn_warning=WITHDRAWN_WARNING,
     )
 
 

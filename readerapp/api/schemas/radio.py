@@ -7,6 +7,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ...attendance.limits import PARTICIPANT_CODE
+from ...outcomes.voices import MAX_VOICES
 from ...radio.limits import (
     CANCELLATION_REASON,
     DURATION_MINUTES,
@@ -183,3 +185,35 @@ class BroadcastUpdateSchema(Schema):
         air = data.get("air_dt")
         if air is not None and not in_years(air):
             raise ma.ValidationError(YEARS_MESSAGE, "air_dt")
+
+
+class EpisodeVoiceSchema(Schema):
+    code = fields.String(dump_only=True)
+    consent_in_force = fields.Boolean(
+        dump_only=True,
+        metadata={"description": "Whether they still consent to their voice in a recording."},
+    )
+
+
+class EpisodeVoicesSchema(Schema):
+    """The participants heard in an episode (managers and admins only)."""
+
+    episode_id = fields.Integer(dump_only=True)
+    voices = fields.List(fields.Nested(EpisodeVoiceSchema), dump_only=True)
+    warning = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Set when someone heard in it withdrew their consent."},
+    )
+
+
+class EpisodeVoicesInputSchema(Schema):
+    codes = fields.List(
+        Text(validate=validate.Length(min=1, max=PARTICIPANT_CODE)),
+        required=True,
+        validate=validate.Length(max=MAX_VOICES),
+        metadata={
+            "description": "The participant codes heard in it (the list replaces); each needs "
+            "current consent to their voice in a radio recording."
+        },
+    )
