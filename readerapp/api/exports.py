@@ -11,16 +11,18 @@ from ..access import (
     disclosure_for,
     exports_cover_everyone,
     may_export,
+    may_export_answers_by_code,
     sees_every_location_detail,
     sees_participants,
 )
-from ..exports.downloads import export_download
+from ..exports.downloads import attachment, export_download
+from ..exports.outcomes_report import OutcomesScope, export_answers_by_code
 from ..exports.queries import ExportFilters
 from ..exports.streaming import MEDIA_TYPES, filename, record_participant_export, within_sessions
 from ..extensions import db
-from .core import Blueprint, api_user, forbid
+from .core import Blueprint, api_user, field_error, forbid
 from .schemas.common import bounded_day
-from .schemas.exports import AttendanceExportQuerySchema
+from .schemas.exports import AttendanceExportQuerySchema, OutcomeAnswersExportQuerySchema
 
 blp = Blueprint(
     "api_exports",
@@ -83,3 +85,36 @@ class AttendanceExport(MethodView):
         # The export reads through a connection of its own: what this one wrote goes first.
         db.session.commit()
         return export_download(within_sessions(asked), fmt, filename(asked, fmt))
+
+
+ANSWER_DOWNLOADS = {
+    "200": {
+        "description": "The answer sets, as an attachment.",
+        "content": {MEDIA_TYPES["csv"]: {"schema": FILE}, MEDIA_TYPES["xlsx"]: {"schema": FILE}},
+    },
+    "403": "FORBIDDEN",
+}
+
+
+@blp.route("/outcome-answers")
+class OutcomeAnswersExport(MethodView):
+    @blp.arguments(OutcomeAnswersExportQuerySchema, location="query")
+    @blp.doc(responses=ANSWER_DOWNLOADS)
+    def get(self, args: dict[str, Any]) -> Response:
+        """Outcome answer sets given by participant code between two local dates, one row per
+        answer set with each answer (managers and admins), as on the Outcomes page.
+
+        Answers are health data: every export is recorded in the audit trail (its scope and
+        how many answer sets, never the codes or the answers)."""
+        if not may_export_answers_by_code(api_user()):
+            forbid("Only managers and admins may export answer sets by participant code.")
+        scope = OutcomesScope(
+            bounded_day(args["start_from"]),
+            bounded_day(args["start_to"]),
+            args.get("organisation_id"),
+            args.get("setting_type"),
+        )
+        if scope.date_to < scope.date_from:
+            field_error(422, "to", "Give a date on or after the from date.")
+        exported = export_answers_by_code(scope, args["format"], "api")
+        return attachment(iter([exported.body]), args["format"], exported.filename)

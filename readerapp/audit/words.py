@@ -322,9 +322,22 @@ KINDS: dict[str, Kind] = {
     "export": Kind(
         "Export",
         "data",
-        {"kind": "What", "format": "Format", "via": "Through", "from": "From", "to": "To"},
+        {
+            "kind": "What",
+            "format": "Format",
+            "via": "Through",
+            "from": "From",
+            "to": "To",
+            "organisation_id": "Partner",
+            "setting": "Setting",
+            "answer_sets": "Answer sets",
+            "requested_by_id": "For",
+        },
         choices={
-            "kind": {"attendance_per_participant": "Attendance, a row per participant"},
+            "kind": {
+                "attendance_per_participant": "Attendance, a row per participant",
+                "outcome_answer_sets": "Outcome answer sets, a row per set by participant code",
+            },
             "format": {"csv": "CSV", "xlsx": "Excel (XLSX)"},
             "via": {"web": "The website", "api": "The API", "cli": "The command line"},
         },

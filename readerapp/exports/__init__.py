@@ -17,9 +17,10 @@ def _partnership_summary(user: object) -> str | None:
 def init_app(app: Flask) -> None:
     from ..access import EXPORTERS
     from ..web import register_landing, register_nav
-    from .cli import bench_cli, export_cli
+    from .cli import bench_cli, export_cli, outcomes_cli
 
     app.cli.add_command(export_cli)
+    app.cli.add_command(outcomes_cli)
     app.cli.add_command(bench_cli)
     from . import outcomes_views, views, writing_views  # noqa: F401 (writing_views adds its pages to views.bp)
 

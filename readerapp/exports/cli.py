@@ -1,4 +1,5 @@
-"""``flask --app wsgi export attendance …`` and ``flask --app wsgi bench generate …``."""
+"""``flask --app wsgi export attendance …``, ``flask --app wsgi outcomes export-by-code …`` and
+``flask --app wsgi bench generate …``."""
 
 from __future__ import annotations
 
@@ -7,15 +8,22 @@ import time
 from datetime import date
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from ..access import may_export_answers_by_code
 from ..extensions import db
-from ..organisations.models import SETTING_TYPES
+from ..organisations.models import SETTING_TYPES, Organisation
+from ..users.models import User
 from . import streaming
+from .outcomes_report import OutcomesScope, export_answers_by_code
 from .queries import COLUMN_SETS
 from .streaming import record_participant_export
 
+ANSWER_FORMATS = ("csv", "xlsx")
+
 export_cli = AppGroup("export", help="Export attendance for spreadsheets and reports.")
+outcomes_cli = AppGroup("outcomes", help="Outcome answers: the staff export by participant code.")
 bench_cli = AppGroup("bench", help="Synthetic data for benchmarks.")
 
 
@@ -79,6 +87,56 @@ def export_attendance(
     db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(f"Wrote {total} rows to {output} in {elapsed:.1f} s", err=True)
+
+
+@outcomes_cli.command("export-by-code")
+@click.option("--from", "date_from", required=True, callback=_day, help="First local date.")
+@click.option("--to", "date_to", required=True, callback=_day, help="Last local date.")
+@click.option("--organisation", help="Partner organisation name (none: every partner).")
+@click.option("--setting", type=click.Choice(SETTING_TYPES), help="Setting type of the venue.")
+@click.option("--format", "fmt", type=click.Choice(ANSWER_FORMATS), default="csv")
+@click.option(
+    "--user",
+    "email",
+    required=True,
+    help="The email of the manager or admin the export is for: the same rule as the web.",
+)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True))
+def export_answers(
+    date_from: date,
+    date_to: date,
+    organisation: str | None,
+    setting: str | None,
+    fmt: str,
+    email: str,
+    output: str,
+) -> None:
+    """Write the answer sets given by participant code between two local dates (inclusive),
+    one row per set: health data, recorded in the audit trail."""
+    user = db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.email) == email.strip().lower())
+    )
+    if user is None or not user.active or not may_export_answers_by_code(user):
+        raise click.UsageError(
+            f"{email} is not an active manager or admin: only they may export answers by code."
+        )
+    if date_to < date_from:
+        raise click.BadParameter("must be on or after --from", param_hint="--to")
+    organisation_id = None
+    if organisation is not None:
+        organisation_id = db.session.scalar(
+            sa.select(Organisation.id).where(Organisation.name == organisation)
+        )
+        if organisation_id is None:
+            raise click.BadParameter(
+                f"no organisation is called {organisation!r}", param_hint="--organisation"
+            )
+    scope = OutcomesScope(date_from, date_to, organisation_id, setting)
+    exported = export_answers_by_code(scope, fmt, "cli", requested_by_id=user.id)
+    with open(output, "wb") as out:
+        out.write(exported.body)
+    db.session.commit()
+    click.echo(f"Wrote {exported.answer_sets} answer sets to {output}", err=True)
 
 
 @bench_cli.command("generate")

@@ -486,6 +486,20 @@ def tables_xlsx(tables: Sequence[Table], out: IO[bytes], notes: Sequence[str] = 
     workbook.close()
 
 
+def section_tables(report: OutcomesReport) -> tuple[list[Table], list[str]]:
+    """The outcomes as a section of another download (the partnership report's): its tables
+    titled as outcomes, and the notes that go with them (each measure's acknowledgement is in
+    its rows; the small-number rule, when it applies, in the notes). A sheet's name may hold
+    no colon, hence the dash."""
+    tables = [
+        (f"Outcomes - {title[0].lower()}{title[1:]}", h, r) for title, h, r in report_tables(report)
+    ]
+    notes = []
+    if report.disclosure.note:
+        notes.append(f'Outcomes: figures resting on fewer people show as "{TOO_FEW}".')
+    return tables, notes
+
+
 def report_csv(report: OutcomesReport) -> bytes:
     return tables_csv(report_tables(report), _preamble(report))
 
@@ -546,3 +560,49 @@ def answers_table(scope: OutcomesScope) -> Table:
             ]
         )
     return ("Answer sets", header, rows)
+
+
+@dataclass(frozen=True)
+class AnswersExport:
+    body: bytes
+    filename: str
+    answer_sets: int
+
+
+def export_answers_by_code(
+    scope: OutcomesScope, fmt: str, via: str, requested_by_id: int | None = None
+) -> AnswersExport:
+    """The staff export of answer sets by participant code, as CSV or XLSX, recorded in the
+    audit trail: health data by code is leaving the service (the trail says which scope and
+    how many answer sets, never the codes or the answers). The caller checks
+    ``may_export_answers_by_code`` and commits (a read-only web request commits the record
+    itself); the web, the API and the command line all export through here (the command line
+    names the account it exports for: ``requested_by_id``)."""
+    from ..audit.trail import record
+
+    table = answers_table(scope)
+    requested = {} if requested_by_id is None else {"requested_by_id": requested_by_id}
+    record(
+        "export_answers",
+        "export",
+        None,
+        requested
+        | {
+            "kind": "outcome_answer_sets",
+            "format": fmt,
+            "via": via,
+            "from": scope.date_from.isoformat(),
+            "to": scope.date_to.isoformat(),
+            "organisation_id": scope.organisation_id,
+            "setting": scope.setting_type,
+            "answer_sets": len(table[2]),
+        },
+    )
+    if fmt == "csv":
+        body = tables_csv([table])
+    else:
+        buffer = io.BytesIO()
+        tables_xlsx([table], buffer)
+        body = buffer.getvalue()
+    name = f"outcome-answers-{scope.date_from.isoformat()}-to-{scope.date_to.isoformat()}.{fmt}"
+    return AnswersExport(body, name, len(table[2]))

@@ -28,7 +28,6 @@ from ..access import (
     require,
     roles_required,
 )
-from ..audit.trail import record
 from ..extensions import db
 from ..organisations.forms import SETTING_LABELS
 from ..organisations.models import SETTING_TYPES, Organisation
@@ -197,31 +196,8 @@ def _answers(fmt: str) -> ResponseReturnValue:
     form = _form()
     if not form.validate():
         return render_template("exports/outcomes.html", form=form, report=None), 400
-    scope = form.outcomes_scope()
-    table = outcomes_report.answers_table(scope)
-    # Health data by participant code is leaving the service: the audit trail says so (which
-    # scope, how many answer sets; never the codes or the answers).
-    record(
-        "export_answers",
-        "export",
-        None,
-        {
-            "kind": "outcome_answer_sets",
-            "format": fmt,
-            "via": "web",
-            "from": scope.date_from.isoformat(),
-            "to": scope.date_to.isoformat(),
-            "organisation_id": scope.organisation_id,
-            "setting": scope.setting_type,
-            "answer_sets": len(table[2]),
-        },
-    )
-    name = f"outcome-answers-{scope.date_from.isoformat()}-to-{scope.date_to.isoformat()}.{fmt}"
-    if fmt == "csv":
-        return attachment(iter([outcomes_report.tables_csv([table])]), fmt, name)
-    buffer = io.BytesIO()
-    outcomes_report.tables_xlsx([table], buffer)
-    return attachment(iter([buffer.getvalue()]), fmt, name)
+    exported = outcomes_report.export_answers_by_code(form.outcomes_scope(), fmt, "web")
+    return attachment(iter([exported.body]), fmt, exported.filename)
 
 
 @bp.get("/reports/outcomes/answers.csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from statistics import median
@@ -631,7 +632,11 @@ def report_tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]
     return tables
 
 
-def report_csv(report: Report) -> str:
+Table = tuple[str, list[str], list[list[Any]]]
+
+
+def report_csv(report: Report, extra: Sequence[Table] = (), notes: Sequence[str] = ()) -> str:
+    """The report's tables, then ``extra`` ones (its outcomes section) with their ``notes``."""
     import csv
     import io
 
@@ -643,7 +648,8 @@ def report_csv(report: Report) -> str:
     writer.writerow(["From", scope.date_from.isoformat(), "To", scope.date_to.isoformat()])
     if report.disclosure.note:
         writer.writerow([report.disclosure.note])
-    for title, header, rows in report_tables(report):
+    writer.writerows([[note] for note in notes])
+    for title, header, rows in [*report_tables(report), *extra]:
         writer.writerow([])
         writer.writerow([title])
         writer.writerow(header)
@@ -651,22 +657,25 @@ def report_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def report_xlsx(report: Report, out: IO[bytes]) -> None:
+def report_xlsx(
+    report: Report, out: IO[bytes], extra: Sequence[Table] = (), notes: Sequence[str] = ()
+) -> None:
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(
         out, {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     )
     bold = workbook.add_format({"bold": True})
-    for title, header, rows in report_tables(report):
+    for title, header, rows in [*report_tables(report), *extra]:
         sheet = workbook.add_worksheet(title)
         sheet.freeze_panes(1, 0)
         sheet.set_column(0, len(header) - 1, 24)
         for col, name in enumerate(header):
             sheet.write_string(0, col, name, bold)
-        if report.disclosure.note and title == "Summary":
+        if title == "Summary" and (report.disclosure.note or notes):
             # Below the figures, where a reader of the sheet looks for notes.
-            rows = [*rows, [], [report.disclosure.note]]
+            shown_notes = [report.disclosure.note, *notes] if report.disclosure.note else notes
+            rows = [*rows, [], *([note] for note in shown_notes)]
         for r, row in enumerate(rows, start=1):
             for col, value in enumerate(row):
                 if value is None:

@@ -32,7 +32,12 @@ from . import operations, outcomes_views, partnership_report, streaming
 from .charts import Series, bar_chart
 from .downloads import attachment, export_download
 from .forms import ExportForm, ReportForm, default_period
-from .outcomes_report import OutcomesReport, OutcomesScope, build_outcomes_report
+from .outcomes_report import (
+    OutcomesReport,
+    OutcomesScope,
+    build_outcomes_report,
+    section_tables,
+)
 
 bp = Blueprint("exports", __name__, template_folder="templates")
 
@@ -225,11 +230,14 @@ def _report_download(fmt: str) -> ResponseReturnValue:
     result = _built_report(form)
     scope = result.scope
     name = f"partnership-report-{scope.date_from.isoformat()}-to-{scope.date_to.isoformat()}.{fmt}"
+    # The outcomes section as the page shows it (small numbers protected the same way).
+    outcomes = _outcomes_section(result)
+    extra, notes = section_tables(outcomes) if outcomes is not None else ([], [])
     if fmt == "csv":
-        body = iter([partnership_report.report_csv(result).encode()])
+        body = iter([partnership_report.report_csv(result, extra, notes).encode()])
     else:
         buffer = io.BytesIO()
-        partnership_report.report_xlsx(result, buffer)
+        partnership_report.report_xlsx(result, buffer, extra, notes)
         body = iter([buffer.getvalue()])
     return attachment(body, fmt, name)
 

@@ -9,6 +9,9 @@ from ...exports.streaming import FORMATS
 from ...organisations.models import SETTING_TYPES
 from .common import DateArg, QueryId, QuerySchema
 
+# The staff export of outcome answer sets by code is a spreadsheet, as on the Outcomes page.
+ANSWER_FORMATS = ("csv", "xlsx")
+
 
 class AttendanceExportQuerySchema(QuerySchema):
     start_from = DateArg(
@@ -44,3 +47,21 @@ class AttendanceExportQuerySchema(QuerySchema):
             )
         },
     )
+
+
+class OutcomeAnswersExportQuerySchema(QuerySchema):
+    start_from = DateArg(
+        data_key="from",
+        required=True,
+        metadata={"description": "The first local date answers were given on, included."},
+    )
+    start_to = DateArg(
+        data_key="to",
+        required=True,
+        metadata={"description": "The last local date, included (on or after from)."},
+    )
+    organisation_id = QueryId(
+        metadata={"description": "Groups partnered with this organisation (none: every one)."}
+    )
+    setting_type = fields.String(validate=validate.OneOf(SETTING_TYPES))
+    format = fields.String(load_default="csv", validate=validate.OneOf(ANSWER_FORMATS))
