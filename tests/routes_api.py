@@ -55,6 +55,7 @@ ROUTES = [
     api("api_sessions.Sessions", lambda w: "/api/v1/sessions"),
     api("api_sessions.SessionCounts", lambda w: "/api/v1/sessions/counts"),
     api("api_exports.AttendanceExport", lambda w: "/api/v1/exports/attendance"),
+    api("api_exports.OutcomeAnswersExport", lambda w: "/api/v1/exports/outcome-answers"),
     api("api_sessions.Sessions", lambda w: "/api/v1/sessions", "POST"),
     api("api_sessions.SessionItem", lambda w: f"/api/v1/sessions/{w.due_session.id}"),
     api("api_sessions.SessionItem", lambda w: f"/api/v1/sessions/{w.due_session.id}", "PATCH"),

@@ -573,3 +573,22 @@ def test_the_outcomes_resources_are_in_the_openapi_document(client: FlaskClient)
     answers = spec["components"]["schemas"]["AnswerSetInput"]["properties"]["answers"]
     assert answers["additionalProperties"] == {"type": "integer"}
     assert "outcomes" in spec["info"]["description"]
+
+
+def test_reading_the_consent_ledger_is_audited_entry_by_entry(
+    client: FlaskClient, ow: OutcomesWorld
+) -> None:
+    give_consent(client, ow)
+    db.session.rollback()
+    entry_id = db.session.scalar(sa.select(ConsentRecord.id))
+    for role in ("leader", "manager"):
+        assert client.get(consent_url(ow), headers=ow.headers(role)).status_code == 200
+    for role in ("other_leader", "partner"):
+        assert client.get(consent_url(ow), headers=ow.headers(role)).status_code in (403, 404)
+    db.session.rollback()
+    shown = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "view_consent").order_by(AuditEvent.id)
+    ).all()
+    assert [(e.entity_type, e.entity_id) for e in shown] == [("consent_record", str(entry_id))] * 2
+    assert [e.actor_id for e in shown] == [ow.ids["leader"], ow.ids["manager"]]
+    assert all(e.changes == {"page": "api", "participant_id": ow.ids["participant"]} for e in shown)

@@ -339,6 +339,35 @@ def test_access_to_the_entry_pages(app: Flask, world: World) -> None:
     assert "Record answers" not in partner_page and "/answers" not in partner_page
 
 
+def test_showing_a_persons_consent_is_audited_entry_by_entry(app: Flask, world: World) -> None:
+    url = f"/participants/{world.participant.id}"
+    leader = as_user(app.test_client(), world.leader)
+    # Nothing recorded yet: nothing shown, nothing in the trail.
+    assert "No consent recorded." in leader.get(url).get_data(as_text=True)
+    assert events(action="view_consent") == []
+    give_consent(world, today() - timedelta(days=9))
+    record_consent(world.participant, "quotes", True, today() - timedelta(days=9), None)
+    record_consent(world.participant, "quotes", False, today() - timedelta(days=2), None)
+    db.session.commit()
+    ids = sorted(e.id for e in consent_entries())
+    assert leader.get(url).status_code == 200
+    shown = events(action="view_consent")
+    assert sorted(int(e.entity_id) for e in shown) == ids
+    assert {(e.entity_type, e.actor_id) for e in shown} == {("consent_record", world.leader.id)}
+    assert all(
+        e.changes == {"page": "participant", "participant_id": world.participant.id} for e in shown
+    )
+    # Each showing is recorded; a refused one is not.
+    manager = as_user(app.test_client(), world.manager)
+    assert manager.get(url).status_code == 200
+    assert len(events(action="view_consent", actor_id=world.manager.id)) == 3
+    assert as_user(app.test_client(), world.partner).get(url).status_code in (403, 404)
+    assert len(events(action="view_consent")) == 6
+    # The trail says it in words.
+    trail = as_user(app.test_client(), world.admin).get("/audit").get_data(as_text=True)
+    assert "Viewed" in trail and "Consent entry" in trail
+
+
 def test_showing_a_persons_answers_is_audited(app: Flask, world: World) -> None:
     give_consent(world)
     leader = as_user(app.test_client(), world.leader)

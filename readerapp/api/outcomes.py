@@ -145,14 +145,23 @@ class ParticipantConsent(MethodView):
     @consent.paginate()
     def get(self, participant_id: int, pagination_parameters: Any) -> list[ConsentRecord]:
         """The person's consent ledger, oldest first: the latest entry for a purpose is their
-        current answer (managers, admins and the leaders of the person's groups)."""
+        current answer (managers, admins and the leaders of the person's groups). Each entry
+        read is recorded in the audit trail (`view_consent`)."""
         participant = _consent_of(participant_id)
         query = (
             sa.select(ConsentRecord)
             .where(ConsentRecord.participant_id == participant.id)
             .order_by(ConsentRecord.on_date, ConsentRecord.recorded_at, ConsentRecord.id)
         )
-        return paginate_query(query, pagination_parameters)
+        entries = paginate_query(query, pagination_parameters)
+        # Every entry read is recorded in the audit trail (`view_consent`), as on the page.
+        recordmany(
+            "view_consent",
+            "consent_record",
+            [entry.id for entry in entries],
+            {"page": "api", "participant_id": participant.id},
+        )
+        return entries
 
     @consent.arguments(ConsentInputSchema)
     @consent.response(201, ConsentRecordSchema)

@@ -117,13 +117,15 @@ def entity_types() -> list[str]:
 # Entity types written only by explicit records (exports and the like).
 EXPLICIT_ENTITY_TYPES = {"export", "audit_event", "answer_set"}
 
-# "view_answers": answer sets (health data) shown, one entry per set.
+# "view_answers": answer sets (health data) shown, one entry per set; "view_consent": consent
+# ledger entries shown, one per entry.
 ACTIONS = (
     "create",
     "update",
     "delete",
     "view_name",
     "view_answers",
+    "view_consent",
     "export",
     "export_answers",
     "import_answers",

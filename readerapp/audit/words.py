@@ -275,6 +275,8 @@ KINDS: dict[str, Kind] = {
             "on_date": "On",
             "recorded_at": "Recorded",
             "recorded_by_id": "Recorded by",
+            # Details of entries shown.
+            "page": "Shown on",
         },
         choices={"purpose": {p: w.label for p, w in WORDINGS.items()}},
     ),
@@ -352,6 +354,7 @@ ACTION_WORDS = {
     "delete": "Deleted",
     "view_name": "Viewed the name of",
     "view_answers": "Viewed the answers in",
+    "view_consent": "Viewed",
     "export": "Exported",
     "export_answers": "Exported answer sets by code",
     "import_answers": "Imported answer sets from a file",

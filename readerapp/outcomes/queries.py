@@ -25,6 +25,7 @@ class LedgerEntry:
     wording_version: str
     recorded_at: datetime
     recorded_by: str | None  # the account's display name; None when it has gone
+    id: int  # the entry's row, for the audit trail of who saw it
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,12 @@ def consent_ledger(participant_id: int) -> list[PurposeLedger]:
     for record, recorder in rows:
         entries[record.purpose].append(
             LedgerEntry(
-                record.on_date, record.given, record.wording_version, record.recorded_at, recorder
+                record.on_date,
+                record.given,
+                record.wording_version,
+                record.recorded_at,
+                recorder,
+                record.id,
             )
         )
     return [PurposeLedger(WORDINGS[purpose], entries[purpose]) for purpose in CONSENT_PURPOSES]

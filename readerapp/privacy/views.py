@@ -178,6 +178,14 @@ def _participant_page(
     show_answers: bool = False,
 ) -> str:
     ledger = consent_ledger(person.id)
+    # What a person agreed to is part of their health record: every showing of an entry is
+    # recorded, as answers are.
+    recordmany(
+        "view_consent",
+        "consent_record",
+        [entry.id for purpose in ledger for entry in purpose.history],
+        {"page": "participant", "participant_id": person.id},
+    )
     sees_answers = may_see_answers(current_user, person)
     answer_sets = answer_sets_of(person.id) if sees_answers and show_answers else None
     if answer_sets:
