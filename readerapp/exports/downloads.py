@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import date
+from typing import IO
 
 from flask import Response
 
@@ -61,3 +63,22 @@ def export_download(filters: ExportFilters, fmt: str, name: str | None = None) -
             yield from _file_chunks(handle)
 
     return attachment(_streamed(xlsx), fmt, name)
+
+
+def report_file(
+    fmt: str,
+    stem: str,
+    period: tuple[date, date],
+    csv_body: Callable[[], bytes],
+    write_xlsx: Callable[[IO[bytes]], None],
+) -> Response:
+    """A report's figures as a CSV or XLSX attachment named after it and its period (built in
+    memory: a report is a few small tables)."""
+    if fmt == "csv":
+        body = csv_body()
+    else:
+        buffer = io.BytesIO()
+        write_xlsx(buffer)
+        body = buffer.getvalue()
+    name = f"{stem}-{period[0].isoformat()}-to-{period[1].isoformat()}.{fmt}"
+    return attachment(iter([body]), fmt, name)

@@ -9,7 +9,6 @@ holds aggregates only, so opening it is not recorded; every export by participan
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
@@ -34,7 +33,7 @@ from ..organisations.models import SETTING_TYPES, Organisation
 from ..timeutil import local_zone
 from . import outcomes_report
 from .charts import Series, bar_chart
-from .downloads import attachment
+from .downloads import attachment, report_file
 from .forms import ReportForm, default_period
 from .outcomes_report import MeasureSection, OutcomesReport, OutcomesScope, SettingChange
 from .partnership_report import zone_today
@@ -170,13 +169,13 @@ def _download(fmt: str) -> ResponseReturnValue:
     if not form.validate():
         return render_template("exports/outcomes.html", form=form, report=None), 400
     report = _report(form)
-    scope = report.scope
-    name = f"outcomes-report-{scope.date_from.isoformat()}-to-{scope.date_to.isoformat()}.{fmt}"
-    if fmt == "csv":
-        return attachment(iter([outcomes_report.report_csv(report)]), fmt, name)
-    buffer = io.BytesIO()
-    outcomes_report.report_xlsx(report, buffer)
-    return attachment(iter([buffer.getvalue()]), fmt, name)
+    return report_file(
+        fmt,
+        "outcomes-report",
+        (report.scope.date_from, report.scope.date_to),
+        lambda: outcomes_report.report_csv(report),
+        lambda out: outcomes_report.report_xlsx(report, out),
+    )
 
 
 @bp.get("/reports/outcomes.csv")

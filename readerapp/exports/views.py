@@ -3,7 +3,6 @@ report, stream."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 
 from flask import Blueprint, abort, render_template, request
@@ -30,7 +29,7 @@ from ..sessions.states import STATE_LABELS
 from ..timeutil import local_zone
 from . import operations, outcomes_views, partnership_report, streaming
 from .charts import Series, bar_chart
-from .downloads import attachment, export_download
+from .downloads import export_download, report_file
 from .forms import ExportForm, ReportForm, default_period
 from .outcomes_report import (
     OutcomesReport,
@@ -228,18 +227,16 @@ def _report_download(fmt: str) -> ResponseReturnValue:
     if not form.validate():
         return render_template("exports/report.html", form=form, report=None), 400
     result = _built_report(form)
-    scope = result.scope
-    name = f"partnership-report-{scope.date_from.isoformat()}-to-{scope.date_to.isoformat()}.{fmt}"
     # The outcomes section as the page shows it (small numbers protected the same way).
     outcomes = _outcomes_section(result)
     extra, notes = section_tables(outcomes) if outcomes is not None else ([], [])
-    if fmt == "csv":
-        body = iter([partnership_report.report_csv(result, extra, notes).encode()])
-    else:
-        buffer = io.BytesIO()
-        partnership_report.report_xlsx(result, buffer, extra, notes)
-        body = iter([buffer.getvalue()])
-    return attachment(body, fmt, name)
+    return report_file(
+        fmt,
+        "partnership-report",
+        (result.scope.date_from, result.scope.date_to),
+        lambda: partnership_report.report_csv(result, extra, notes).encode(),
+        lambda out: partnership_report.report_xlsx(result, out, extra, notes),
+    )
 
 
 @bp.get("/reports/partnership.csv")

@@ -18,15 +18,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from ..access import MAY_LEAD, may_record_answers, require, roles_required
+from ..attendance.models import Participant
 from ..extensions import db
 from ..sessions.models import ReadingSession
 from ..sessions.views import load_session
 from ..timeutil import utcnow
 from ..web.once import new_form_token, remember_saved, saved_already
-from ..web.saving import attach_error, save_form
+from ..web.saving import Saved, attach_error, save_form
 from .answers import MODE_LABELS, AnswerSetData, answer_problems, consents_in_force, save_answer_set
 from .definitions import MeasureDefinition
-from .models import Measure, MeasureVersion
+from .models import AnswerSet, Measure, MeasureVersion
 from .queries import anonymous_sheets, present_participants, usable_measures
 
 bp = Blueprint("collecting", __name__, template_folder="templates")
@@ -164,6 +165,39 @@ def _render(template: str, status: int = 200, **context: Any) -> ResponseReturnV
     return render_template(template, mode_labels=MODE_LABELS, **context), status
 
 
+def _prefill(form: AnswersForm, version: MeasureVersion, session: ReadingSession) -> None:
+    """A blank sheet: the measure chosen, dated the session's day, with a one-time token."""
+    form.measure_version_id.data = str(version.id)
+    form.answered_on.data = session.local_start.date()
+    form.form_token.data = new_form_token()
+
+
+def _save(
+    form: AnswersForm,
+    version: MeasureVersion,
+    definition: MeasureDefinition,
+    session: ReadingSession,
+    person: Participant | None,
+    answers: dict[str, Any],
+) -> Saved[AnswerSet]:
+    """Save one sheet, a person's (``person``) or anonymous (None), and commit; or say why not
+    on the form."""
+    data = AnswerSetData(
+        measure_version_id=version.id,
+        group=session.group,
+        participant=person,
+        session=session,
+        answered_on=form.answered_on.data,
+        mode=form.mode.data,
+        answers=answers,
+    )
+    return save_form(
+        form,
+        lambda: save_answer_set(data, current_user.id),
+        field_names=_field_names(definition),
+    )
+
+
 @bp.route("/sessions/<int:session_id>/answers", methods=["GET", "POST"])
 @roles_required(MAY_LEAD)
 def record_answers(session_id: int) -> ResponseReturnValue:
@@ -190,9 +224,7 @@ def record_answers(session_id: int) -> ResponseReturnValue:
         "form": form,
     }
     if request.method == "GET":
-        form.measure_version_id.data = str(version.id)
-        form.answered_on.data = session.local_start.date()
-        form.form_token.data = new_form_token()
+        _prefill(form, version, session)
         return _render("outcomes/record_answers.html", **context)
     if saved_already(form.form_token.data, f"answers:{session_id}"):
         flash("These answers were saved already: they are not stored twice.", "info")
@@ -204,21 +236,8 @@ def record_answers(session_id: int) -> ResponseReturnValue:
     answers = _answers(form, definition)
     if not _checked(form, definition, answers) or not valid or person is None:
         return _render("outcomes/record_answers.html", 400, **context)
-    data = AnswerSetData(
-        measure_version_id=version.id,
-        group=session.group,
-        participant=person,
-        session=session,
-        answered_on=form.answered_on.data,
-        mode=form.mode.data,
-        answers=answers,
-    )
     code, measure_key = person.code, version.measure.key
-    saved = save_form(
-        form,
-        lambda: save_answer_set(data, current_user.id),
-        field_names=_field_names(definition),
-    )
+    saved = _save(form, version, definition, session, person, answers)
     if not saved:
         return _render("outcomes/record_answers.html", saved.status, **context)
     remember_saved(form.form_token.data, f"answers:{session_id}")
@@ -251,9 +270,7 @@ def record_feedback(session_id: int) -> ResponseReturnValue:
         "form": form,
     }
     if request.method == "GET":
-        form.measure_version_id.data = str(version.id)
-        form.answered_on.data = session.local_start.date()
-        form.form_token.data = new_form_token()
+        _prefill(form, version, session)
         return _render("outcomes/record_feedback.html", **context)
     if saved_already(form.form_token.data, f"feedback:{session_id}"):
         flash("This sheet was saved already: it is not stored twice.", "info")
@@ -262,21 +279,8 @@ def record_feedback(session_id: int) -> ResponseReturnValue:
     answers = _answers(form, definition)
     if not _checked(form, definition, answers) or not valid:
         return _render("outcomes/record_feedback.html", 400, **context)
-    data = AnswerSetData(
-        measure_version_id=version.id,
-        group=session.group,
-        participant=None,
-        session=session,
-        answered_on=form.answered_on.data,
-        mode=form.mode.data,
-        answers=answers,
-    )
     measure_key = version.measure.key
-    saved = save_form(
-        form,
-        lambda: save_answer_set(data, current_user.id),
-        field_names=_field_names(definition),
-    )
+    saved = _save(form, version, definition, session, None, answers)
     if not saved:
         return _render("outcomes/record_feedback.html", saved.status, **context)
     remember_saved(form.form_token.data, f"feedback:{session_id}")

@@ -17,6 +17,8 @@ minutes have passed since the last tap.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -340,6 +342,23 @@ def _no_progress(session_id: int, message: str) -> ResponseReturnValue:
     ), 409
 
 
+def _with_progress(
+    view: Callable[[InProgress], ResponseReturnValue],
+) -> Callable[[int], ResponseReturnValue]:
+    """A screen of answers in progress: the view gets the checked progress of the session in
+    its address, or the page says there is none (409) and the view does not run."""
+
+    @functools.wraps(view)
+    def with_state(session_id: int) -> ResponseReturnValue:
+        try:
+            state = _in_progress(session_id)
+        except _NoProgress as ended:
+            return _no_progress(session_id, ended.message)
+        return view(state)
+
+    return with_state
+
+
 def _screen(state: InProgress, error: str | None = None, status: int = 200) -> ResponseReturnValue:
     item = state.current
     if item is None:
@@ -359,25 +378,19 @@ def _screen(state: InProgress, error: str | None = None, status: int = 200) -> R
 
 @bp.get("/sessions/<int:session_id>/hand-over/question")
 @roles_required(MAY_LEAD)
-def question(session_id: int) -> ResponseReturnValue:
-    try:
-        state = _in_progress(session_id)
-    except _NoProgress as ended:
-        return _no_progress(session_id, ended.message)
+@_with_progress
+def question(state: InProgress) -> ResponseReturnValue:
     return _screen(state)
 
 
 @bp.post("/sessions/<int:session_id>/hand-over/question")
 @roles_required(MAY_LEAD)
-def answer(session_id: int) -> ResponseReturnValue:
-    try:
-        state = _in_progress(session_id)
-    except _NoProgress as ended:
-        return _no_progress(session_id, ended.message)
+@_with_progress
+def answer(state: InProgress) -> ResponseReturnValue:
     if not CleanForm().validate():
         abort(400)
     item = state.current
-    here = url_for("outcomes_self.question", session_id=session_id)
+    here = url_for("outcomes_self.question", session_id=state.session.id)
     if item is None or request.form.get("item") != item.key:
         # A screen left behind (the browser's Back button): show the question on screen now.
         return redirect(here, 303)
@@ -401,11 +414,8 @@ def answer(session_id: int) -> ResponseReturnValue:
 
 @bp.get("/sessions/<int:session_id>/hand-over/stop")
 @roles_required(MAY_LEAD)
-def stop_confirm(session_id: int) -> ResponseReturnValue:
-    try:
-        state = _in_progress(session_id)
-    except _NoProgress as ended:
-        return _no_progress(session_id, ended.message)
+@_with_progress
+def stop_confirm(state: InProgress) -> ResponseReturnValue:
     return render_template("outcomes/self/stop.html", state=state, show_stop=False)
 
 
@@ -422,15 +432,12 @@ def stop(session_id: int) -> ResponseReturnValue:
 
 @bp.post("/sessions/<int:session_id>/hand-over/finish")
 @roles_required(MAY_LEAD)
-def finish(session_id: int) -> ResponseReturnValue:
-    try:
-        state = _in_progress(session_id)
-    except _NoProgress as ended:
-        return _no_progress(session_id, ended.message)
+@_with_progress
+def finish(state: InProgress) -> ResponseReturnValue:
     if not CleanForm().validate():
         abort(400)
     if state.current is not None:
-        return redirect(url_for("outcomes_self.question", session_id=session_id), 303)
+        return redirect(url_for("outcomes_self.question", session_id=state.session.id), 303)
     session, progress = state.session, state.progress
     back = redirect(url_for("logbook.detail", session_id=session.id), 303)
     total, given = len(state.items), len(progress.answers)
