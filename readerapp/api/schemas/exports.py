@@ -58,7 +58,7 @@ class OutcomeAnswersExportQuerySchema(QuerySchema):
     start_to = DateArg(
         data_key="to",
         required=True,
-        metadata={"description": "The last local date, included (on or after from)."},
+        metadata={"description": "The last local date, included (before from: nothing)."},
     )
     organisation_id = QueryId(
         metadata={"description": "Groups partnered with this organisation (none: every one)."}
