@@ -178,7 +178,7 @@ def test_an_episode_lists_voices_only_with_consent_and_warns_once_withdrawn(
     refused = client.post(url, data={"codes": "LM-01, LM-02"})
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
-    assert "LM-01, LM-02 has not consented to voice in a radio recording" in html
+    assert "LM-01, LM-02 have not consented to their voice in a radio recording" in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EpisodeVoice)) == 0
     assert "No participant has the code NOPE" in client.post(url, data={"codes": "NOPE"}).get_data(
         as_text=True
@@ -227,7 +227,7 @@ def test_the_api_lists_voices_for_staff_with_problems_for_bad_input(client) -> N
 
     refused = client.put(url, headers=aw.headers("manager"), json={"codes": [w.participant.code]})
     assert refused.status_code == 422 and is_problem(refused)
-    assert "has not consented to voice in a radio recording" in refused.get_json()["detail"]
+    assert "has not consented to their voice in a radio recording" in refused.get_json()["detail"]
     bad = client.put(url, headers=aw.headers("manager"), json={"codes": "VOICE-1"})
     assert bad.status_code == 422 and is_problem(bad)
     for role in ("leader", "partner"):

@@ -20,7 +20,6 @@ from ..groups.models import ReadingGroup
 from ..organisations.models import Partnership, Venue
 from ..radio.models import Episode
 from .answers import consents_in_force
-from .consent import WORDINGS
 from .models import EpisodeVoice
 
 # At most this many voices listed for one recording (a Shared Reading group is small).
@@ -31,10 +30,15 @@ class ConsentRefused(FieldError):
     """A quote or a voice for a code without current consent for that use; the message says so."""
 
 
-def _missing_consent(code: str, purpose: str) -> str:
+# What each use is called in a refusal ("… has not consented to …").
+USES = {"quotes": "quotes in reports", "radio_voice": "their voice in a radio recording"}
+
+
+def _missing_consent(codes: list[str], purpose: str) -> str:
+    who = f"{codes[0]} has" if len(codes) == 1 else f"{', '.join(codes)} have"
     return (
-        f"{code} has not consented to {WORDINGS[purpose].label.lower()}: record their consent "
-        "first, or leave the code out."
+        f"{who} not consented to {USES[purpose]}: record their consent first, or leave "
+        f"{'the code' if len(codes) == 1 else 'the codes'} out."
     )
 
 
@@ -79,7 +83,7 @@ def quoted_participant(code: str, organisation_id: int, field: str, label: str) 
     """The participant a quote in a partner's report comes from, if they consent to quotes."""
     person = participant_by_code(code, partner_participant_organisations(organisation_id), field)
     if person.id not in consents_in_force([person.id], "quotes"):
-        raise ConsentRefused(f"{label}: {_missing_consent(person.code, 'quotes')}", field)
+        raise ConsentRefused(f"{label}: {_missing_consent([person.code], 'quotes')}", field)
     return person
 
 
@@ -114,7 +118,7 @@ def set_episode_voices(
     consenting = consents_in_force([p.id for p in people], "radio_voice")
     refused = [p.code for p in people if p.id not in consenting]
     if refused:
-        raise ConsentRefused(_missing_consent(", ".join(refused), "radio_voice"), "codes")
+        raise ConsentRefused(_missing_consent(refused, "radio_voice"), "codes")
     current = {v.participant_id: v for v in episode_voices(episode.id)}
     keep = {p.id for p in people}
     for participant_id, voice in current.items():
