@@ -152,7 +152,11 @@ class Watchdog:
 
 
 def _driver_connection(target: Any) -> Any:
-    """The driver connection of a cursor, or the connection itself."""
+    """The driver connection behind a round trip's target: a cursor, a driver connection, or
+    the pool's wrapper around one (which SQLAlchemy hands to commit and rollback)."""
+    pooled = getattr(target, "driver_connection", None)
+    if pooled is not None:
+        return pooled
     return getattr(target, "connection", target)
 
 

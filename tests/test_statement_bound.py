@@ -143,3 +143,21 @@ def test_the_bound_is_lifted_for_one_transaction_and_the_watchdog_stands_aside(
             with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
                 conn.exec_driver_sql(f"SELECT pg_sleep({HOLD_SECONDS})")
             conn.rollback()
+
+
+def test_bench_generate_loads_without_the_bound(
+    bounded_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The synthetic bulk load is one long transaction of a command: a statement in it may
+    outlast the bound (here a sleep stands in for a COPY of millions of rows)."""
+    from readerapp.exports import synthetic
+
+    def slow_generate(scale: int, seed: int) -> synthetic.Generated:
+        db.session.execute(sa.text(f"SELECT pg_sleep({HOLD_SECONDS})"))
+        return synthetic.Generated()
+
+    monkeypatch.setattr(synthetic, "generate", slow_generate)
+    with bounded_app.app_context():  # the command runs in the app context it finds
+        result = bounded_app.test_cli_runner().invoke(args=["bench", "generate", "--scale", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Generated 0 groups" in result.output
