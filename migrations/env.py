@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from readerapp.dbguard import lift_statement_bound, restore_statement_bound
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -92,7 +94,14 @@ def run_migrations_online():
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
-            context.run_migrations()
+            # A migration rewrites whole tables: its statements are not held to the request
+            # bound (DB_STATEMENT_TIMEOUT) on PostgreSQL; the bound returns with the transaction.
+            driver_connection = connection.connection.driver_connection
+            lift_statement_bound(connectable, driver_connection)
+            try:
+                context.run_migrations()
+            finally:
+                restore_statement_bound(connectable, driver_connection)
 
 
 if context.is_offline_mode():

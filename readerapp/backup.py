@@ -29,6 +29,11 @@ from .extensions import db
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_DUMP_HEADER = b"PGDMP"
 BACKUP_PAGES_PER_STEP = 1024  # copy in steps so writers are not held off for the whole copy
+# Backup and restore are commands an operator runs, not requests: they may wait longer than a
+# request does (SQLITE_BUSY_TIMEOUT) for the writers in flight to finish. On PostgreSQL the
+# request bound (DB_STATEMENT_TIMEOUT) never reaches pg_dump or pg_restore: they connect on
+# their own and set statement_timeout = 0 for their sessions themselves.
+MAINTENANCE_BUSY_TIMEOUT_MS = 60_000
 
 
 class BackupError(RuntimeError):
@@ -90,7 +95,7 @@ def backup_database(output: Path) -> None:
         target_path.unlink(missing_ok=True)
         target = sqlite3.connect(target_path)
         try:
-            source.execute("PRAGMA busy_timeout = 60000")
+            source.execute(f"PRAGMA busy_timeout = {MAINTENANCE_BUSY_TIMEOUT_MS}")
             source.backup(target, pages=BACKUP_PAGES_PER_STEP)
         finally:
             target.close()
@@ -150,7 +155,7 @@ def restore_database(source: Path, force: bool = False) -> None:
         try:
             if backup.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupError(f"{source}: the backup is damaged")
-            target.execute("PRAGMA busy_timeout = 60000")
+            target.execute(f"PRAGMA busy_timeout = {MAINTENANCE_BUSY_TIMEOUT_MS}")
             backup.backup(target)
         finally:
             target.close()

@@ -97,8 +97,9 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "TRUSTED_PROXIES": (0, int),
     # Bounded database waits, in seconds, so a database that is down, frozen or overloaded
     # answers 503 within seconds instead of holding requests: connecting (PostgreSQL), waiting
-    # for a pooled connection, one statement (PostgreSQL; 0 turns the bound off, e.g. for a long
-    # migration), waiting for another writer's lock (SQLite).
+    # for a pooled connection, one statement of a request or job (PostgreSQL; 0 turns the bound
+    # off; exports and migrations lift it for their own statements), waiting for another
+    # writer's lock (SQLite).
     "DB_CONNECT_TIMEOUT": (3, int),
     "DB_POOL_TIMEOUT": (3.0, float),
     "DB_STATEMENT_TIMEOUT": (5.0, float),

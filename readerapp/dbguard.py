@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -78,6 +79,9 @@ class Watchdog:
         self._running: dict[int, tuple[float, int]] = {}  # token -> (deadline, socket fd)
         self._next = 0
         self._pid: int | None = None
+        # Driver connections whose statements run unbounded (an export, a migration): the
+        # watchdog leaves their round trips alone until they are handed back.
+        self._exempt: weakref.WeakSet[Any] = weakref.WeakSet()
         self.cut_off = 0  # how many round trips it has ended, for logs and tests
 
     def _ensure_thread(self) -> None:
@@ -125,6 +129,8 @@ class Watchdog:
 
         @wraps(method)
         def guarded(target: Any, *args: Any, **kwargs: Any) -> Any:
+            if self._exempt and _driver_connection(target) in self._exempt:
+                return method(target, *args, **kwargs)
             fd = fd_of(target)
             if fd is None or fd < 0:
                 return method(target, *args, **kwargs)
@@ -135,6 +141,23 @@ class Watchdog:
                 self.stop(token)
 
         return guarded
+
+    def exempt(self, driver_connection: Any) -> None:
+        with self._lock:
+            self._exempt.add(driver_connection)
+
+    def unexempt(self, driver_connection: Any) -> None:
+        with self._lock:
+            self._exempt.discard(driver_connection)
+
+
+def _driver_connection(target: Any) -> Any:
+    """The driver connection behind a round trip's target: a cursor, a driver connection, or
+    the pool's wrapper around one (which SQLAlchemy hands to commit and rollback)."""
+    pooled = getattr(target, "driver_connection", None)
+    if pooled is not None:
+        return pooled
+    return getattr(target, "connection", target)
 
 
 def _shut_down(fd: int) -> None:
@@ -176,6 +199,7 @@ def install_watchdog(
     if engine.dialect.name != "postgresql" or statement_timeout <= 0:
         return None
     watchdog = Watchdog(statement_timeout + WATCHDOG_GRACE_SECONDS)
+    _watchdogs[engine] = watchdog
     dialect = engine.dialect
     # The dialect's methods are the one place every round trip passes through, the pool's
     # pre-ping and reset-on-return included, which have no events of their own.
@@ -185,6 +209,36 @@ def install_watchdog(
     for name in ("do_execute", "do_execute_no_params", "do_executemany"):
         setattr(dialect, name, watchdog.guard(_cursor_fd, getattr(dialect, name)))
     return watchdog
+
+
+_watchdogs: weakref.WeakKeyDictionary[sa.Engine, Watchdog] = weakref.WeakKeyDictionary()
+
+
+def lift_statement_bound(engine: sa.Engine, driver_connection: Any) -> None:
+    """Let the statements of ``driver_connection``'s current transaction run as long as they
+    need: exports, backups and migrations, never an ordinary request.
+
+    On PostgreSQL the server's ``statement_timeout`` is set to 0 with ``SET LOCAL``, so it
+    comes back by itself when the transaction ends (the pool rolls back every connection it is
+    given back), and the watchdog stands aside for this connection until ``restore_statement_
+    bound``. Call it first in the transaction; psycopg begins one with this very statement.
+    SQLite has no statement bound: nothing to do.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with driver_connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 0")
+    watchdog = _watchdogs.get(engine)
+    if watchdog is not None:
+        watchdog.exempt(driver_connection)
+
+
+def restore_statement_bound(engine: sa.Engine, driver_connection: Any) -> None:
+    """The watchdog watches ``driver_connection`` again (call before it goes back to the pool;
+    the server's bound returns with the rollback)."""
+    watchdog = _watchdogs.get(engine)
+    if watchdog is not None:
+        watchdog.unexempt(driver_connection)
 
 
 def is_unavailable(error: BaseException) -> bool:

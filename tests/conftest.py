@@ -23,13 +23,15 @@ from .factories import Factory
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
-def create_postgres_database(url: str) -> tuple[str, str]:
-    """A new, empty database beside the one in ``url``; returns (its url, its name)."""
+def create_postgres_database(url: str, template: str | None = None) -> tuple[str, str]:
+    """A new database beside the one in ``url``, empty or a copy of the database named
+    ``template`` (which nobody may be connected to); returns (its url, its name)."""
     base = sa.make_url(url)
     name = f"readerapp_test_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    copied = f' TEMPLATE "{template}"' if template else ""
     with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{copied}')
     engine.dispose()
     return base.set(database=name).render_as_string(hide_password=False), name
 
@@ -39,6 +41,17 @@ def drop_postgres_database(url: str, name: str) -> None:
     with engine.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     engine.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The suite runs twice in CI, on SQLite and on PostgreSQL: a test that proves nothing
+    about the database (``database_neutral``) runs in the SQLite run only."""
+    if not TEST_DATABASE_URL.startswith("postgresql"):
+        return
+    once = pytest.mark.skip(reason="database-neutral: runs once, in the SQLite run")
+    for item in items:
+        if item.get_closest_marker("database_neutral") is not None:
+            item.add_marker(once)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ Skipped (with a plain message) when no Chromium is installed, unless REQUIRE_BRO
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,17 +21,19 @@ from .browser_support import launched_chromium, served
 from .factories import PASSWORD
 from .world import SECRET_CODE, build_world
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("reads_do_not_lock")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.database_neutral,
+    pytest.mark.usefixtures("reads_do_not_lock"),
+]
 
 VIEWPORTS = {"phone": (360, 740), "desktop": (1280, 800)}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    # One Chromium for the module, and only on the SQLite run: a journey through the pages does
-    # not depend on the database, which the rest of the suite checks on both.
-    if os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("browser journeys run once, on the SQLite run")
+    # One Chromium for the module (database_neutral: a journey through the pages does not
+    # depend on the database, which the rest of the suite checks on both).
     with launched_chromium() as chromium:
         yield chromium
 

@@ -30,16 +30,13 @@ from readerapp.sessions.models import ReadingMaterial, ReadingSession
 from readerapp.timeutil import utcnow
 
 from .browser_support import launched_chromium, served
-from .conftest import TEST_DATABASE_URL
 from .factories import PASSWORD, Factory
 from .world import SECRET_CODE, build_world
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.usefixtures("reads_do_not_lock"),
-    pytest.mark.skipif(
-        bool(TEST_DATABASE_URL), reason="browser journeys run on SQLite only (same pages)"
-    ),
+    pytest.mark.database_neutral,
 ]
 
 PHONE = {"width": 360, "height": 740}

@@ -2,13 +2,11 @@
 partner: nothing wider than the screen, a one-row header whose menu opens from the keyboard,
 tables read as labelled cards; a screenshot of each page goes to test-artifacts/.
 
-Runs once, on SQLite: layout does not depend on the database, so it is skipped when
-TEST_DATABASE_URL is set.
+Runs once, on SQLite (``database_neutral``): layout does not depend on the database.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +22,11 @@ from .browser_support import launched_chromium, served, sign_in
 from .factories import Factory
 from .world import World, build_world
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("reads_do_not_lock")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.database_neutral,
+    pytest.mark.usefixtures("reads_do_not_lock"),
+]
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
@@ -87,8 +89,6 @@ ROLES: dict[str, Pages] = {"leader": _leader, "manager": _manager, "partner": _p
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if os.environ.get("TEST_DATABASE_URL"):
-        pytest.skip("browser layout is checked once, on the SQLite run")
     with launched_chromium() as browser:
         yield browser
 

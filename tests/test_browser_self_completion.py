@@ -25,7 +25,6 @@ from readerapp.outcomes.operations import load_builtin_measures, load_measure_fi
 from readerapp.timeutil import to_local
 
 from .browser_support import launched_chromium, served, sign_in
-from .conftest import TEST_DATABASE_URL
 from .factories import Factory
 from .test_outcomes_measures import calm_file
 from .world import SECRET_CODE, SECRET_NAME, build_world
@@ -33,9 +32,7 @@ from .world import SECRET_CODE, SECRET_NAME, build_world
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.usefixtures("reads_do_not_lock"),
-    pytest.mark.skipif(
-        bool(TEST_DATABASE_URL), reason="browser journeys run on SQLite only (same pages)"
-    ),
+    pytest.mark.database_neutral,
 ]
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}

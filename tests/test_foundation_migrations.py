@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +19,53 @@ from readerapp.db import include_object
 from readerapp.extensions import db
 
 from .conftest import TEST_DATABASE_URL, create_postgres_database, drop_postgres_database
+
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database at the head revision holding the demo data, built once for the module (the
+    migrations and the seeding are most of each test's time); tests get copies of it."""
+    if ON_POSTGRES:
+        url, name = create_postgres_database(TEST_DATABASE_URL)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'demo.sqlite3'}"
+    from readerapp.demo import seed
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url},
+        instance_path=str(tmp_path_factory.mktemp("template-instance")),
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # a PostgreSQL template must have nobody connected
+    yield url
+    if ON_POSTGRES:
+        drop_postgres_database(TEST_DATABASE_URL, name)
+
+
+@pytest.fixture
+def demo_database_url(demo_template: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own at the head revision, holding the demo data."""
+    if ON_POSTGRES:
+        template = sa.make_url(demo_template).database
+        url, name = create_postgres_database(TEST_DATABASE_URL, template=template)
+        yield url
+        drop_postgres_database(TEST_DATABASE_URL, name)
+        return
+    copy = tmp_path / "demo.sqlite3"
+    source = sqlite3.connect(sa.make_url(demo_template).database)
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    yield f"sqlite:///{copy}"
 
 
 @pytest.fixture
@@ -138,22 +187,16 @@ def test_messages_held_for_want_of_a_mail_server_wait_in_the_queue_after_upgrade
 
 
 def test_keep_names_is_switched_on_only_where_participants_already_hold_names(
-    empty_database_url: str, tmp_path: Path
+    demo_database_url: str, tmp_path: Path
 ) -> None:
     from flask_migrate import downgrade
 
-    from readerapp.demo import seed
-
     app: Flask = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": demo_database_url},
         instance_path=str(tmp_path),
     )
     with app.app_context():
         # A database holding the demo data, as it stood before the setting existed.
-        upgrade(revision="heads")
-        seed()
-        db.session.commit()
-        db.session.remove()
         downgrade(revision="0007")
         with db.engine.begin() as conn:
             named_org = conn.scalar(
@@ -176,21 +219,15 @@ def test_keep_names_is_switched_on_only_where_participants_already_hold_names(
 
 
 def test_the_expected_maximum_migration_upgrades_a_database_holding_demo_data(
-    empty_database_url: str, tmp_path: Path
+    demo_database_url: str, tmp_path: Path
 ) -> None:
     from flask_migrate import downgrade
 
-    from readerapp.demo import seed
-
     app: Flask = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": demo_database_url},
         instance_path=str(tmp_path),
     )
     with app.app_context():
-        upgrade(revision="heads")
-        seed()
-        db.session.commit()
-        db.session.remove()
         with db.engine.connect() as conn:
             sessions = conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar()
         downgrade(revision="0009")
@@ -216,21 +253,15 @@ def test_the_expected_maximum_migration_upgrades_a_database_holding_demo_data(
 
 
 def test_the_report_narratives_migration_upgrades_a_database_holding_demo_data(
-    empty_database_url: str, tmp_path: Path
+    demo_database_url: str, tmp_path: Path
 ) -> None:
     from flask_migrate import downgrade
 
-    from readerapp.demo import seed
-
     app: Flask = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": demo_database_url},
         instance_path=str(tmp_path),
     )
     with app.app_context():
-        upgrade(revision="heads")
-        seed()
-        db.session.commit()
-        db.session.remove()
         downgrade(revision="0010")
         with db.engine.connect() as conn:
             assert "report_narrative" not in sa.inspect(conn).get_table_names()
@@ -289,23 +320,18 @@ def test_the_report_narratives_migration_upgrades_a_database_holding_demo_data(
 
 
 def test_the_action_migration_groups_older_audit_rows_by_actor_and_second(
-    empty_database_url: str, tmp_path: Path
+    demo_database_url: str, tmp_path: Path
 ) -> None:
     from flask_migrate import downgrade
 
     from readerapp.audit.queries import AuditFilter, page_of_actions
-    from readerapp.demo import seed
 
     app: Flask = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": demo_database_url},
         instance_path=str(tmp_path),
     )
     with app.app_context():
         # A database holding the demo data and its audit trail, as it stood at 0011.
-        upgrade(revision="heads")
-        seed()
-        db.session.commit()
-        db.session.remove()
         downgrade(revision="0011")
         with db.engine.begin() as conn:
             demo_rows = conn.scalar(sa.text("SELECT count(*) FROM audit_event"))
@@ -349,22 +375,17 @@ def test_the_action_migration_groups_older_audit_rows_by_actor_and_second(
 
 
 def test_the_measures_migration_upgrades_a_database_holding_demo_data(
-    empty_database_url: str, tmp_path: Path
+    demo_database_url: str, tmp_path: Path
 ) -> None:
     from flask_migrate import downgrade
 
-    from readerapp.demo import seed
     from readerapp.outcomes.operations import load_builtin_measures
 
     app: Flask = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": demo_database_url},
         instance_path=str(tmp_path),
     )
     with app.app_context():
-        upgrade(revision="heads")
-        seed()
-        db.session.commit()
-        db.session.remove()
         downgrade(revision="0012")
         with db.engine.connect() as conn:
             sessions = conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar()
@@ -382,23 +403,20 @@ def test_the_measures_migration_upgrades_a_database_holding_demo_data(
 
 
 def test_the_hand_over_migration_upgrades_a_database_holding_demo_data(
-    empty_database_url: str, tmp_path: Path
+    demo_database_url: str, tmp_path: Path
 ) -> None:
     from flask_migrate import downgrade
 
-    from readerapp.demo import seed
     from readerapp.outcomes.hand_over import find_hand_over, open_hand_over
     from readerapp.outcomes.models import MeasureVersion
     from readerapp.outcomes.operations import load_builtin_measures
     from readerapp.users.models import User
 
     app: Flask = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": demo_database_url},
         instance_path=str(tmp_path),
     )
     with app.app_context():
-        upgrade(revision="heads")
-        seed()
         load_builtin_measures()
         db.session.commit()
         db.session.remove()

@@ -5,8 +5,8 @@ attempt, the token endpoints the 31st, exactly, whether attempts come one after 
 at once; valid tokens are answered from the limited address; several workers with memory://
 refuse to start.
 
-The limits do not depend on the database: these tests run once, in the SQLite pass (skipped
-when TEST_DATABASE_URL is set). They need Redis at TEST_REDIS_URL (default
+The limits do not depend on the database: these tests run once, in the SQLite pass
+(``database_neutral``). They need Redis at TEST_REDIS_URL (default
 redis://127.0.0.1:6379): skipped without it, except in CI (CI set), where that fails.
 """
 
@@ -42,10 +42,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 START_SECONDS = 60  # only a hang takes this long
 EMAIL = "leader@example.org"
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="multi-process limit tests run once, in the SQLite pass",
-)
+pytestmark = pytest.mark.database_neutral
 
 
 @dataclass

@@ -9,7 +9,7 @@ import io
 import re
 from collections import Counter
 from datetime import date
-from html import unescape
+from html import escape, unescape
 
 import openpyxl
 import pytest
@@ -269,6 +269,21 @@ def test_page_and_downloads_show_groups_and_comparisons(
         "1 October 2025 to 31 December 2025" in html and "1 January 2025 to 31 March 2025" in html
     )
     assert "+100.0%" in html and "+300.0%" in html
+    # The group comparison's rows (written without the template): every text escaped, each
+    # figure cell labelled for phones.
+    table = html.split('id="group-comparison-table"', 1)[1].split("</table>", 1)[0]
+    assert '"calc"' not in table
+    assert (
+        f'<tr><td data-label="Group">{escape(GROUP1_NAME)}</td>'
+        '<th scope="row" data-label="Measure">Sessions cancelled</th>'
+        '<td class="num" data-label="This period">1</td>'
+        '<td class="num" data-label="Previous period">1</td>'
+        '<td class="num" data-label="Change on previous period">+0</td>'
+        '<td class="num" data-label="Change on previous period (%)">+0.0%</td>'
+        '<td class="num" data-label="Same period last year">0</td>'
+        '<td class="num" data-label="Change on last year">+1</td>'
+        '<td class="num" data-label="Change on last year (%)">—</td></tr>'
+    ) in table
     # The charts and their table stay.
     assert html.count('role="img"') == 2
 

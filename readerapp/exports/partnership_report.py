@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from html import escape
 from statistics import median
 from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from markupsafe import Markup
 
 from ..disclosure import REAL_FIGURES, Disclosure
 from ..extensions import db
@@ -401,6 +403,46 @@ class ComparisonRow:
         ]
 
 
+# What each figure cell of a comparison row is, read out by phones where the table stacks.
+COMPARISON_COLUMNS = (
+    "This period",
+    "Previous period",
+    "Change on previous period",
+    "Change on previous period (%)",
+    "Same period last year",
+    "Change on last year",
+    "Change on last year (%)",
+)
+_FIGURE_CELLS = "".join(
+    f'<td class="num" data-label="{escape(c)}">{{}}</td>' for c in COMPARISON_COLUMNS
+)
+
+
+def comparison_rows_html(rows: list[ComparisonRow], with_group: bool) -> Markup:
+    """The comparison table's body rows as HTML, every text escaped.
+
+    Built here rather than in the template: a report of every partner compares 600 groups on
+    5 measures, 3,000 rows of 9 cells, and a template escaping each cell into a string of its
+    own took most of the page's Python time. The same few texts come back again and again
+    (small counts, dashes), so each is escaped once."""
+    escaped: dict[str, str] = {}
+
+    def text(value: str) -> str:
+        shown = escaped.get(value)
+        if shown is None:
+            shown = escaped[value] = escape(value)
+        return shown
+
+    lines = []
+    for row in rows:
+        group = f'<td data-label="Group">{text(row.group or "")}</td>' if with_group else ""
+        cells = _FIGURE_CELLS.format(*map(text, row.shown()))
+        lines.append(
+            f'<tr>{group}<th scope="row" data-label="Measure">{text(row.label)}</th>{cells}</tr>'
+        )
+    return Markup("\n".join(lines))  # noqa: S704  (every text in it escaped above)
+
+
 def shown_figure(value: Any, share: bool = False) -> str:
     """A figure as the page shows it: a dash for none, a share in per cent, a count with
     thousands separators, a suppressed count as its text."""
@@ -431,7 +473,12 @@ def _shown(value: Any, share: bool) -> Any:
 
 def _row(label: str, group: str | None, now: Any, previous: Any, last_year: Any) -> ComparisonRow:
     share = label.startswith("Retention")
-    now, previous, last_year = (_shown(v, share) for v in (now, previous, last_year))
+    if share:
+        now, previous, last_year = (
+            _shown(now, share),
+            _shown(previous, share),
+            _shown(last_year, share),
+        )
     return ComparisonRow(
         label, group, now, Change(now, previous, share), Change(now, last_year, share)
     )

@@ -14,7 +14,6 @@ import io
 import itertools
 import json
 import math
-import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from ..dbguard import lift_statement_bound, restore_statement_bound
 from ..extensions import db
 from ..timeutil import local_zone
 from .queries import (
@@ -74,6 +74,11 @@ class Source:
     they use no Flask context and no ORM session, just the engine and the zone, captured in the
     view, and a connection opened on first use and closed at the end. On SQLite the driver
     connection runs in autocommit mode, so a long export takes no write lock.
+
+    An export reads every row asked for, however long that takes, so its statements are not
+    held to the request bound (DB_STATEMENT_TIMEOUT): on PostgreSQL its transaction lifts
+    ``statement_timeout`` for itself alone (``SET LOCAL``), and the pool's rollback when the
+    connection is handed back restores it for whatever uses the connection next.
     """
 
     def __init__(self, engine: sa.Engine, tz: ZoneInfo) -> None:
@@ -93,7 +98,13 @@ class Source:
     @property
     def raw(self) -> Any:
         if self._pooled is None:
-            self._pooled = self.engine.raw_connection()
+            pooled = self.engine.raw_connection()
+            try:
+                lift_statement_bound(self.engine, pooled.driver_connection)
+            except BaseException:
+                pooled.close()
+                raise
+            self._pooled = pooled
         return self._pooled.driver_connection
 
     def sql(self, statement: Statement) -> str:
@@ -109,7 +120,8 @@ class Source:
 
     def close(self) -> None:
         if self._pooled is not None:
-            self._pooled.close()  # back to the pool, rolled back
+            restore_statement_bound(self.engine, self._pooled.driver_connection)
+            self._pooled.close()  # back to the pool, rolled back: the bound is back too
             self._pooled = None
 
 
@@ -203,27 +215,29 @@ def _sqlite_csv(
             yield from emit(source.scalar(csv_chunk(d, filters, lo, hi)))
         return
 
+    # Each thread reads through a pooled connection of its own, set up as every other one (the
+    # same busy timeout, SQLITE_BUSY_TIMEOUT) and in autocommit mode: under WAL a reader never
+    # waits for a writer, so the busy timeout only matters in SQLite's rare recovery moments.
     local = threading.local()
-    opened: list[sqlite3.Connection] = []
+    opened: list[Any] = []
     lock = threading.Lock()
 
     def run(bounds: tuple[datetime, datetime]) -> str | None:
-        conn = getattr(local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA busy_timeout = 60000")
-            local.conn = conn
+        pooled = getattr(local, "pooled", None)
+        if pooled is None:
+            pooled = source.engine.raw_connection()
+            local.pooled = pooled
             with lock:
-                opened.append(conn)
+                opened.append(pooled)
         st = csv_chunk(d, filters, *bounds)
-        return conn.execute(st.sql, st.params).fetchone()[0]
+        return pooled.driver_connection.execute(st.sql, st.params).fetchone()[0]
 
     try:
         for text in ordered_parallel(run, chunks, EXPORT_THREADS):
             yield from emit(text)
     finally:
-        for conn in opened:
-            conn.close()
+        for pooled in opened:
+            pooled.close()
 
 
 def ordered_parallel(

@@ -213,6 +213,8 @@ def report() -> ResponseReturnValue:
         state_labels=STATE_LABELS,
         comparison=partnership_report.comparison_rows(result),
         group_comparison=partnership_report.group_comparison_rows(result),
+        comparison_rows_html=partnership_report.comparison_rows_html,
+        fig=partnership_report.shown_figure,
         outlier_rule=partnership_report.OUTLIER_RULE,
         outlier_flags_shown=sees_outlier_flags(current_user),
         may_write=may_write_report_narrative(current_user),
