@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..security import limit_failed_attempts
 from ..web.saving import save_form
+from .auth import clear_device
 from .forms import ChangePasswordForm, SignInForm
 from .operations import authenticate, change_password
 
@@ -50,7 +51,8 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     logout_user()
     flash("You have signed out.", "success")
-    return redirect(url_for("auth.sign_in"))
+    # The phone forgets the pages it kept and any logs still queued on it.
+    return clear_device(redirect(url_for("auth.sign_in")))
 
 
 @bp.route("/account", methods=["GET", "POST"])
