@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ..access import visible_group_ids
 from ..extensions import db
 from ..sessions.models import ReadingSession
+from ..sessions.queries import start_of_local_day
 from ..users.models import User
 
 # The next and the last two weeks: what a leader logs, or is about to.
@@ -18,10 +19,12 @@ MOST_KEPT_SESSIONS = 120
 
 
 def kept_session_ids(user: User, now: datetime) -> list[int]:
-    """Ids of the sessions of ``user``'s groups from 14 days ago to 14 days ahead, in order."""
+    """Ids of the sessions of ``user``'s groups on the 14 (local) days before today, today,
+    and the 14 days after, in order."""
+    today = start_of_local_day(now)
     query = sa.select(ReadingSession.id).where(
-        ReadingSession.start_dt >= now - timedelta(days=KEPT_DAYS),
-        ReadingSession.start_dt < now + timedelta(days=KEPT_DAYS),
+        ReadingSession.start_dt >= today - timedelta(days=KEPT_DAYS),
+        ReadingSession.start_dt < today + timedelta(days=KEPT_DAYS + 1),
     )
     groups = visible_group_ids(user)
     if groups is not None:
