@@ -219,7 +219,7 @@ def test_logs_made_offline_reach_the_server_exactly_once(
 def test_a_partners_phone_keeps_nothing(browser: Any, live_server: str, places: Places) -> None:
     context, page = _phone(browser, live_server, places.partner)
     try:
-        assert page.locator("body").get_attribute("data-offline") == "off"
+        assert page.locator("body").get_attribute("data-offline") == ""
         page.goto(f"{live_server}/sessions")
         page.wait_for_load_state("load")
         assert page.evaluate("navigator.serviceWorker.getRegistrations()") == []

@@ -15,7 +15,7 @@ from readerapp.extensions import db
 from readerapp.timeutil import utcnow
 from readerapp.users.operations import deactivate_user
 
-from .factories import Factory
+from .factories import PASSWORD, Factory
 from .groups_support import no_csrf  # noqa: F401  (a fixture)
 from .world import World, build_world, sign_in_as
 
@@ -34,7 +34,11 @@ def offline_off(app: Flask) -> Iterator[None]:
     app.config["OFFLINE_MODE"] = True
 
 
-def test_a_leaders_phone_keeps_the_fortnight_either_side(client: FlaskClient, world: World) -> None:
+def test_a_leaders_phone_keeps_the_fortnight_either_side(
+    client: FlaskClient,
+    world: World,
+    no_csrf: None,  # noqa: F811
+) -> None:
     f = Factory()
     too_old = f.session(world.group, start_dt=utcnow() - timedelta(days=16))
     too_far = f.session(world.group, start_dt=utcnow() + timedelta(days=16))
@@ -43,7 +47,9 @@ def test_a_leaders_phone_keeps_the_fortnight_either_side(client: FlaskClient, wo
         for name in ("due_session", "future_session", "past_session", "other_session")
     }
     old_id, far_id = too_old.id, too_far.id
-    sign_in_as(client, world.leader)
+    signed_in = client.post("/sign-in", data={"email": world.leader.email, "password": PASSWORD})
+    assert "Clear-Site-Data" not in signed_in.headers
+    assert signed_in.status_code == 302
     answer = client.get("/offline/pages.json")
     assert answer.status_code == 200
     body = answer.get_json()
@@ -60,11 +66,20 @@ def test_a_leaders_phone_keeps_the_fortnight_either_side(client: FlaskClient, wo
 
 
 @pytest.mark.parametrize("role", ["admin", "manager", "partner"])
-def test_other_roles_devices_keep_nothing(client: FlaskClient, world: World, role: str) -> None:
-    sign_in_as(client, getattr(world, role))
+def test_other_roles_devices_keep_nothing(
+    client: FlaskClient,
+    world: World,
+    role: str,
+    no_csrf: None,  # noqa: F811
+) -> None:
+    email = getattr(world, role).email
+    # Signing in clears whatever a leader's sign-in left on a shared phone.
+    signed_in = client.post("/sign-in", data={"email": email, "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in.headers["Clear-Site-Data"] == CLEARED
     assert client.get("/offline/pages.json").status_code == 403
     page = client.get("/sessions").get_data(as_text=True)
-    assert 'data-offline="off"' in page and "data-offline-queue" not in page
+    assert 'data-offline=""' in page and "data-offline-queue" not in page
+    assert "offline.js" not in page
 
 
 def test_offline_mode_switched_off_keeps_no_page(

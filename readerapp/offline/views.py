@@ -37,9 +37,11 @@ def offline_mode() -> bool:
 
 @bp.app_context_processor
 def _offline_context() -> dict[str, Any]:
-    # "on": keep pages; "off": a signed-in user whose device must keep nothing (clear it);
-    # "": signed out, where a queue waiting for a new sign-in is left alone.
-    if not getattr(current_user, "is_authenticated", False):
+    # "on": a reader leader's page, kept; "off": a reader leader's page with offline mode
+    # switched off, so the device sends what it queued and forgets the rest; "": no script
+    # (signed out, where a queue waits for the next sign-in, or another role, whose sign-in
+    # cleared the device: see users.views.sign_in).
+    if not may_keep_pages_offline(current_user):
         return {"offline_state": ""}
     return {"offline_state": "on" if offline_mode() else "off"}
 

@@ -1,7 +1,7 @@
-// Working with no signal, on the page's side. Each page says what its user's device may do
-// (body data-offline): "on" for a reader leader (keep the pages, queue logs), "off" for any
-// other signed-in user or when the installation switched offline mode off (forget everything
-// kept), "" when signed out (leave a queue alone: it is sent after the next sign-in).
+// Working with no signal, on the page's side, loaded on reader leaders' pages only. Each says
+// what the device may do (body data-offline): "on" keep the pages and queue logs; "off" the
+// installation switched offline mode off: send what is queued, then forget everything kept.
+// Other roles' pages load no script: their sign-in cleared the device (Clear-Site-Data).
 (function () {
   "use strict";
   var Q = window.ReaderQueue;
