@@ -116,6 +116,7 @@ DOMAINS = (
     "catalogue",
     "attendance",
     "logbook",
+    "offline",
     "organisations",
     "radio",
     "outcomes",

@@ -71,6 +71,10 @@ MEASURE_READERS: frozenset[str] = MAY_LEAD
 # Who may enter and read outcome answers (health data): staff for every group, a reader leader
 # for the groups they lead. Partners get outcome figures only in aggregate, in the report.
 ANSWER_READERS: frozenset[str] = MAY_LEAD
+# Whose phone keeps pages (their sessions, log forms and registers' codes) for use with no
+# signal, and queues logs: reader leaders only. Staff and partners reach many groups' data,
+# which no device should keep.
+OFFLINE_KEEPERS: frozenset[str] = LEADERS
 # Who finds "API tokens" in the menu. Everyone may hold tokens, from their account page; reader
 # leaders, who use the site on their phones and rarely the API, keep a shorter menu.
 API_TOKENS_IN_MENU: frozenset[str] = STAFF | PARTNERS
@@ -110,6 +114,12 @@ def own_station_id(user: Any) -> int | None:
 
     organisation = db.session.get(Organisation, organisation_id)
     return organisation.id if organisation is not None and organisation.is_station else None
+
+
+def may_keep_pages_offline(user: Any) -> bool:
+    """May the device keep this user's pages for use offline (when the installation allows it:
+    the OFFLINE_MODE setting)."""
+    return has_role(user, OFFLINE_KEEPERS) and bool(getattr(user, "active", False))
 
 
 def may_lead(user: Any) -> bool:

@@ -114,6 +114,10 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # comma-separated in the environment.
     "METRICS_TOKEN": ("", str),
     "METRICS_ALLOWED_ADDRESSES": ((), _address_list),
+    # Reader leaders' phones keep their next and last 14 days' sessions, log forms and
+    # registers' codes for use with no signal, and queue logs until it returns. Off: no page is
+    # kept, and devices clear what they kept at their next contact.
+    "OFFLINE_MODE": (True, _bool),
     # Largest request body the API reads (its bodies are small records); larger answers 413.
     "API_MAX_BODY_BYTES": (1024 * 1024, int),
 }

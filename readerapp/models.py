@@ -5,6 +5,7 @@ from .audit.models import AuditEvent
 from .exports.models import ReportNarrative, ReportPreset, ReportQuote
 from .feeds.models import FeedToken
 from .groups.models import GroupExcludedDate, ReadingGroup, group_coleader
+from .logbook.models import LogReceipt
 from .notifications.models import OutboxMessage, SchedulerHeartbeat
 from .organisations.models import Organisation, Partnership, Venue
 from .outcomes.models import (
@@ -33,6 +34,7 @@ __all__ = [
     "GroupExcludedDate",
     "GroupMeasure",
     "HandOver",
+    "LogReceipt",
     "Measure",
     "MeasureVersion",
     "Organisation",

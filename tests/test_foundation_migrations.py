@@ -491,3 +491,46 @@ def test_the_quotes_and_voices_migration_upgrades_a_database_holding_demo_data(
         assert db.session.scalar(sa.select(sa.func.count()).select_from(EpisodeVoice)) == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_log_receipts_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.demo import seed
+    from readerapp.logbook.operations import receive_once
+    from readerapp.sessions.models import ReadingSession
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    counted = {
+        name: sa.text(f"SELECT count(*) FROM {name}")  # noqa: S608  (fixed table names)
+        for name in ("reading_session", "participant_attendance", "attendance", "session_material")
+    }
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0017")
+        with db.engine.connect() as conn:
+            before = {t: conn.execute(query).scalar() for t, query in counted.items()}
+            assert "log_receipt" not in sa.inspect(conn).get_table_names()
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("reading_session")}
+            assert "entered_late_at" not in columns
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            # Nothing that hangs off a session is lost on the way.
+            after = {t: conn.execute(query).scalar() for t, query in counted.items()}
+            assert after == before and before["participant_attendance"] > 0
+        # The upgraded database keeps a log's idempotency key, once.
+        session = db.session.scalars(sa.select(ReadingSession)).first()
+        assert session is not None and session.entered_late_at is None
+        assert receive_once("device-key-1", session, None) is None
+        db.session.commit()
+        assert receive_once("device-key-1", session, None) is not None
+        db.session.remove()
+        db.engine.dispose()

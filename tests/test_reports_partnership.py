@@ -23,6 +23,8 @@ from .exports_fixture import CANCEL_REASON, Q1, Fixture, local
 from .factories import Factory
 from .world import sign_in_as
 
+LATE = "Logs entered late from paper (share of delivered)"
+
 
 @pytest.fixture
 def fx() -> Fixture:
@@ -49,6 +51,19 @@ def test_one_partner_hand_counted(fx: Fixture) -> None:
         ("The Happy Prince", "Oscar Wilde", 1),
     ]
     assert report.stations == []
+
+
+def test_the_share_of_logs_entered_late_from_paper(fx: Fixture) -> None:
+    scope = ReportScope(*Q1, organisation_id=fx.org1.id)
+    assert dict(build_report(scope).summary_rows())[LATE] == 0
+    fx.sessions["s1"].entered_late_at = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
+    # Only delivered sessions count: a cancelled one marked late is not in the share.
+    cancelled = next(s for s in fx.sessions.values() if s.status == "cancelled")
+    cancelled.entered_late_at = datetime(2026, 1, 21, 9, 0, tzinfo=UTC)
+    db.session.commit()
+    report = build_report(scope)
+    assert report.entered_late == 1 and report.late_entry_share == pytest.approx(1 / 4)
+    assert dict(report.summary_rows())[LATE] == 0.25
 
 
 def test_planned_splits_into_four_parts_that_add_up(fx: Fixture) -> None:

@@ -18,7 +18,10 @@ from ..logbook.operations import (
     RegisterInput,
     SessionError,
     SessionLog,
+    check_idempotency_key,
+    earlier_receipt,
     log_session,
+    receive_once,
 )
 from ..organisations.models import Partnership
 from ..sessions.models import ReadingMaterial, ReadingSession
@@ -42,7 +45,12 @@ from .core import (
     staff_only,
 )
 from .schemas import shared
-from .schemas.attendance import AttendanceInputSchema, AttendanceSchema, attendance_view
+from .schemas.attendance import (
+    AttendanceInputSchema,
+    AttendanceSchema,
+    IdempotencyHeaderSchema,
+    attendance_view,
+)
 from .schemas.common import bounded_day
 from .schemas.materials import (
     MaterialInputSchema,
@@ -235,6 +243,15 @@ class SessionItem(MethodView):
         return session
 
 
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "true when this answer is the log as saved by an earlier request with "
+        "the same Idempotency-Key (nothing was written this time).",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
 @blp.route("/<int:session_id>/attendance")
 class SessionAttendance(MethodView):
     @blp.etag
@@ -246,19 +263,32 @@ class SessionAttendance(MethodView):
     @reads_first
     @blp.etag
     @blp.arguments(AttendanceInputSchema)
-    @blp.response(200, AttendanceSchema)
-    def put(self, entry: dict[str, Any], session_id: int) -> dict[str, Any]:
+    @blp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+    @blp.response(200, AttendanceSchema, headers=REPLAYED)
+    def put(
+        self, entry: dict[str, Any], session_id: int, idempotency_key: str | None = None
+    ) -> Any:
         """Log a session as delivered with its headcounts, or change its log.
 
         Send the ETag of the attendance you read (GET) as If-Match. Omitted notes, materials
         and register keep their current value. A session that has not started yet cannot be
         logged as delivered. Unusual counts (0 participants, more than the group's usual most,
         more first-timers than new codes) answer 422 with the reason unless ``confirm`` is true.
+        With an ``Idempotency-Key`` header the log is written once however often it is sent.
         """
+        key = check_idempotency_key(idempotency_key)
         session = editable_session(session_id)
+        if key is not None and earlier_receipt(key, session) is not None:
+            # Sent again after its reply was lost: the ETag it carries is from before its own
+            # write, so the precondition is not asked again.
+            return _replayed(session)
         blp.check_etag(attendance_view(session), shared(AttendanceSchema))
         version = session.version  # the one the client saw: a change after it is refused
         begin_writing()
+        if key is not None and receive_once(key, session, api_user()) is not None:
+            # A request with the same key wrote meanwhile (it was sent twice at once).
+            db.session.rollback()
+            return _replayed(editable_session(session_id))
         register = entry.get("register")
         log = SessionLog(
             status="delivered",
@@ -278,6 +308,7 @@ class SessionAttendance(MethodView):
             notes=entry.get("notes", session.notes),
             leader_id=session.leader_id,
             confirmed=entry["confirm"],
+            entered_late=entry["entered_late"],
         )
         try:
             log_session(session, log, expected_version=version, actor=api_user())
@@ -289,6 +320,10 @@ class SessionAttendance(MethodView):
         answer = attendance_view(session)
         db.session.commit()
         return answer
+
+
+def _replayed(session: ReadingSession) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return attendance_view(session), 200, {"Idempotent-Replayed": "true"}
 
 
 @materials.route("")

@@ -116,6 +116,7 @@ KINDS: dict[str, Kind] = {
             "touched": "Changed by hand",
             "reminder_sent_at": "Reminder sent",
             "nudge_sent_at": "Logging reminder sent",
+            "entered_late_at": "Entered late from paper",
             "materials": "What was read",
         },
         choices=_STATUS,

@@ -170,6 +170,8 @@ class Report(StateCounts):
     mean_group_size: float | None = None
     unique_participants: People = 0
     retained: People = 0
+    # Delivered sessions whose log was entered late, from a paper register.
+    entered_late: int = 0
     reasons: list[tuple[str, int]] = field(default_factory=list)
     months: list[Month] = field(default_factory=list)
     texts: list[tuple[str, str, int]] = field(default_factory=list)
@@ -192,6 +194,12 @@ class Report(StateCounts):
         """Share of registered participants who came to 4 or more sessions in the period
         (worked out from the figures shown: None when one of them is suppressed)."""
         return self.disclosure.ratio(self.retained, self.unique_participants)
+
+    @property
+    def late_entry_share(self) -> float | None:
+        """Share of delivered sessions logged late from paper (a count of sessions, not of
+        people: shown to every reader of the report)."""
+        return self.entered_late / self.delivered if self.delivered else None
 
     @property
     def has_sessions(self) -> bool:
@@ -223,6 +231,10 @@ class Report(StateCounts):
                 "Retention (share with 4+ sessions)",
                 round(self.retention, 3) if self.retention is not None else None,
             ),
+            (
+                "Logs entered late from paper (share of delivered)",
+                round(self.late_entry_share, 3) if self.late_entry_share is not None else None,
+            ),
         ]
         for station in self.stations:
             rows += station.rows()
@@ -249,12 +261,13 @@ def build_report(
         st: Statement = statements[name]
         return list(db.session.execute(sa.text(st.sql), st.params))
 
-    planned, *parts, attendances, first_time, mean = run("summary")[0]
+    planned, *parts, attendances, first_time, mean, entered_late = run("summary")[0]
     report = Report(
         **vars(StateCounts.of(planned, *parts)), scope=scope, organisation_name=organisation_name
     )
     report.attendances, report.first_time = int(attendances), int(first_time)
     report.mean_group_size = float(mean) if mean is not None else None
+    report.entered_late = int(entered_late)
     unique, retained = run("participants")[0]
     report.unique_participants, report.retained = int(unique), int(retained)
     report.groups = _group_figures(run("groups"), run("group_people"))

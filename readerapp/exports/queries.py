@@ -627,6 +627,7 @@ def _scope_cte(d: Dialect, scope: ReportScope, params: dict[str, Any]) -> str:
     state = state_sql("s.status", "s.start_dt", ":now")
     return (
         "WITH scope AS (SELECT s.id, s.group_id, s.status, s.cancellation_reason, "
+        "CASE WHEN s.entered_late_at IS NOT NULL THEN 1 ELSE 0 END AS late, "
         f"{d.local_month(local)} AS month, {state} AS state "
         f"FROM reading_session s WHERE {' AND '.join(where)})"
     )
@@ -654,7 +655,8 @@ def report_statements(d: Dialect, scope: ReportScope, top: int = 10) -> dict[str
         f"SELECT count(*), {_state_counts()}, "
         f"COALESCE(sum(CASE WHEN {delivered} THEN a.participants END), 0), "
         f"COALESCE(sum(CASE WHEN {delivered} THEN a.first_time END), 0), "
-        f"avg(CASE WHEN {delivered} THEN a.participants END) "
+        f"avg(CASE WHEN {delivered} THEN a.participants END), "
+        f"COALESCE(sum(CASE WHEN {delivered} THEN scope.late ELSE 0 END), 0) "
         "FROM scope LEFT JOIN attendance a ON a.session_id = scope.id",
     )
     add(

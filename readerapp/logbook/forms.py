@@ -74,6 +74,9 @@ class LogSessionForm(FlaskForm):
     version = HiddenField(validators=[check_version_field])
     # One per form page: a second submission of the same page (Back, then Save) is recognised.
     form_token = HiddenField()
+    # One per log, kept with it on the server: a log queued on the device and sent again after
+    # a lost reply is written once. The page makes one; the device makes one per queued log.
+    idempotency_key = HiddenField("Sending")
     status = RadioField(
         "What happened?",
         choices=[SelectChoice("delivered", "Delivered"), SelectChoice("cancelled", "Cancelled")],
@@ -107,6 +110,7 @@ class LogSessionForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     confirm = BooleanField("Yes, these counts are right")
+    entered_late = BooleanField("I'm logging this later from paper")
     notes = TextAreaField(
         "Notes", validators=[Optional(), Length(max=SESSION_NOTES)], render_kw={"rows": 3}
     )

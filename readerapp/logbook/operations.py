@@ -7,6 +7,7 @@ back on an error so nothing is half-written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,7 @@ from ..sessions.operations import (
 )
 from ..timeutil import utcnow
 from ..users.models import User
+from .models import IDEMPOTENCY_KEY_LENGTH, LogReceipt
 
 __all__ = [
     "Headcounts",
@@ -46,9 +48,12 @@ __all__ = [
     "SessionError",
     "SessionLog",
     "VersionConflict",
+    "check_idempotency_key",
+    "earlier_receipt",
     "expected_maximum",
     "log_problems",
     "log_session",
+    "receive_once",
     "unusual_counts",
 ]
 
@@ -75,6 +80,8 @@ class SessionLog:
     leader_id: int | None = None
     # The person logging has seen the unusual counts (see ``unusual_counts``) and stands by them.
     confirmed: bool = False
+    # Entered late, from a paper register: the log records when it was entered so.
+    entered_late: bool = False
 
 
 class NeedsConfirmation(SessionError):
@@ -249,8 +256,83 @@ def log_session(
 
     session.notes = notes
     session.leader_id = entry.leader_id
+    if entry.entered_late:
+        session.entered_late_at = now
     touch(session)
     # A concurrent writer between our read and this UPDATE shows up as a stale version, which
     # @version_checked turns into VersionConflict.
     db.session.flush()
     return session
+
+
+# --- sent once: idempotency keys -------------------------------------------------------------
+
+# Letters, digits and a few separators: a UUID, a ULID or any client's own scheme.
+_KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]+")
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    """``key`` trimmed (None when absent or empty); SessionError on ``idempotency_key`` when
+    it is too long or holds other than letters, digits and ``. _ : -``."""
+    key = (key or "").strip()
+    if not key:
+        return None
+    if len(key) > IDEMPOTENCY_KEY_LENGTH or not _KEY_PATTERN.fullmatch(key):
+        raise SessionError(
+            f"The idempotency key must be 1 to {IDEMPOTENCY_KEY_LENGTH} letters, digits or "
+            "“. _ : -” (a UUID will do).",
+            "idempotency_key",
+        )
+    return key
+
+
+def _same_session(receipt: LogReceipt, session: ReadingSession) -> LogReceipt:
+    if receipt.session_id != session.id:
+        raise SessionError(
+            "This idempotency key was already used for another session's log: make a new key "
+            "for each log.",
+            "idempotency_key",
+            conflict=True,
+        )
+    return receipt
+
+
+def _receipt(key: str) -> LogReceipt | None:
+    return db.session.scalar(sa.select(LogReceipt).where(LogReceipt.idempotency_key == key))
+
+
+def earlier_receipt(key: str, session: ReadingSession) -> LogReceipt | None:
+    """The receipt of a log of ``session`` received with ``key`` already, if any (a read, for a
+    quick answer before writing begins); SessionError when the key was another session's."""
+    earlier = _receipt(key)
+    return _same_session(earlier, session) if earlier is not None else None
+
+
+def receive_once(key: str, session: ReadingSession, actor: User | None) -> LogReceipt | None:
+    """Claim ``key`` for a log of ``session`` before anything is written. Returns the earlier
+    receipt when a log with this key was received already (the caller answers with the first
+    result and writes nothing), or None once this request holds the key.
+
+    The key's row is written first: on PostgreSQL a concurrent request with the same key waits
+    on the unique index until this one commits, then fails there and finds this receipt (or
+    takes the key if this one rolled back); on SQLite writers queue, so the second one finds
+    it at once. Either way one log is written. SessionError when the key was used for another
+    session."""
+    earlier = earlier_receipt(key, session)
+    if earlier is not None:
+        return earlier
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                LogReceipt(
+                    idempotency_key=key,
+                    session_id=session.id,
+                    user_id=actor.id if actor is not None else None,
+                )
+            )
+    except sa.exc.IntegrityError:
+        earlier = _receipt(key)
+        if earlier is None:
+            raise
+        return _same_session(earlier, session)
+    return None

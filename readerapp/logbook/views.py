@@ -65,9 +65,12 @@ from .imports import COLUMNS, MAX_BYTES, ImportRejected, RowError, import_attend
 from .operations import (
     NeedsConfirmation,
     SessionLog,
+    check_idempotency_key,
+    earlier_receipt,
     expected_maximum,
     log_problems,
     log_session,
+    receive_once,
     unusual_counts,
 )
 from .queries import RosterEntry, group_roster, next_free_code, roster_has_names, roster_names
@@ -199,6 +202,7 @@ def _fill_from_session(form: LogSessionForm, session: ReadingSession, saved: lis
     the leader, the kinds of the first texts): the counts and the outcome must be chosen."""
     form.version.data = str(session.version)
     form.form_token.data = new_form_token()
+    form.idempotency_key.data = new_form_token()
     if session.status in ("delivered", "cancelled"):
         form.status.data = session.status
     elif session.start_dt > utcnow():
@@ -270,6 +274,7 @@ def _entry_from_form(form: LogSessionForm, shows_register: bool) -> SessionLog:
         notes=form.notes.data,
         leader_id=form.leader_id.data or None,
         confirmed=bool(form.confirm.data),
+        entered_late=bool(form.entered_late.data),
     )
 
 
@@ -392,6 +397,30 @@ def _due_by_code(session: ReadingSession) -> dict[str, list[str]]:
     return {p.code: [d.describe() for d in due[p.id]] for p in roster if p.id in due}
 
 
+@dataclass(frozen=True)
+class KeySent:
+    """The log's idempotency key (None without one), whether a log of this session was
+    received with it already, and why it cannot be used (put on its field after validation,
+    which would clear it)."""
+
+    key: str | None
+    sent_already: bool = False
+    error: str | None = None
+
+
+def _idempotency_key(form: LogSessionForm, session: ReadingSession) -> KeySent:
+    try:
+        key = check_idempotency_key(form.idempotency_key.data)
+        return KeySent(key, key is not None and earlier_receipt(key, session) is not None)
+    except SessionError as error:
+        return KeySent(None, error=error.message)
+
+
+def _saved_already(session_id: int) -> ResponseReturnValue:
+    flash("This log was saved already; here it is. Use “Edit the log” to change it.", "info")
+    return redirect(url_for("logbook.detail", session_id=session_id))
+
+
 @bp.route("/sessions/<int:session_id>/log", methods=["GET", "POST"])
 @reads_first
 @login_required
@@ -417,11 +446,13 @@ def log(session_id: int) -> ResponseReturnValue:
         if register.names_offered:
             register = _with_names(register)
         return _render_log(form, session, register, already_read=_typed_already_read(form, session))
-    if saved_already(form.form_token.data, f"log:{session_id}"):
-        # The same page sent again (Back, then Save): it is saved already.
-        flash("This log was saved already; here it is. Use “Edit the log” to change it.", "info")
-        return redirect(url_for("logbook.detail", session_id=session_id))
+    sent = _idempotency_key(form, session)
+    if saved_already(form.form_token.data, f"log:{session_id}") or sent.sent_already:
+        # The same page sent again (Back, then Save; or a queued log whose reply was lost).
+        return _saved_already(session_id)
     form.validate()
+    if sent.error:
+        _add_error(form.idempotency_key, sent.error)
     entry = _entry_from_form(form, register.shown)
     new_name = _new_person_name(form, session, entry)
     _attach_problems(form, log_problems(session, entry))
@@ -442,7 +473,9 @@ def log(session_id: int) -> ResponseReturnValue:
             )
     begin_writing()
 
-    def save() -> list[str]:
+    def save() -> list[str] | None:
+        if sent.key is not None and receive_once(sent.key, session, current_user) is not None:
+            return None  # the same log, sent twice at once: the other request wrote it
         log_session(session, entry, expected_version=int(form.version.data), actor=current_user)
         try:
             name_participants(session.group, new_name)
@@ -475,6 +508,8 @@ def log(session_id: int) -> ResponseReturnValue:
             already_read=_typed_already_read(form, session),
             confirmations=asked,
         )
+    if saved.value is None:
+        return _saved_already(session_id)
     remember_saved(form.form_token.data, f"log:{session_id}")
     if editing:
         flash("Changes saved.", "success")

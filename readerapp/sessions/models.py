@@ -87,6 +87,9 @@ class ReadingSession(TimestampMixin, db.Model):
     touched: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     nudge_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a log was entered late, from a paper register ("I'm logging this later from
+    # paper"): reports give the share of logs entered so.
+    entered_late_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     group: Mapped[ReadingGroup] = relationship()
     leader: Mapped[User | None] = relationship()

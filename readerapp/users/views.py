@@ -8,8 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..access import may_keep_pages_offline
 from ..security import limit_failed_attempts
 from ..web.saving import save_form
+from .auth import clear_device
 from .forms import ChangePasswordForm, SignInForm
 from .operations import authenticate, change_password
 
@@ -35,9 +37,12 @@ def sign_in() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
+            keeps_pages = may_keep_pages_offline(user)
             saved = save_form(form, lambda: login_user(user, remember=form.remember.data))
             if saved:
-                return redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
+                response = redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
+                # A phone shared with a reader leader keeps nothing for any other role.
+                return response if keeps_pages else clear_device(response)
             return render_template("users/sign_in.html", form=form), saved.status
         form.password.errors.append("The email or password is not right.")
         return render_template("users/sign_in.html", form=form), 401
@@ -50,7 +55,8 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     logout_user()
     flash("You have signed out.", "success")
-    return redirect(url_for("auth.sign_in"))
+    # The phone forgets the pages it kept and any logs still queued on it.
+    return clear_device(redirect(url_for("auth.sign_in")))
 
 
 @bp.route("/account", methods=["GET", "POST"])

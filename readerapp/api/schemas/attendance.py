@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 
 from ...attendance.limits import PARTICIPANT_CODE
 from ...attendance.models import Attendance
+from ...logbook.models import IDEMPOTENCY_KEY_LENGTH
 from ...sessions.limits import SESSION_NOTES
 from .common import Count, Id, Schema, Text, caller_disclosure, caller_is_partner
 from .materials import NewMaterialSchema
@@ -119,5 +120,32 @@ class AttendanceInputSchema(Schema):
             "description": "Confirms counts that look unusual: 0 participants, more than the "
             "group's usual most, or more first-timers than new codes. Without it such a log "
             "is refused with 422 and the reason; nothing is saved."
+        },
+    )
+    entered_late = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "The log is entered late, from a paper register: the session "
+            "records when, and reports show the share of logs entered so."
+        },
+    )
+
+
+class IdempotencyHeaderSchema(ma.Schema):
+    """The headers a log may carry; other headers are no concern of it."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(min=1, max=IDEMPOTENCY_KEY_LENGTH),
+        metadata={
+            "description": "A key made by the client for this log (a UUID will do; letters, "
+            "digits and . _ : - only). The server keeps it with the log: the same log sent "
+            "again with the same key, say after its reply was lost with the signal, is "
+            "answered with the log as saved (header Idempotent-Replayed: true) without "
+            "writing again and without checking If-Match. Make a new key for each log; a key "
+            "used for another session is refused with 409."
         },
     )
