@@ -1,7 +1,7 @@
 """log_receipt: idempotency keys of logs sent from a device; reading_session.entered_late_at
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-01 00:40:00
 
 """
