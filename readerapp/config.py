@@ -91,6 +91,12 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SIGNIN_RATE_LIMIT": ("10 per 5 minutes", str),
     # failed feed/API token attempts per client address (successful polls are not counted)
     "TOKEN_RATE_LIMIT": ("30 per minute", str),
+    # Staff accounts (readerapp/accounts): how long an invitation's and a password reset's
+    # single-use link works.
+    "INVITATION_DAYS": (7, int),
+    "PASSWORD_RESET_MINUTES": (60, int),
+    # "Forgot your password?" requests, counted per client address and per email asked about.
+    "PASSWORD_RESET_RATE_LIMIT": ("5 per hour", str),
     "LOG_LEVEL": ("INFO", str),
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, so those
     # headers are never believed).
@@ -221,6 +227,8 @@ def _validate(config: dict[str, Any]) -> None:
         "SMALL_NUMBER_THRESHOLD",
         "MAIL_LEASE_SECONDS",
         "API_MAX_BODY_BYTES",
+        "INVITATION_DAYS",
+        "PASSWORD_RESET_MINUTES",
     ):
         if not isinstance(config[key], int) or config[key] <= 0:
             raise ConfigError(f"{key}: must be a positive whole number")
@@ -260,7 +268,7 @@ def _validate_limits(config: dict[str, Any]) -> None:
             "RATELIMIT_STORAGE_URI: use memory:// (one process) or redis://HOST:6379 "
             f"(shared by every worker), not {config['RATELIMIT_STORAGE_URI']!r}"
         )
-    for key in ("SIGNIN_RATE_LIMIT", "TOKEN_RATE_LIMIT"):
+    for key in ("SIGNIN_RATE_LIMIT", "TOKEN_RATE_LIMIT", "PASSWORD_RESET_RATE_LIMIT"):
         try:
             parse(str(config[key]))
         except ValueError:

@@ -17,7 +17,7 @@ from .outcomes.models import (
 )
 from .radio.models import Broadcast, Episode, Programme, episode_material
 from .sessions.models import ReadingMaterial, ReadingSession, session_material
-from .users.models import ApiToken, User
+from .users.models import ApiToken, Invitation, PasswordReset, User
 
 __all__ = [
     "AnswerSet",
@@ -31,6 +31,7 @@ __all__ = [
     "GroupExcludedDate",
     "GroupMeasure",
     "HandOver",
+    "Invitation",
     "Measure",
     "MeasureVersion",
     "Organisation",
@@ -38,6 +39,7 @@ __all__ = [
     "Participant",
     "ParticipantAttendance",
     "Partnership",
+    "PasswordReset",
     "Programme",
     "ReadingGroup",
     "ReadingMaterial",

@@ -74,7 +74,7 @@ def _tracked_models() -> dict[type, Tracked]:
     from ..outcomes.models import AnswerSet, ConsentRecord
     from ..radio.models import Broadcast
     from ..sessions.models import ReadingSession
-    from ..users.models import ApiToken, User
+    from ..users.models import ApiToken, Invitation, User
 
     return {
         ReadingGroup: Tracked("group"),
@@ -85,6 +85,7 @@ def _tracked_models() -> dict[type, Tracked]:
         ParticipantAttendance: Tracked("participant_attendance"),
         Participant: Tracked("participant", frozenset({"display_name", "notes", "code"})),
         User: Tracked("user"),
+        Invitation: Tracked("invitation"),
         ApiToken: Tracked("api_token"),
         Organisation: Tracked("organisation"),
         Venue: Tracked("venue"),
@@ -115,7 +116,7 @@ def entity_types() -> list[str]:
 
 
 # Entity types written only by explicit records (exports and the like).
-EXPLICIT_ENTITY_TYPES = {"export", "audit_event", "answer_set"}
+EXPLICIT_ENTITY_TYPES = {"export", "audit_event", "answer_set", "password_reset"}
 
 # "view_answers": answer sets (health data) shown, one entry per set.
 ACTIONS = (
@@ -129,6 +130,8 @@ ACTIONS = (
     "import_answers",
     "erase",
     "retention",
+    # A single-use link (invitation, password reset) refused: unknown, expired or used.
+    "refused_link",
 )
 
 

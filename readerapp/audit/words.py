@@ -61,6 +61,9 @@ class Kind:
     times: Mapping[str, str] = field(default_factory=dict)
 
 
+# Why a single-use link (an invitation, a password reset) was refused.
+LINK_REFUSALS = {"unknown": "Not a link we sent", "expired": "Expired", "used": "Already used"}
+
 _STATUS = {"status": _capitalised(SESSION_STATUSES)}
 
 KINDS: dict[str, Kind] = {
@@ -185,6 +188,43 @@ KINDS: dict[str, Kind] = {
             "session_generation": "Sign-in generation",
         },
         choices={"role": ROLE_LABELS},
+    ),
+    "invitation": Kind(
+        "Invitation",
+        "invitations",
+        {
+            "id": "Id",
+            "email": "Email",
+            "display_name": "Name",
+            "role": "Role",
+            "organisation_id": "Organisation",
+            "token_hash": "Link",
+            "invited_by_id": "Invited by",
+            "expires_at": "Expires",
+            "accepted_at": "Accepted",
+            "user_id": "Account",
+            "reason": "Why",
+        },
+        choices={
+            "role": ROLE_LABELS,
+            "reason": {
+                "unknown": "Not a link we sent",
+                "expired": "Expired",
+                "used": "Already used",
+            },
+        },
+    ),
+    "password_reset": Kind(
+        "Password reset",
+        "password resets",
+        {"reason": "Why"},
+        choices={
+            "reason": {
+                "unknown": "Not a link we sent",
+                "expired": "Expired",
+                "used": "Already used",
+            }
+        },
     ),
     "api_token": Kind(
         "API token",
@@ -344,6 +384,7 @@ ACTION_WORDS = {
     "import_answers": "Imported answer sets from a file",
     "erase": "Erased",
     "retention": "Cleared old names and notes of",
+    "refused_link": "Refused a link of",
 }
 
 MATERIAL_KIND_LABELS = {choice.value: choice.label for choice in MATERIAL_KIND_CHOICES}

@@ -6,8 +6,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from ..access import ADMINS
     from ..web import register_nav
-    from . import admin_views, views
+    from . import admin_views
 
-    app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     register_nav(app, "Users", "users_admin.index", ADMINS)

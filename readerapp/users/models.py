@@ -1,3 +1,6 @@
+"""Accounts, roles, personal API tokens, and the single-use links of invitations and password
+resets (their secrets stored only hashed)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -91,5 +94,54 @@ class ApiToken(TimestampMixin, db.Model):
     prefix: Mapped[str] = mapped_column(sa.String(12))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Invitation(TimestampMixin, db.Model):
+    """An invitation to join with a role; the account is made when the invitee sets a password."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        enum_check("role", ROLES, "role"),
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    # SHA-256 of the link's secret: the link itself is only in the message sent.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The account the invitation became.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+
+    organisation: Mapped[Organisation | None] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+
+class PasswordReset(db.Model):
+    """A "forgot your password" link; using it, or a later one, ends it."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

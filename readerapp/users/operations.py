@@ -95,7 +95,7 @@ def change_password(user: User, current: str, new: str) -> bool:
     return True
 
 
-def _organisation_for(role: str, organisation_id: int | None) -> Organisation | None:
+def organisation_for(role: str, organisation_id: int | None) -> Organisation | None:
     organisation = None
     if organisation_id is not None:
         organisation = db.session.get(Organisation, organisation_id)
@@ -123,7 +123,7 @@ def update_user(
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}", "role")
     if acting is not None and acting.id == user.id and role != user.role:
         raise UserError("you cannot change your own role", "role")
-    organisation = _organisation_for(role, organisation_id)
+    organisation = organisation_for(role, organisation_id)
     if new_password:
         check_password(new_password)
     user.display_name = name
@@ -143,6 +143,11 @@ def deactivate_user(user: User, acting: User | None = None) -> None:
     user.active = False
     user.session_generation += 1
     db.session.flush()
+
+
+def end_other_sign_ins(user: User, keep: object | None) -> None:
+    """End every sign-in of ``user`` (the one ``keep`` names signs in again at once)."""
+    user.session_generation += 1
 
 
 def reactivate_user(user: User) -> None:

@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..security import limit_failed_attempts
+from ..users.operations import authenticate, change_password
 from ..web.saving import save_form
 from .forms import ChangePasswordForm, SignInForm
-from .operations import authenticate, change_password
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -38,11 +38,11 @@ def sign_in() -> ResponseReturnValue:
             saved = save_form(form, lambda: login_user(user, remember=form.remember.data))
             if saved:
                 return redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
-            return render_template("users/sign_in.html", form=form), saved.status
+            return render_template("accounts/sign_in.html", form=form), saved.status
         form.password.errors.append("The email or password is not right.")
-        return render_template("users/sign_in.html", form=form), 401
+        return render_template("accounts/sign_in.html", form=form), 401
     status = 400 if form.errors else 200
-    return render_template("users/sign_in.html", form=form), status
+    return render_template("accounts/sign_in.html", form=form), status
 
 
 @bp.post("/sign-out")
@@ -73,4 +73,4 @@ def account() -> ResponseReturnValue:
         if saved:
             form.current_password.errors.append("That is not your current password.")
     status = 400 if form.errors else 200
-    return render_template("users/account.html", form=form), status
+    return render_template("accounts/account.html", form=form), status

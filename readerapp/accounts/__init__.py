@@ -1,0 +1,14 @@
+"""Staff accounts as charities run them: signing in and out, a person's own account,
+invitations and password resets by single-use link."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from ..access import INVITERS
+    from ..web import register_nav
+    from . import link_views, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(link_views.bp)
+    register_nav(app, "Invite", "accounts.invitations", INVITERS)
