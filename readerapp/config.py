@@ -97,6 +97,10 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "PASSWORD_RESET_MINUTES": (60, int),
     # "Forgot your password?" requests, counted per client address and per email asked about.
     "PASSWORD_RESET_RATE_LIMIT": ("5 per hour", str),
+    # How long a sign-in lasts with "keep me signed in", and without it (a browser that is
+    # closed forgets it sooner).
+    "SIGN_IN_REMEMBER_DAYS": (30, int),
+    "SIGN_IN_HOURS": (12, int),
     "LOG_LEVEL": ("INFO", str),
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, so those
     # headers are never believed).
@@ -229,6 +233,8 @@ def _validate(config: dict[str, Any]) -> None:
         "API_MAX_BODY_BYTES",
         "INVITATION_DAYS",
         "PASSWORD_RESET_MINUTES",
+        "SIGN_IN_REMEMBER_DAYS",
+        "SIGN_IN_HOURS",
     ):
         if not isinstance(config[key], int) or config[key] <= 0:
             raise ConfigError(f"{key}: must be a positive whole number")

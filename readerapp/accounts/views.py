@@ -1,15 +1,26 @@
-"""Signing in and out, and a user's own account."""
+"""Signing in and out, a person's own account, and their sign-ins."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..security import limit_failed_attempts
-from ..users.operations import authenticate, change_password
+from ..extensions import db
+from ..security import client_address, limit_failed_attempts
+from ..users.models import User
+from ..users.operations import (
+    active_sign_ins,
+    authenticate,
+    change_password,
+    end_other_sign_ins,
+    end_sign_in,
+    is_this_sign_in,
+    start_sign_in,
+)
 from ..web.saving import save_form
 from .forms import ChangePasswordForm, SignInForm
 
@@ -26,6 +37,26 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def sign_in_lasts(remember: bool) -> timedelta:
+    """How long a sign-in counts: "keep me signed in" up to SIGN_IN_REMEMBER_DAYS, otherwise
+    SIGN_IN_HOURS (the browser forgets it sooner if closed)."""
+    if remember:
+        return timedelta(days=int(current_app.config["SIGN_IN_REMEMBER_DAYS"]))
+    return timedelta(hours=int(current_app.config["SIGN_IN_HOURS"]))
+
+
+def complete_sign_in(user: User, remember: bool) -> None:
+    """Record the sign-in and put it in the browser's session (and remember cookie)."""
+    start_sign_in(
+        user,
+        remember=remember,
+        lasts=sign_in_lasts(remember),
+        user_agent=request.headers.get("User-Agent", ""),
+        ip_address=client_address(),
+    )
+    login_user(user, remember=remember, duration=sign_in_lasts(remember))
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limit_failed_attempts("SIGNIN_RATE_LIMIT", "sign-in", failed=lambda r: r.status_code == 401)
 def sign_in() -> ResponseReturnValue:
@@ -35,7 +66,8 @@ def sign_in() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            saved = save_form(form, lambda: login_user(user, remember=form.remember.data))
+            remember = bool(form.remember.data)
+            saved = save_form(form, lambda: complete_sign_in(user, remember))
             if saved:
                 return redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
             return render_template("accounts/sign_in.html", form=form), saved.status
@@ -48,6 +80,9 @@ def sign_in() -> ResponseReturnValue:
 @bp.post("/sign-out")
 @login_required
 def sign_out() -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    end_sign_in(user, user.sign_in_token)
+    db.session.commit()
     logout_user()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"))
@@ -74,3 +109,26 @@ def account() -> ResponseReturnValue:
             form.current_password.errors.append("That is not your current password.")
     status = 400 if form.errors else 200
     return render_template("accounts/account.html", form=form), status
+
+
+@bp.get("/account/sign-ins")
+@login_required
+def sign_ins() -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    return render_template(
+        "accounts/sign_ins.html",
+        sign_ins=active_sign_ins(user),
+        this=user.sign_in_token,
+        is_this=is_this_sign_in,
+    )
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    end_other_sign_ins(user, keep=None)
+    db.session.commit()
+    logout_user()
+    flash("You have signed out on every device, this one included.", "success")
+    return redirect(url_for("auth.sign_in"))

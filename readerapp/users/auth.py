@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..extensions import db, login_manager
 from .models import User
+from .operations import current_sign_in
 
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Please sign in to continue."
@@ -13,10 +14,15 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    ident, _, generation = user_id.partition(":")
-    if not ident.isdigit() or not generation.isdigit():
+    ident, _, rest = user_id.partition(":")
+    generation, _, token = rest.partition(":")
+    if not ident.isdigit() or not generation.isdigit() or not token:
         return None
     user = db.session.get(User, int(ident))
     if user is None or not user.active or user.session_generation != int(generation):
         return None
+    # Signed out everywhere, ended from another device, or past "keep me signed in": gone.
+    if current_sign_in(user.id, token) is None:
+        return None
+    user.sign_in_token = token
     return user

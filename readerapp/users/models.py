@@ -72,8 +72,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    # The secret of the sign-in (``SignIn``) this object was loaded for, if any: part of the id
+    # Flask-Login keeps in the session and the remember cookie.
+    sign_in_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_generation}"
+        return f"{self.id}:{self.session_generation}:{self.sign_in_token or ''}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
@@ -145,3 +149,26 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class SignIn(db.Model):
+    """One signed-in browser: what "your sign-ins" lists and what signing out everywhere ends.
+
+    The browser's session (and its "keep me signed in" cookie) holds a random secret whose hash
+    is stored here; the session counts only while its row is neither ended nor expired.
+    """
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remember: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # What the person sees to tell their sign-ins apart: the browser and the address.
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    ip_address: Mapped[str | None] = mapped_column(sa.String(64))
