@@ -101,6 +101,10 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # closed forgets it sooner).
     "SIGN_IN_REMEMBER_DAYS": (30, int),
     "SIGN_IN_HOURS": (12, int),
+    # Roles that must sign in with a second factor (TOTP); set up at their next sign-in.
+    "TWO_FACTOR_REQUIRED_ROLES": (("admin", "manager"), _address_list),
+    # Wrong two-factor codes, counted per client address and per account.
+    "TWO_FACTOR_RATE_LIMIT": ("5 per 5 minutes", str),
     "LOG_LEVEL": ("INFO", str),
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, so those
     # headers are never believed).
@@ -274,7 +278,19 @@ def _validate_limits(config: dict[str, Any]) -> None:
             "RATELIMIT_STORAGE_URI: use memory:// (one process) or redis://HOST:6379 "
             f"(shared by every worker), not {config['RATELIMIT_STORAGE_URI']!r}"
         )
-    for key in ("SIGNIN_RATE_LIMIT", "TOKEN_RATE_LIMIT", "PASSWORD_RESET_RATE_LIMIT"):
+    roles = config["TWO_FACTOR_REQUIRED_ROLES"]
+    if isinstance(roles, str):
+        roles = _address_list(roles)
+    known = ("admin", "manager", "reader_leader", "partner_viewer")
+    if not isinstance(roles, (list, tuple)) or any(role not in known for role in roles):
+        raise ConfigError(f"TWO_FACTOR_REQUIRED_ROLES: a list of roles among {', '.join(known)}")
+    config["TWO_FACTOR_REQUIRED_ROLES"] = tuple(roles)
+    for key in (
+        "SIGNIN_RATE_LIMIT",
+        "TOKEN_RATE_LIMIT",
+        "PASSWORD_RESET_RATE_LIMIT",
+        "TWO_FACTOR_RATE_LIMIT",
+    ):
         try:
             parse(str(config[key]))
         except ValueError:

@@ -1,7 +1,7 @@
 """What each role gets on the invitation and password-reset pages."""
 
 from .groups_support import released
-from .route_table import Route, staff
+from .route_table import Route, admins, everyone, staff
 
 ANYONE = {
     "anonymous": 200,
@@ -40,4 +40,41 @@ ROUTES = [
         data=lambda w: {"email": ""},
     ),
     Route("accounts.reset", lambda w: "/reset-password/not-a-link-we-sent", UNKNOWN_LINK),
+]
+
+# The second step of signing in: without a password given first, back to the sign-in page.
+BACK_TO_SIGN_IN = {role: 302 for role in ANYONE}
+
+ROUTES += [
+    Route("two_factor.code", lambda w: "/sign-in/code", BACK_TO_SIGN_IN),
+    Route(
+        "two_factor.code",
+        lambda w: released("/sign-in/code"),
+        BACK_TO_SIGN_IN,
+        method="POST",
+        data=lambda w: {"code": "123456"},
+    ),
+    Route("two_factor.set_up", lambda w: "/sign-in/set-up-two-factor", BACK_TO_SIGN_IN),
+    Route(
+        "two_factor.set_up",
+        lambda w: released("/sign-in/set-up-two-factor"),
+        BACK_TO_SIGN_IN,
+        method="POST",
+        data=lambda w: {"code": "123456"},
+    ),
+    Route("two_factor.account", lambda w: "/account/two-factor", everyone(200)),
+    Route(
+        "two_factor.account",
+        lambda w: released("/account/two-factor"),
+        # A code that cannot be right: refused as a wrong code.
+        everyone(401),
+        method="POST",
+        data=lambda w: {"code": "12"},
+    ),
+    Route(
+        "two_factor.admin_reset",
+        lambda w: released(f"/admin/users/{w.leader.id}/reset-two-factor"),
+        admins(302),
+        method="POST",
+    ),
 ]

@@ -7,8 +7,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from ..access import INVITERS
     from ..web import register_nav
-    from . import link_views, views
+    from . import link_views, two_factor_views, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(link_views.bp)
+    app.register_blueprint(two_factor_views.bp)
     register_nav(app, "Invite", "accounts.invitations", INVITERS)

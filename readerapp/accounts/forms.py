@@ -52,3 +52,11 @@ class InviteForm(CleanForm):
     display_name = StringField("Name", validators=[DataRequired(), Length(max=DISPLAY_NAME)])
     role = SelectField("Role")
     organisation_id = SelectField("Organisation", coerce=optional_int)
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )

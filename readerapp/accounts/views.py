@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
-from ..security import client_address, limit_failed_attempts
-from ..users.models import User
+from ..security import limit_failed_attempts
 from ..users.operations import (
     active_sign_ins,
     authenticate,
@@ -19,10 +17,10 @@ from ..users.operations import (
     end_other_sign_ins,
     end_sign_in,
     is_this_sign_in,
-    start_sign_in,
 )
 from ..web.saving import save_form
 from .forms import ChangePasswordForm, SignInForm
+from .signing import begin_pending, complete_sign_in, second_step
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -37,26 +35,6 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def sign_in_lasts(remember: bool) -> timedelta:
-    """How long a sign-in counts: "keep me signed in" up to SIGN_IN_REMEMBER_DAYS, otherwise
-    SIGN_IN_HOURS (the browser forgets it sooner if closed)."""
-    if remember:
-        return timedelta(days=int(current_app.config["SIGN_IN_REMEMBER_DAYS"]))
-    return timedelta(hours=int(current_app.config["SIGN_IN_HOURS"]))
-
-
-def complete_sign_in(user: User, remember: bool) -> None:
-    """Record the sign-in and put it in the browser's session (and remember cookie)."""
-    start_sign_in(
-        user,
-        remember=remember,
-        lasts=sign_in_lasts(remember),
-        user_agent=request.headers.get("User-Agent", ""),
-        ip_address=client_address(),
-    )
-    login_user(user, remember=remember, duration=sign_in_lasts(remember))
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limit_failed_attempts("SIGNIN_RATE_LIMIT", "sign-in", failed=lambda r: r.status_code == 401)
 def sign_in() -> ResponseReturnValue:
@@ -67,9 +45,17 @@ def sign_in() -> ResponseReturnValue:
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
             remember = bool(form.remember.data)
+            next_url = _safe_next(request.args.get("next"))
+            step = second_step(user)
+            if step is not None:
+                # Signed in only once the second factor is given (or, if required, set up).
+                begin_pending(user, remember, next_url)
+                return redirect(
+                    url_for("two_factor.code" if step == "code" else "two_factor.set_up")
+                )
             saved = save_form(form, lambda: complete_sign_in(user, remember))
             if saved:
-                return redirect(_safe_next(request.args.get("next")) or url_for("web.index"))
+                return redirect(next_url or url_for("web.index"))
             return render_template("accounts/sign_in.html", form=form), saved.status
         form.password.errors.append("The email or password is not right.")
         return render_template("accounts/sign_in.html", form=form), 401

@@ -51,6 +51,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Changing it signs the user out everywhere (it is part of the session's user id).
     session_generation: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret, set once the person has proved
+    # their authenticator works, and the last time step accepted, so that a code is never
+    # accepted twice (a code stays valid for its whole step, and the step either side).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     organisation: Mapped[Organisation | None] = relationship()
 
@@ -172,3 +178,16 @@ class SignIn(db.Model):
     # What the person sees to tell their sign-ins apart: the browser and the address.
     user_agent: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     ip_address: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class RecoveryCode(db.Model):
+    """One of the ten single-use codes that stand in for a lost authenticator; stored hashed."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
