@@ -78,3 +78,9 @@ ROUTES += [
         method="POST",
     ),
 ]
+
+ROUTES += [
+    # The test world configures no provider (tests/test_accounts_sso.py runs one).
+    Route("sso.start", lambda w: "/sign-in/sso/nobody", UNKNOWN_LINK),
+    Route("sso.callback", lambda w: "/sign-in/sso/nobody/callback", UNKNOWN_LINK),
+]

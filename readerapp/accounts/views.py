@@ -21,8 +21,14 @@ from ..users.operations import (
 from ..web.saving import save_form
 from .forms import ChangePasswordForm, SignInForm
 from .signing import begin_pending, complete_sign_in, second_step
+from .sso import providers
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def _sso_providers() -> dict[str, object]:
+    return {"sso_providers": providers()}
 
 
 def _safe_next(target: str | None) -> str | None:
