@@ -111,6 +111,7 @@ def register_template_filters(app: Flask) -> None:
 DOMAINS = (
     "web",
     "users",
+    "accounts",
     "groups",
     "sessions",
     "catalogue",

@@ -78,6 +78,10 @@ OFFLINE_KEEPERS: frozenset[str] = LEADERS
 # Who finds "API tokens" in the menu. Everyone may hold tokens, from their account page; reader
 # leaders, who use the site on their phones and rarely the API, keep a shorter menu.
 API_TOKENS_IN_MENU: frozenset[str] = STAFF | PARTNERS
+# Who may invite people, and whom: admins any role; managers the reader leaders and the partner
+# viewers of the organisations they see (which for staff is every one).
+INVITERS: frozenset[str] = STAFF
+INVITED_BY_MANAGERS: frozenset[str] = LEADERS | PARTNERS
 
 
 def has_role(user: Any, roles: Collection[str]) -> bool:
@@ -152,6 +156,20 @@ def managers_only(view: F) -> F:
 
 def admins_only(view: F) -> F:
     return roles_required(ADMINS)(view)
+
+
+def roles_user_may_invite(user: Any) -> frozenset[str]:
+    if has_role(user, ADMINS):
+        return EVERYONE
+    if has_role(user, INVITERS):
+        return INVITED_BY_MANAGERS
+    return frozenset()
+
+
+def may_invite(user: Any, role: str, organisation_id: int | None) -> bool:
+    if role not in roles_user_may_invite(user):
+        return False
+    return organisation_id is None or _admits(visible_organisation_ids(user), organisation_id)
 
 
 def require(condition: bool) -> None:

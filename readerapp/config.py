@@ -8,7 +8,9 @@ An unknown setting or an invalid value stops the start with a message saying whi
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,25 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SIGNIN_RATE_LIMIT": ("10 per 5 minutes", str),
     # failed feed/API token attempts per client address (successful polls are not counted)
     "TOKEN_RATE_LIMIT": ("30 per minute", str),
+    # Staff accounts (readerapp/accounts): how long an invitation's and a password reset's
+    # single-use link works.
+    "INVITATION_DAYS": (7, int),
+    "PASSWORD_RESET_MINUTES": (60, int),
+    # "Forgot your password?" requests, counted per client address and per email asked about.
+    "PASSWORD_RESET_RATE_LIMIT": ("5 per hour", str),
+    # How long a sign-in lasts with "keep me signed in", and without it (a browser that is
+    # closed forgets it sooner).
+    "SIGN_IN_REMEMBER_DAYS": (30, int),
+    "SIGN_IN_HOURS": (12, int),
+    # Roles that must sign in with a second factor (TOTP); set up at their next sign-in.
+    "TWO_FACTOR_REQUIRED_ROLES": (("admin", "manager"), _address_list),
+    # Wrong two-factor codes, counted per client address and per account.
+    "TWO_FACTOR_RATE_LIMIT": ("5 per 5 minutes", str),
+    # Single sign-on (OpenID Connect): a list of providers, each a dict with name (used in the
+    # address), label, issuer, client_id, client_secret and allowed_domains (a list). Staff
+    # whose email matches an existing account sign in with them; no account is made this way.
+    # In the environment: JSON.
+    "SSO_PROVIDERS": ((), json.loads),
     "LOG_LEVEL": ("INFO", str),
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, so those
     # headers are never believed).
@@ -226,6 +247,10 @@ def _validate(config: dict[str, Any]) -> None:
         "SMALL_NUMBER_THRESHOLD",
         "MAIL_LEASE_SECONDS",
         "API_MAX_BODY_BYTES",
+        "INVITATION_DAYS",
+        "PASSWORD_RESET_MINUTES",
+        "SIGN_IN_REMEMBER_DAYS",
+        "SIGN_IN_HOURS",
     ):
         if not isinstance(config[key], int) or config[key] <= 0:
             raise ConfigError(f"{key}: must be a positive whole number")
@@ -249,8 +274,40 @@ def _validate(config: dict[str, Any]) -> None:
     if config["LOG_FORMAT"] not in {"text", "json"}:
         raise ConfigError("LOG_FORMAT: must be one of text, json")
     _validate_metrics(config)
+    _validate_sso(config)
     if not config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY: missing (set it in the environment or instance/config.py)")
+
+
+SSO_FIELDS = ("name", "label", "issuer", "client_id", "client_secret", "allowed_domains")
+SSO_NAME = re.compile(r"^[a-z0-9-]{1,40}$")
+
+
+def _validate_sso(config: dict[str, Any]) -> None:
+    providers = config["SSO_PROVIDERS"]
+    if not isinstance(providers, (list, tuple)):
+        raise ConfigError("SSO_PROVIDERS: must be a list of providers")
+    names = set()
+    for provider in providers:
+        if not isinstance(provider, dict) or set(provider) != set(SSO_FIELDS):
+            raise ConfigError(f"SSO_PROVIDERS: each provider needs exactly {', '.join(SSO_FIELDS)}")
+        name = provider["name"]
+        if not isinstance(name, str) or not SSO_NAME.match(name) or name in names:
+            raise ConfigError(f"SSO_PROVIDERS: {name!r} is not a unique name of a-z, 0-9 and -")
+        names.add(name)
+        if urlsplit(str(provider["issuer"])).scheme not in {"http", "https"}:
+            raise ConfigError(f"SSO_PROVIDERS: {name}: the issuer must be an http(s) address")
+        domains = provider["allowed_domains"]
+        if (
+            not isinstance(domains, (list, tuple))
+            or not domains
+            or not all(isinstance(d, str) and d.strip() for d in domains)
+        ):
+            raise ConfigError(f"SSO_PROVIDERS: {name}: allowed_domains must list email domains")
+        for key in ("label", "client_id", "client_secret"):
+            if not isinstance(provider[key], str) or not provider[key]:
+                raise ConfigError(f"SSO_PROVIDERS: {name}: {key} must be given")
+    config["SSO_PROVIDERS"] = tuple(providers)
 
 
 RATELIMIT_SCHEMES = ("memory", "redis", "rediss")
@@ -265,7 +322,19 @@ def _validate_limits(config: dict[str, Any]) -> None:
             "RATELIMIT_STORAGE_URI: use memory:// (one process) or redis://HOST:6379 "
             f"(shared by every worker), not {config['RATELIMIT_STORAGE_URI']!r}"
         )
-    for key in ("SIGNIN_RATE_LIMIT", "TOKEN_RATE_LIMIT"):
+    roles = config["TWO_FACTOR_REQUIRED_ROLES"]
+    if isinstance(roles, str):
+        roles = _address_list(roles)
+    known = ("admin", "manager", "reader_leader", "partner_viewer")
+    if not isinstance(roles, (list, tuple)) or any(role not in known for role in roles):
+        raise ConfigError(f"TWO_FACTOR_REQUIRED_ROLES: a list of roles among {', '.join(known)}")
+    config["TWO_FACTOR_REQUIRED_ROLES"] = tuple(roles)
+    for key in (
+        "SIGNIN_RATE_LIMIT",
+        "TOKEN_RATE_LIMIT",
+        "PASSWORD_RESET_RATE_LIMIT",
+        "TWO_FACTOR_RATE_LIMIT",
+    ):
         try:
             parse(str(config[key]))
         except ValueError:

@@ -19,7 +19,7 @@ from .outcomes.models import (
 )
 from .radio.models import Broadcast, Episode, Programme, episode_material
 from .sessions.models import ReadingMaterial, ReadingSession, session_material
-from .users.models import ApiToken, User
+from .users.models import ApiToken, Invitation, PasswordReset, User
 
 __all__ = [
     "AnswerSet",
@@ -34,6 +34,7 @@ __all__ = [
     "GroupExcludedDate",
     "GroupMeasure",
     "HandOver",
+    "Invitation",
     "LogReceipt",
     "Measure",
     "MeasureVersion",
@@ -42,6 +43,7 @@ __all__ = [
     "Participant",
     "ParticipantAttendance",
     "Partnership",
+    "PasswordReset",
     "Programme",
     "ReadingGroup",
     "ReadingMaterial",

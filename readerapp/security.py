@@ -274,6 +274,8 @@ REDACTED = "[redacted]"
 _SECRET_PATTERNS = (
     # A feed address: the token is in the path.
     (re.compile(r"(/feeds/)[^\s\"'<>]+"), r"\g<1>" + REDACTED),
+    # An invitation's or a password reset's single-use link: the secret is in the path.
+    (re.compile(r"(/(?:invitation|reset-password)/)[^\s\"'<>/?]+"), r"\g<1>" + REDACTED),
     # Bearer tokens and token-like query or form parameters.
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\g<1>" + REDACTED),
     (

@@ -1,3 +1,4 @@
+from .groups_support import released
 from .route_table import ROLES, Route, everyone
 
 ROUTES = [
@@ -8,4 +9,11 @@ ROUTES = [
     Route("auth.sign_in", lambda w: "/sign-in", {"anonymous": 200}, default=302),
     Route("auth.sign_out", lambda w: "/sign-out", everyone(302), method="POST"),
     Route("auth.account", lambda w: "/account", everyone(200)),
+    Route("auth.sign_ins", lambda w: "/account/sign-ins", everyone(200)),
+    Route(
+        "auth.sign_out_everywhere",
+        lambda w: released("/account/sign-out-everywhere"),
+        everyone(302),
+        method="POST",
+    ),
 ]

@@ -26,6 +26,7 @@ from wtforms import Form
 from wtforms.validators import Length, NumberRange
 
 from readerapp import limits as shared_limits
+from readerapp.accounts.forms import ChangePasswordForm, SignInForm
 from readerapp.api.schemas.attendance import AttendanceInputSchema, RegisterInputSchema
 from readerapp.api.schemas.feed_tokens import FeedTokenInputSchema
 from readerapp.api.schemas.groups import GroupInputSchema
@@ -72,7 +73,6 @@ from readerapp.sessions.forms import AddSessionForm, CancelSessionForm, Reschedu
 from readerapp.timeutil import utcnow
 from readerapp.users import limits as user_limits
 from readerapp.users.admin_forms import CreateUserForm, EditUserForm
-from readerapp.users.forms import ChangePasswordForm, SignInForm
 from tests.factories import Factory
 
 LIMIT_MODULES: tuple[ModuleType, ...] = (

@@ -534,3 +534,47 @@ def test_the_log_receipts_migration_upgrades_a_database_holding_demo_data(
         assert receive_once("device-key-1", session, None) is not None
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_staff_accounts_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.accounts.operations import invitation_for_link, invite, new_token
+    from readerapp.demo import seed
+    from readerapp.users.models import User
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0018")
+        with db.engine.connect() as conn:
+            users = conn.execute(sa.text("SELECT count(*) FROM user_account")).scalar()
+            assert "invitation" not in sa.inspect(conn).get_table_names()
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM user_account")).scalar() == users
+            assert "password_reset" in sa.inspect(conn).get_table_names()
+        # The upgraded database keeps invitations; the demo's accounts still sign in.
+        admin = db.session.scalars(sa.select(User).where(User.role == "admin")).first()
+        assert admin is not None and admin.active
+        invitation = invite(
+            email="new@example.org",
+            display_name="New",
+            role="reader_leader",
+            organisation_id=None,
+            invited_by=admin,
+        )
+        db.session.commit()
+        assert invitation.id is not None and new_token()[0]
+        with pytest.raises(Exception, match="unknown"):
+            invitation_for_link("not a link")
+        db.session.remove()
+        db.engine.dispose()

@@ -121,7 +121,14 @@ def build_world(f: Factory | None = None) -> World:
 
 def sign_in_as(client, user: User | None) -> None:
     """Put the user in the test client's session, as Flask-Login would after signing in."""
-    user_id = user.get_id() if user is not None else None
+    user_id = None
+    if user is not None:
+        from datetime import timedelta
+
+        from readerapp.users.operations import start_sign_in
+
+        start_sign_in(user, remember=False, lasts=timedelta(hours=1), user_agent="test client")
+        user_id = user.get_id()
     # Reading an expired user began a transaction in the test's own session; end it, or on
     # SQLite its write lock would keep the request under test waiting (a POST begins IMMEDIATE).
     db.session.commit()

@@ -53,9 +53,11 @@ IGNORED_FIELDS = frozenset(
         "served_last_modified",
         "served_state",
         "last_used_at",
+        # Moves on at every two-factor sign-in.
+        "totp_last_step",
     }
 )
-SECRET_FIELDS = frozenset({"password_hash", "token_hash"})
+SECRET_FIELDS = frozenset({"password_hash", "token_hash", "totp_secret"})
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def _tracked_models() -> dict[type, Tracked]:
     from ..outcomes.models import AnswerSet, ConsentRecord
     from ..radio.models import Broadcast
     from ..sessions.models import ReadingSession
-    from ..users.models import ApiToken, User
+    from ..users.models import ApiToken, Invitation, User
 
     return {
         ReadingGroup: Tracked("group"),
@@ -85,6 +87,7 @@ def _tracked_models() -> dict[type, Tracked]:
         ParticipantAttendance: Tracked("participant_attendance"),
         Participant: Tracked("participant", frozenset({"display_name", "notes", "code"})),
         User: Tracked("user"),
+        Invitation: Tracked("invitation"),
         ApiToken: Tracked("api_token"),
         Organisation: Tracked("organisation"),
         Venue: Tracked("venue"),
@@ -115,7 +118,7 @@ def entity_types() -> list[str]:
 
 
 # Entity types written only by explicit records (exports and the like).
-EXPLICIT_ENTITY_TYPES = {"export", "audit_event", "answer_set"}
+EXPLICIT_ENTITY_TYPES = {"export", "audit_event", "answer_set", "password_reset", "sign_in"}
 
 # "view_answers": answer sets (health data) shown, one entry per set; "view_consent": consent
 # ledger entries shown, one per entry.
@@ -131,6 +134,12 @@ ACTIONS = (
     "import_answers",
     "erase",
     "retention",
+    # A single-use link (invitation, password reset) refused: unknown, expired or used.
+    "refused_link",
+    # A sign-in refused at its second step (a wrong or replayed code) or through single sign-on.
+    "refused_sign_in",
+    # An admin cleared someone's second factor (they set it up again at their next sign-in).
+    "reset_two_factor",
 )
 
 

@@ -61,6 +61,19 @@ class Kind:
     times: Mapping[str, str] = field(default_factory=dict)
 
 
+# Why a single-use link (an invitation, a password reset) was refused.
+LINK_REFUSALS = {"unknown": "Not a link we sent", "expired": "Expired", "used": "Already used"}
+
+# Why a sign-in's second step, or a single sign-on, was refused.
+SIGN_IN_REFUSALS = {
+    "wrong_code": "Wrong code",
+    "replayed_code": "Code already used",
+    "sso_state": "Sign-on answer not for this browser",
+    "sso_token": "Sign-on answer not valid",
+    "sso_domain": "Email outside the allowed domains",
+    "sso_no_account": "No account for that email",
+}
+
 _STATUS = {"status": _capitalised(SESSION_STATUSES)}
 
 KINDS: dict[str, Kind] = {
@@ -184,8 +197,54 @@ KINDS: dict[str, Kind] = {
             "organisation_id": "Organisation",
             "active": "Active",
             "session_generation": "Sign-in generation",
+            "totp_secret": "Two-factor secret",
+            "totp_enabled_at": "Two-factor sign-in since",
+            "totp_last_step": "Last two-factor code",
         },
         choices={"role": ROLE_LABELS},
+    ),
+    "invitation": Kind(
+        "Invitation",
+        "invitations",
+        {
+            "id": "Id",
+            "email": "Email",
+            "display_name": "Name",
+            "role": "Role",
+            "organisation_id": "Organisation",
+            "token_hash": "Link",
+            "invited_by_id": "Invited by",
+            "expires_at": "Expires",
+            "accepted_at": "Accepted",
+            "user_id": "Account",
+            "reason": "Why",
+        },
+        choices={
+            "role": ROLE_LABELS,
+            "reason": {
+                "unknown": "Not a link we sent",
+                "expired": "Expired",
+                "used": "Already used",
+            },
+        },
+    ),
+    "password_reset": Kind(
+        "Password reset",
+        "password resets",
+        {"reason": "Why"},
+        choices={
+            "reason": {
+                "unknown": "Not a link we sent",
+                "expired": "Expired",
+                "used": "Already used",
+            }
+        },
+    ),
+    "sign_in": Kind(
+        "Sign-in",
+        "sign-ins",
+        {"reason": "Why", "provider": "Provider"},
+        choices={"reason": SIGN_IN_REFUSALS},
     ),
     "api_token": Kind(
         "API token",
@@ -361,6 +420,9 @@ ACTION_WORDS = {
     "import_answers": "Imported answer sets from a file",
     "erase": "Erased",
     "retention": "Cleared old names and notes of",
+    "refused_link": "Refused a link of",
+    "refused_sign_in": "Refused a sign-in of",
+    "reset_two_factor": "Reset the two-factor sign-in of",
 }
 
 MATERIAL_KIND_LABELS = {choice.value: choice.label for choice in MATERIAL_KIND_CHOICES}

@@ -6,6 +6,7 @@ from flask import Response, g
 
 from ..extensions import db, login_manager
 from .models import User
+from .operations import current_sign_in
 
 # What a device must forget: its kept pages and queued logs (caches, IndexedDB, the service
 # worker). Sent on sign-out, and at a deactivated account's next contact.
@@ -34,12 +35,17 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    ident, _, generation = user_id.partition(":")
-    if not ident.isdigit() or not generation.isdigit():
+    ident, _, rest = user_id.partition(":")
+    generation, _, token = rest.partition(":")
+    if not ident.isdigit() or not generation.isdigit() or not token:
         return None
     user = db.session.get(User, int(ident))
     if user is not None and not user.active:
         g.setdefault(_DEACTIVATED, True)
     if user is None or not user.active or user.session_generation != int(generation):
         return None
+    # Signed out everywhere, ended from another device, or past "keep me signed in": gone.
+    if current_sign_in(user.id, token) is None:
+        return None
+    user.sign_in_token = token
     return user

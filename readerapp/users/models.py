@@ -1,3 +1,6 @@
+"""Accounts, roles, personal API tokens, and the single-use links of invitations and password
+resets (their secrets stored only hashed)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -48,6 +51,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Changing it signs the user out everywhere (it is part of the session's user id).
     session_generation: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret, set once the person has proved
+    # their authenticator works, and the last time step accepted, so that a code is never
+    # accepted twice (a code stays valid for its whole step, and the step either side).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     organisation: Mapped[Organisation | None] = relationship()
 
@@ -69,8 +78,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    # The secret of the sign-in (``SignIn``) this object was loaded for, if any: part of the id
+    # Flask-Login keeps in the session and the remember cookie.
+    sign_in_token = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_generation}"
+        return f"{self.id}:{self.session_generation}:{self.sign_in_token or ''}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
@@ -93,3 +106,88 @@ class ApiToken(TimestampMixin, db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class Invitation(TimestampMixin, db.Model):
+    """An invitation to join with a role; the account is made when the invitee sets a password."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        enum_check("role", ROLES, "role"),
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    # SHA-256 of the link's secret: the link itself is only in the message sent.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The account the invitation became.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+
+    organisation: Mapped[Organisation | None] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+
+class PasswordReset(db.Model):
+    """A "forgot your password" link; using it, or a later one, ends it."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class SignIn(db.Model):
+    """One signed-in browser: what "your sign-ins" lists and what signing out everywhere ends.
+
+    The browser's session (and its "keep me signed in" cookie) holds a random secret whose hash
+    is stored here; the session counts only while its row is neither ended nor expired.
+    """
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remember: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # What the person sees to tell their sign-ins apart: the browser and the address.
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    ip_address: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class RecoveryCode(db.Model):
+    """One of the ten single-use codes that stand in for a lost authenticator; stored hashed."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from ..errors import FieldError
 from ..extensions import db
 from ..organisations.models import Organisation
-from .models import ROLES, Role, User
+from ..timeutil import utcnow
+from .models import ROLES, Role, SignIn, User
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -90,12 +95,12 @@ def change_password(user: User, current: str, new: str) -> bool:
         return False
     check_password(new)
     user.set_password(new)
-    user.session_generation += 1  # signs the user out on every other device
+    end_other_sign_ins(user, keep=user.sign_in_token)  # signs out every other device
     db.session.flush()
     return True
 
 
-def _organisation_for(role: str, organisation_id: int | None) -> Organisation | None:
+def organisation_for(role: str, organisation_id: int | None) -> Organisation | None:
     organisation = None
     if organisation_id is not None:
         organisation = db.session.get(Organisation, organisation_id)
@@ -123,15 +128,18 @@ def update_user(
         raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}", "role")
     if acting is not None and acting.id == user.id and role != user.role:
         raise UserError("you cannot change your own role", "role")
-    organisation = _organisation_for(role, organisation_id)
+    organisation = organisation_for(role, organisation_id)
     if new_password:
         check_password(new_password)
+    role_changed = role != user.role
     user.display_name = name
     user.role = role
     user.organisation_id = organisation.id if organisation else None
     if new_password:
         user.set_password(new_password)
-        user.session_generation += 1  # a reset password signs the person out everywhere
+    if new_password or role_changed:
+        # A password set for them, or a new role: the person signs in again everywhere.
+        end_other_sign_ins(user, keep=None)
     db.session.flush()
     return user
 
@@ -141,8 +149,96 @@ def deactivate_user(user: User, acting: User | None = None) -> None:
     if acting is not None and acting.id == user.id:
         raise UserError("you cannot deactivate your own account", "active")
     user.active = False
-    user.session_generation += 1
+    end_other_sign_ins(user, keep=None)
     db.session.flush()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_sign_in(
+    user: User,
+    *,
+    remember: bool,
+    lasts: timedelta,
+    user_agent: str = "",
+    ip_address: str | None = None,
+) -> str:
+    """Record a new sign-in of ``user`` lasting ``lasts``; returns its secret, which the browser
+    keeps (``user.sign_in_token``)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        SignIn(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + lasts,
+            remember=remember,
+            user_agent=(user_agent or "")[:200],
+            ip_address=(ip_address or None) and ip_address[:64],
+        )
+    )
+    db.session.flush()
+    user.sign_in_token = token
+    return token
+
+
+def current_sign_in(user_id: int, token: str) -> SignIn | None:
+    """The sign-in with this secret, while it lasts."""
+    return db.session.scalar(
+        sa.select(SignIn).where(
+            SignIn.token_hash == _token_hash(token),
+            SignIn.user_id == user_id,
+            SignIn.ended_at.is_(None),
+            SignIn.expires_at > utcnow(),
+        )
+    )
+
+
+def active_sign_ins(user: User) -> list[SignIn]:
+    return list(
+        db.session.scalars(
+            sa.select(SignIn)
+            .where(
+                SignIn.user_id == user.id,
+                SignIn.ended_at.is_(None),
+                SignIn.expires_at > utcnow(),
+            )
+            .order_by(SignIn.created_at.desc(), SignIn.id.desc())
+        )
+    )
+
+
+def is_this_sign_in(sign_in: SignIn, token: str | None) -> bool:
+    return token is not None and sign_in.token_hash == _token_hash(token)
+
+
+def end_sign_in(user: User, token: str | None) -> None:
+    if token:
+        _end(SignIn.user_id == user.id, SignIn.token_hash == _token_hash(token))
+
+
+def _end(*where: sa.ColumnElement[bool]) -> None:
+    db.session.execute(
+        sa.update(SignIn)
+        .where(*where, SignIn.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def end_other_sign_ins(user: User, keep: str | None) -> None:
+    """End every sign-in of ``user`` but the one whose secret is ``keep`` (None: all of them).
+
+    The session generation moves on too, so sessions from before sign-ins were recorded end as
+    well; the kept one signs in again with the new generation (``login_user``)."""
+    user.session_generation += 1
+    if keep:
+        _end(SignIn.user_id == user.id, SignIn.token_hash != _token_hash(keep))
+    else:
+        _end(SignIn.user_id == user.id)
 
 
 def reactivate_user(user: User) -> None:
