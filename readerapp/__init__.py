@@ -119,6 +119,7 @@ DOMAINS = (
     "organisations",
     "radio",
     "outcomes",
+    "workforce",
     "feeds",
     "exports",
     "notifications",

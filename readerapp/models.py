@@ -18,6 +18,14 @@ from .outcomes.models import (
 from .radio.models import Broadcast, Episode, Programme, episode_material
 from .sessions.models import ReadingMaterial, ReadingSession, session_material
 from .users.models import ApiToken, User
+from .workforce.models import (
+    CheckRecord,
+    GroupHoursSetting,
+    LeaderRecord,
+    RenewalReminder,
+    SessionHoursAdjustment,
+    TrainingRecord,
+)
 
 __all__ = [
     "AnswerSet",
@@ -25,12 +33,15 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "Broadcast",
+    "CheckRecord",
     "ConsentRecord",
     "Episode",
     "FeedToken",
     "GroupExcludedDate",
+    "GroupHoursSetting",
     "GroupMeasure",
     "HandOver",
+    "LeaderRecord",
     "Measure",
     "MeasureVersion",
     "Organisation",
@@ -42,10 +53,13 @@ __all__ = [
     "ReadingGroup",
     "ReadingMaterial",
     "ReadingSession",
+    "RenewalReminder",
     "ReportNarrative",
     "ReportPreset",
     "ReportQuote",
     "SchedulerHeartbeat",
+    "SessionHoursAdjustment",
+    "TrainingRecord",
     "User",
     "Venue",
     "episode_material",
