@@ -73,6 +73,8 @@ from readerapp.timeutil import utcnow
 from readerapp.users import limits as user_limits
 from readerapp.users.admin_forms import CreateUserForm, EditUserForm
 from readerapp.users.forms import ChangePasswordForm, SignInForm
+from readerapp.workforce import limits as workforce_limits
+from readerapp.workforce.forms import HoursAdjustmentForm
 from tests.factories import Factory
 
 LIMIT_MODULES: tuple[ModuleType, ...] = (
@@ -85,6 +87,7 @@ LIMIT_MODULES: tuple[ModuleType, ...] = (
     feed_limits,
     user_limits,
     outcome_limits,
+    workforce_limits,
 )
 Limit = int | Bounds
 
@@ -490,6 +493,8 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
     "outcomes.RESPONSE_RANGE": [measure_file("value")],
     "outcomes.EVERY_SESSIONS": [FormField(ScheduleForm, "every_sessions")],
     "outcomes.EVERY_WEEKS": [FormField(ScheduleForm, "every_weeks")],
+    "workforce.ADJUSTMENT_REASON": [FormField(HoursAdjustmentForm, "reason")],
+    "workforce.ADJUSTED_MINUTES": [FormField(HoursAdjustmentForm, "minutes")],
 }
 
 

@@ -14,3 +14,15 @@ def init_app(app: Flask) -> None:
             f"WORKFORCE_REGULATED_SETTINGS: unknown setting types {sorted(unknown)}; "
             f"choose from {', '.join(SETTING_TYPES)}"
         )
+    from ..access import LEADERS, STAFF
+    from ..web import register_nav
+    from . import views
+
+    app.register_blueprint(views.bp)
+    register_nav(app, "Leaders", "workforce.index", STAFF)
+    register_nav(app, "My checks", "workforce.mine", LEADERS)
+    register_nav(app, "Hours", "workforce.hours", STAFF)
+    # Pages of the layers below (a group's sessions, the dashboard) show lapsed checks through
+    # these, without importing this package.
+    app.jinja_env.globals["leader_check_lapsed"] = views.leader_check_lapsed
+    app.jinja_env.globals["workforce_lapses"] = views.dashboard_lapses
