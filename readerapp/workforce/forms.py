@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..groups.forms import optional_int, sensible_date
 from ..web.forms import CleanForm
-from .limits import ADJUSTED_MINUTES, ADJUSTMENT_REASON
+from .limits import ADJUSTED_MINUTES, ADJUSTMENT_REASON, CERTIFICATE_NUMBER_INPUT
 from .models import CHECK_TYPE_LABELS, CHECK_TYPES, EMPLOYMENT_TYPES
 
 HOURS_GROUPINGS = {"person": "Person", "group": "Group", "partner": "Partner"}
@@ -34,7 +34,7 @@ class CheckForm(CleanForm):
     )
     # Read, checked and cut to its last four digits by the operation; never stored whole.
     certificate_number = StringField(
-        "Certificate number", validators=[DataRequired(), Length(max=20)]
+        "Certificate number", validators=[DataRequired(), Length(max=CERTIFICATE_NUMBER_INPUT)]
     )
     issued_on = DateField("Issued on", validators=[InputRequired(), sensible_date])
     renewal_due = DateField("Renewal due", validators=[InputRequired(), sensible_date])

@@ -550,3 +550,46 @@ def total_of(lines: list[HoursLine]) -> HoursTotal:
         total.volunteer_minutes += line.minutes if line.volunteer else 0
         total.sessions += 1
     return total
+
+
+@dataclass
+class LeaderSummary:
+    """A person's record as the API and exports give it: never a certificate's digits."""
+
+    user_id: int
+    display_name: str
+    employment_type: str | None
+    manager_id: int | None
+    left_on: date | None
+    cleared: bool
+    check_renewal_due: date | None
+    missing: list[str]
+    checks: list[CheckRecord]
+    training: list[TrainingRecord]
+
+
+def leader_summary(person: User, today: date) -> LeaderSummary:
+    record = db.session.get(LeaderRecord, person.id)
+    status = check_status(person, today)
+    checks = db.session.scalars(
+        sa.select(CheckRecord)
+        .where(CheckRecord.user_id == person.id)
+        .order_by(CheckRecord.renewal_due.desc(), CheckRecord.id)
+    ).all()
+    training = db.session.scalars(
+        sa.select(TrainingRecord)
+        .where(TrainingRecord.user_id == person.id)
+        .order_by(TrainingRecord.completed_on.desc(), TrainingRecord.id)
+    ).all()
+    return LeaderSummary(
+        user_id=person.id,
+        display_name=person.display_name,
+        employment_type=record.employment_type if record else None,
+        manager_id=record.manager_id if record else None,
+        left_on=record.left_on if record else None,
+        cleared=status.cleared,
+        check_renewal_due=status.check_due,
+        missing=status.gaps,
+        checks=list(checks),
+        training=list(training),
+    )
