@@ -61,4 +61,12 @@ ROUTES = [
         method="POST",
         data=lambda w: BAD_ADJUSTMENT,
     ),
+    Route("workforce.group_hours", lambda w: f"/workforce/groups/{w.group.id}/hours", staff()),
+    Route(
+        "workforce.group_hours",
+        lambda w: released(f"/workforce/groups/{w.group.id}/hours"),
+        staff(400),
+        method="POST",
+        data=lambda w: {"preparation_minutes": "-1", "travel_minutes": "x"},
+    ),
 ]

@@ -77,6 +77,7 @@ from readerapp.users.forms import ChangePasswordForm, SignInForm
 from readerapp.workforce import limits as workforce_limits
 from readerapp.workforce.forms import (
     CheckForm,
+    GroupHoursForm,
     HoursAdjustmentForm,
     HoursForm,
     LeaderRecordForm,
@@ -520,7 +521,11 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
     ],
     # The web form offers the known courses to choose from: only the API takes typed text.
     "workforce.COURSE": [SchemaField(TrainingInputSchema, "course")],
-    "workforce.ADJUSTED_MINUTES": [FormField(HoursAdjustmentForm, "minutes")],
+    "workforce.ADJUSTED_MINUTES": [
+        FormField(HoursAdjustmentForm, "minutes"),
+        FormField(GroupHoursForm, "preparation_minutes"),
+        FormField(GroupHoursForm, "travel_minutes"),
+    ],
 }
 
 

@@ -178,3 +178,23 @@ def test_a_manager_adjusts_a_session_on_its_page_and_bad_input_is_shown_inline(
     assert good.status_code == 302
     row = db.session.get(SessionHoursAdjustment, (session_id, volunteer.id))
     assert row is not None and row.minutes == 100
+
+
+@pytest.mark.usefixtures("no_csrf")
+def test_a_manager_sets_a_groups_preparation_and_travel_time(app: Flask, factory: Factory) -> None:
+    group = factory.group()
+    manager = factory.user("manager")
+    client = app.test_client()
+    sign_in_as(client, manager)
+    url = f"/workforce/groups/{group.id}/hours"
+    assert 'value="30"' in client.get(url).get_data(as_text=True)  # the defaults
+    bad = client.post(url, data={"preparation_minutes": "1000", "travel_minutes": "10"})
+    assert bad.status_code == 400
+    assert "Number must be between 0 and 960" in bad.get_data(as_text=True)
+    assert db.session.get(GroupHoursSetting, group.id) is None
+    assert (
+        client.post(url, data={"preparation_minutes": "15", "travel_minutes": "0"}).status_code
+        == 302
+    )
+    setting = db.session.get(GroupHoursSetting, group.id)
+    assert (setting.preparation_minutes, setting.travel_minutes) == (15, 0)

@@ -72,3 +72,20 @@ class HoursForm(CleanForm):
     date_from = DateField("From", validators=[InputRequired(), sensible_date])
     date_to = DateField("To", validators=[InputRequired(), sensible_date])
     by = SelectField("Totals per", choices=[SelectChoice(k, v) for k, v in HOURS_GROUPINGS.items()])
+
+
+class GroupHoursForm(CleanForm):
+    preparation_minutes = IntegerField(
+        "Preparation per session (minutes)",
+        validators=[
+            InputRequired(),
+            NumberRange(min=ADJUSTED_MINUTES.min, max=ADJUSTED_MINUTES.max),
+        ],
+    )
+    travel_minutes = IntegerField(
+        "Travel per session (minutes)",
+        validators=[
+            InputRequired(),
+            NumberRange(min=ADJUSTED_MINUTES.min, max=ADJUSTED_MINUTES.max),
+        ],
+    )

@@ -37,6 +37,7 @@ from ..access import (
 )
 from ..audit.trail import record
 from ..extensions import db
+from ..groups.models import ReadingGroup
 from ..sessions.models import ReadingSession
 from ..users.models import User
 from ..web.saving import save_form
@@ -44,13 +45,20 @@ from . import operations as ops
 from .forms import (
     HOURS_GROUPINGS,
     CheckForm,
+    GroupHoursForm,
     HoursAdjustmentForm,
     HoursForm,
     LeaderRecordForm,
     TrainingForm,
     course_label,
 )
-from .models import CHECK_TYPE_LABELS, CheckRecord, LeaderRecord, TrainingRecord
+from .models import (
+    CHECK_TYPE_LABELS,
+    CheckRecord,
+    GroupHoursSetting,
+    LeaderRecord,
+    TrainingRecord,
+)
 
 bp = Blueprint("workforce", __name__, template_folder="templates")
 
@@ -299,6 +307,33 @@ def adjust(session_id: int) -> ResponseReturnValue:
         if line.session.id == session.id
     ]
     return render_template("workforce/adjust.html", session=session, form=form, lines=lines), status
+
+
+@bp.route("/workforce/groups/<int:group_id>/hours", methods=["GET", "POST"])
+@managers_only
+def group_hours(group_id: int) -> ResponseReturnValue:
+    """A group's preparation and travel time per session, counted in its leaders' hours."""
+    group = db.get_or_404(ReadingGroup, group_id)
+    setting = db.session.get(GroupHoursSetting, group.id)
+    defaults = {
+        "preparation_minutes": current_app.config["WORKFORCE_PREPARATION_MINUTES"],
+        "travel_minutes": current_app.config["WORKFORCE_TRAVEL_MINUTES"],
+    }
+    form = GroupHoursForm(obj=setting, data=None if setting else defaults)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            data = ops.HoursSettingData(form.preparation_minutes.data, form.travel_minutes.data)
+            saved = save_form(form, lambda: ops.save_hours_setting(group, data))
+            if saved:
+                flash("Preparation and travel time saved.", "success")
+                return redirect(url_for("workforce.group_hours", group_id=group_id))
+            status = saved.status
+            group = db.get_or_404(ReadingGroup, group_id)
+    return render_template(
+        "workforce/group_hours.html", group=group, form=form, own=setting is not None
+    ), status
 
 
 def leader_check_lapsed(session: ReadingSession) -> bool:
