@@ -6,7 +6,7 @@ lapsed assignments and the retention of check records."""
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,7 +31,7 @@ from readerapp.workforce.operations import (
 
 from .audit_support import events
 from .factories import Factory
-from .test_scheduler_processes import Processes, wait_for
+from .test_scheduler_processes import Processes
 
 LONDON = ZoneInfo("Europe/London")
 DUE = date(2027, 6, 15)
@@ -139,6 +139,20 @@ def test_check_records_are_removed_six_months_after_the_person_left(factory: Fac
     owners = db.session.scalars(sa.select(CheckRecord.user_id)).all()
     assert owners == [stayer.id]
     assert events(action="delete", entity_type="check_record")
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 180) -> None:
+    """Until ``condition`` holds: generous, as two processes start on a machine others share
+    (how long they take is never asserted)."""
+    deadline = clock.monotonic() + seconds
+    while clock.monotonic() < deadline:
+        db.session.rollback()  # see the processes' commits; hold no lock while waiting
+        done = condition()
+        db.session.rollback()
+        if done:
+            return
+        clock.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
