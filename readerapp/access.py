@@ -649,6 +649,11 @@ def clearance_gaps(user_id: int, setting_type: str, on: date) -> list[str]:
     missing or the setting is not regulated."""
     if not is_regulated_setting(setting_type):
         return []
+    return regulated_gaps(user_id, on)
+
+
+def regulated_gaps(user_id: int, on: date) -> list[str]:
+    """What ``user_id`` would lack on ``on`` to lead in any regulated setting."""
     from flask import current_app
 
     from .extensions import db
@@ -678,6 +683,13 @@ def clearance_gaps(user_id: int, setting_type: str, on: date) -> list[str]:
         if course not in trained:
             gaps.append(f"current training: {course.replace('_', ' ')}")
     return gaps
+
+
+def sees_leader_clearance(user: User, leader_id: int | None) -> bool:
+    """Whether a session's "leader check lapsed" is shown to ``user``: staff, and the leader."""
+    if may_manage_workforce(user):
+        return True
+    return is_leader(user) and leader_id is not None and user.id == leader_id
 
 
 def clearance_refusal(user: User, setting_type: str, on: date) -> str | None:

@@ -115,6 +115,8 @@ def test_lapsed_assignments_on_the_dashboard_and_the_groups_sessions(
         factory.venue(prison, setting_type="prison"), leader, name="A Wing Readers"
     )
     factory.session(group)
+    colleague = factory.user("reader_leader")
+    group.coleaders = [colleague]
     partner = factory.user("partner_viewer", organisation_id=prison.id)
     factory.partnership(prison, group)
     manager = factory.user("manager")
@@ -128,6 +130,11 @@ def test_lapsed_assignments_on_the_dashboard_and_the_groups_sessions(
     assert "missing a current enhanced DBS check" in client.get("/workforce/").get_data(
         as_text=True
     )
+    # The leader sees it on their group's page; a co-leader does not learn of another's checks.
+    sign_in_as(client, leader)
+    assert "Leader check lapsed" in client.get(f"/groups/{group.id}").get_data(as_text=True)
+    sign_in_as(client, colleague)
+    assert "check lapsed" not in client.get(f"/groups/{group.id}").get_data(as_text=True)
     # Never to a partner.
     sign_in_as(client, partner)
     assert "check lapsed" not in client.get(f"/groups/{group.id}").get_data(as_text=True)

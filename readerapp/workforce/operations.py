@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..access import clearance_gaps, may_lead
+from ..access import clearance_gaps, may_lead, regulated_gaps
 from ..errors import FieldError
 from ..extensions import db
 from ..groups.models import ReadingGroup
@@ -197,8 +197,7 @@ def check_status(person: User, today: date) -> CheckStatus:
             CheckRecord.renewal_due >= today,
         )
     )
-    regulated = current_app.config["WORKFORCE_REGULATED_SETTINGS"]
-    gaps = clearance_gaps(person.id, regulated[0], today) if regulated else []
+    gaps = regulated_gaps(person.id, today)
     return CheckStatus(person, record.employment_type if record else None, due, gaps)
 
 

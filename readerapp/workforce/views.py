@@ -34,6 +34,7 @@ from ..access import (
     may_view_leader_record,
     require,
     roles_required,
+    sees_leader_clearance,
 )
 from ..audit.trail import record
 from ..extensions import db
@@ -337,7 +338,11 @@ def group_hours(group_id: int) -> ResponseReturnValue:
 
 
 def leader_check_lapsed(session: ReadingSession) -> bool:
-    """For templates below this package (a group's upcoming sessions)."""
+    """For templates below this package (a group's upcoming sessions): shown to staff and to
+    the session's leader only, as a person's checks are theirs and staff's."""
+    leader_id = session.leader_id or session.group.lead_leader_id
+    if not sees_leader_clearance(current_user, leader_id):
+        return False
     return ops.session_leader_lapsed(session)
 
 
