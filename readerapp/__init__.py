@@ -121,6 +121,7 @@ DOMAINS = (
     "organisations",
     "radio",
     "outcomes",
+    "workforce",
     "feeds",
     "exports",
     "notifications",

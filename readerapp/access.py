@@ -646,3 +646,93 @@ def answer_group_ids(user: User) -> sa.Select | None:
     if not may_read_answer_sets(user):
         return sa.select(ReadingGroup.id).where(sa.false())
     return visible_group_ids(user)
+
+
+# --- The workforce: leaders' checks and training ---------------------------------------------
+#
+# Check and training records are personal data of staff: managers and admins see and change
+# everyone's, a person sees their own, partners never. Leading in a regulated setting (a ward, a
+# prison, a care home: the WORKFORCE_REGULATED_SETTINGS setting) needs a current enhanced DBS
+# check with the barred list and the required training, on the day led. The rule lives here so
+# that groups, sessions and the logbook ask it without importing the workforce package above them.
+
+WORKFORCE_MANAGERS: frozenset[str] = STAFF
+
+
+def may_manage_workforce(user: User) -> bool:
+    """See every leader's record and change any of them (hours, checks, training)."""
+    return has_role(user, WORKFORCE_MANAGERS)
+
+
+def may_view_leader_record(user: User, person: User) -> bool:
+    """A person's training and checks: staff, and the person themself; never a partner."""
+    if is_partner(user) or not getattr(user, "is_authenticated", False):
+        return False
+    return may_manage_workforce(user) or user.id == person.id
+
+
+def is_regulated_setting(setting_type: str) -> bool:
+    from flask import current_app
+
+    return setting_type in current_app.config["WORKFORCE_REGULATED_SETTINGS"]
+
+
+def clearance_gaps(user_id: int, setting_type: str, on: date) -> list[str]:
+    """What ``user_id`` lacks to lead in ``setting_type`` on the local day ``on``, in words a
+    refusal can show ("a current enhanced DBS check with barred list"); empty when nothing is
+    missing or the setting is not regulated."""
+    if not is_regulated_setting(setting_type):
+        return []
+    return regulated_gaps(user_id, on)
+
+
+def regulated_gaps(user_id: int, on: date) -> list[str]:
+    """What ``user_id`` would lack on ``on`` to lead in any regulated setting."""
+    from flask import current_app
+
+    from .extensions import db
+    from .workforce.models import CURRENT_CHECK_TYPES, CheckRecord, TrainingRecord
+
+    gaps: list[str] = []
+    current_check = db.session.scalar(
+        sa.select(CheckRecord.id).where(
+            CheckRecord.user_id == user_id,
+            CheckRecord.check_type.in_(CURRENT_CHECK_TYPES),
+            CheckRecord.issued_on <= on,
+            CheckRecord.renewal_due >= on,
+        )
+    )
+    if current_check is None:
+        gaps.append("a current enhanced DBS check with barred list")
+    trained = set(
+        db.session.scalars(
+            sa.select(TrainingRecord.course).where(
+                TrainingRecord.user_id == user_id,
+                TrainingRecord.completed_on <= on,
+                sa.or_(TrainingRecord.expires_on.is_(None), TrainingRecord.expires_on >= on),
+            )
+        )
+    )
+    for course in current_app.config["WORKFORCE_REQUIRED_TRAINING"]:
+        if course not in trained:
+            gaps.append(f"current training: {course.replace('_', ' ')}")
+    return gaps
+
+
+def sees_leader_clearance(user: User, leader_id: int | None) -> bool:
+    """Whether a session's "leader check lapsed" is shown to ``user``: staff, and the leader."""
+    if may_manage_workforce(user):
+        return True
+    return is_leader(user) and leader_id is not None and user.id == leader_id
+
+
+def clearance_refusal(user: User, setting_type: str, on: date) -> str | None:
+    """The sentence refusing ``user`` as a leader in ``setting_type`` on ``on``, or None."""
+    gaps = clearance_gaps(user.id, setting_type, on)
+    if not gaps:
+        return None
+    setting = setting_type.replace("_", " ")
+    return (
+        f"{user.display_name} cannot lead in a {setting} setting on {on:%-d %B %Y}: "
+        f"missing {' and '.join(gaps)}."
+    )

@@ -141,6 +141,23 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "OFFLINE_MODE": (True, _bool),
     # Largest request body the API reads (its bodies are small records); larger answers 413.
     "API_MAX_BODY_BYTES": (1024 * 1024, int),
+    # Reader leaders as a workforce (readerapp/workforce). The venues' setting types where
+    # leading is regulated activity: a leader needs a current enhanced DBS check (barred list)
+    # and the required training to lead or log there. None until an installation names them,
+    # e.g. "acute_hospital,mental_health_inpatient,secure_hospital,prison,care_home".
+    "WORKFORCE_REGULATED_SETTINGS": ((), _address_list),
+    # The courses a training record may name, and those a regulated setting requires.
+    "WORKFORCE_COURSES": (("leader_training", "leader_refresher", "safeguarding"), _address_list),
+    "WORKFORCE_REQUIRED_TRAINING": (("leader_training",), _address_list),
+    # Days before a check's or a course's renewal that the person and their manager are told.
+    "WORKFORCE_REMINDER_DAYS": ((60, 30, 7), lambda v: tuple(int(d) for d in _address_list(v))),
+    # Check records are deleted this many months after the person left.
+    "WORKFORCE_CHECK_RETENTION_MONTHS": (6, int),
+    # Hours: what an hour of a volunteer's time is worth in match-funding statements (pounds),
+    # and the preparation and travel time added to each session (a group may set its own).
+    "VOLUNTEER_HOURLY_RATE": (12.60, float),
+    "WORKFORCE_PREPARATION_MINUTES": (30, int),
+    "WORKFORCE_TRAVEL_MINUTES": (30, int),
 }
 
 # Flask's and its extensions' own settings may also be set in instance/config.py.
@@ -275,6 +292,7 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError("LOG_FORMAT: must be one of text, json")
     _validate_metrics(config)
     _validate_sso(config)
+    _validate_workforce(config)
     if not config.get("SECRET_KEY"):
         raise ConfigError("SECRET_KEY: missing (set it in the environment or instance/config.py)")
 
@@ -308,6 +326,32 @@ def _validate_sso(config: dict[str, Any]) -> None:
             if not isinstance(provider[key], str) or not provider[key]:
                 raise ConfigError(f"SSO_PROVIDERS: {name}: {key} must be given")
     config["SSO_PROVIDERS"] = tuple(providers)
+
+
+def _validate_workforce(config: dict[str, Any]) -> None:
+    # Setting types are checked against the venues' list by readerapp.workforce at start.
+    for key in ("WORKFORCE_REGULATED_SETTINGS", "WORKFORCE_COURSES", "WORKFORCE_REQUIRED_TRAINING"):
+        value = config[key]
+        config[key] = tuple(_address_list(value) if isinstance(value, str) else value)
+    if not config["WORKFORCE_COURSES"]:
+        raise ConfigError("WORKFORCE_COURSES: name at least one course")
+    if set(config["WORKFORCE_REQUIRED_TRAINING"]) - set(config["WORKFORCE_COURSES"]):
+        raise ConfigError("WORKFORCE_REQUIRED_TRAINING: every course must be in WORKFORCE_COURSES")
+    days = config["WORKFORCE_REMINDER_DAYS"]
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in days):
+        raise ConfigError("WORKFORCE_REMINDER_DAYS: must be positive whole numbers of days")
+    config["WORKFORCE_REMINDER_DAYS"] = tuple(sorted(set(days), reverse=True))
+    for key in (
+        "WORKFORCE_CHECK_RETENTION_MONTHS",
+        "WORKFORCE_PREPARATION_MINUTES",
+        "WORKFORCE_TRAVEL_MINUTES",
+    ):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{key}: must be a whole number, 0 or more")
+    rate = config["VOLUNTEER_HOURLY_RATE"]
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0:
+        raise ConfigError("VOLUNTEER_HOURLY_RATE: must be an amount in pounds, 0 or more")
 
 
 RATELIMIT_SCHEMES = ("memory", "redis", "rediss")

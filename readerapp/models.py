@@ -20,6 +20,14 @@ from .outcomes.models import (
 from .radio.models import Broadcast, Episode, Programme, episode_material
 from .sessions.models import ReadingMaterial, ReadingSession, session_material
 from .users.models import ApiToken, Invitation, PasswordReset, User
+from .workforce.models import (
+    CheckRecord,
+    GroupHoursSetting,
+    LeaderRecord,
+    RenewalReminder,
+    SessionHoursAdjustment,
+    TrainingRecord,
+)
 
 __all__ = [
     "AnswerSet",
@@ -27,14 +35,17 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "Broadcast",
+    "CheckRecord",
     "ConsentRecord",
     "Episode",
     "EpisodeVoice",
     "FeedToken",
     "GroupExcludedDate",
+    "GroupHoursSetting",
     "GroupMeasure",
     "HandOver",
     "Invitation",
+    "LeaderRecord",
     "LogReceipt",
     "Measure",
     "MeasureVersion",
@@ -48,10 +59,13 @@ __all__ = [
     "ReadingGroup",
     "ReadingMaterial",
     "ReadingSession",
+    "RenewalReminder",
     "ReportNarrative",
     "ReportPreset",
     "ReportQuote",
     "SchedulerHeartbeat",
+    "SessionHoursAdjustment",
+    "TrainingRecord",
     "User",
     "Venue",
     "episode_material",

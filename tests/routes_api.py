@@ -117,4 +117,11 @@ ROUTES = [
     api("api_feed_tokens.FeedTokenItem", lambda w: "/api/v1/feed-tokens/1"),
     api("api_feed_tokens.FeedTokenItem", lambda w: "/api/v1/feed-tokens/1", "DELETE"),
     api("api_feed_tokens.FeedTokenRotation", lambda w: "/api/v1/feed-tokens/1/rotate", "POST"),
+    api("api_workforce.Leaders", lambda w: "/api/v1/leaders"),
+    api("api_workforce.LeaderItem", lambda w: f"/api/v1/leaders/{w.leader.id}"),
+    api("api_workforce.LeaderChecks", lambda w: f"/api/v1/leaders/{w.leader.id}/checks", "POST"),
+    api(
+        "api_workforce.LeaderTraining", lambda w: f"/api/v1/leaders/{w.leader.id}/training", "POST"
+    ),
+    api("api_workforce.Hours", lambda w: "/api/v1/hours"),
 ]

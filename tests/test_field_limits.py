@@ -44,6 +44,7 @@ from readerapp.api.schemas.radio import (
     ProgrammeInputSchema,
 )
 from readerapp.api.schemas.sessions import SessionInputSchema, SessionUpdateSchema
+from readerapp.api.schemas.workforce import CheckInputSchema, TrainingInputSchema
 from readerapp.api.tokens import TokenError, create_token
 from readerapp.api.views import CreateTokenForm
 from readerapp.attendance import limits as attendance_limits
@@ -73,6 +74,15 @@ from readerapp.sessions.forms import AddSessionForm, CancelSessionForm, Reschedu
 from readerapp.timeutil import utcnow
 from readerapp.users import limits as user_limits
 from readerapp.users.admin_forms import CreateUserForm, EditUserForm
+from readerapp.workforce import limits as workforce_limits
+from readerapp.workforce.forms import (
+    CheckForm,
+    GroupHoursForm,
+    HoursAdjustmentForm,
+    HoursForm,
+    LeaderRecordForm,
+    TrainingForm,
+)
 from tests.factories import Factory
 
 LIMIT_MODULES: tuple[ModuleType, ...] = (
@@ -85,6 +95,7 @@ LIMIT_MODULES: tuple[ModuleType, ...] = (
     feed_limits,
     user_limits,
     outcome_limits,
+    workforce_limits,
 )
 Limit = int | Bounds
 
@@ -319,6 +330,19 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
         api_year(SessionUpdateSchema, "start_dt", "T10:00:00+00:00"),
         api_year(BroadcastInputSchema, "air_dt", "T10:00:00+00:00"),
         api_year(BroadcastUpdateSchema, "air_dt", "T10:00:00+00:00"),
+        form_year(CheckForm, "issued_on"),
+        form_year(CheckForm, "renewal_due"),
+        form_year(CheckForm, "update_checked_on"),
+        form_year(TrainingForm, "completed_on"),
+        form_year(TrainingForm, "expires_on"),
+        form_year(LeaderRecordForm, "left_on"),
+        form_year(HoursForm, "date_from"),
+        form_year(HoursForm, "date_to"),
+        api_year(CheckInputSchema, "issued_on"),
+        api_year(CheckInputSchema, "renewal_due"),
+        api_year(CheckInputSchema, "update_checked_on"),
+        api_year(TrainingInputSchema, "completed_on"),
+        api_year(TrainingInputSchema, "expires_on"),
         Check("excluded dates text", _excluded_year),
     ],
     "organisations.ORGANISATION_NAME": [
@@ -490,6 +514,18 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
     "outcomes.RESPONSE_RANGE": [measure_file("value")],
     "outcomes.EVERY_SESSIONS": [FormField(ScheduleForm, "every_sessions")],
     "outcomes.EVERY_WEEKS": [FormField(ScheduleForm, "every_weeks")],
+    "workforce.ADJUSTMENT_REASON": [FormField(HoursAdjustmentForm, "reason")],
+    "workforce.CERTIFICATE_NUMBER_INPUT": [
+        FormField(CheckForm, "certificate_number"),
+        SchemaField(CheckInputSchema, "certificate_number"),
+    ],
+    # The web form offers the known courses to choose from: only the API takes typed text.
+    "workforce.COURSE": [SchemaField(TrainingInputSchema, "course")],
+    "workforce.ADJUSTED_MINUTES": [
+        FormField(HoursAdjustmentForm, "minutes"),
+        FormField(GroupHoursForm, "preparation_minutes"),
+        FormField(GroupHoursForm, "travel_minutes"),
+    ],
 }
 
 

@@ -578,3 +578,53 @@ def test_the_staff_accounts_migration_upgrades_a_database_holding_demo_data(
             invitation_for_link("not a link")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_workforce_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.demo import seed
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    tables = ("leader_record", "leader_training", "leader_check", "renewal_reminder")
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0019")
+        with db.engine.connect() as conn:
+            sessions = conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar()
+            users = conn.execute(sa.text("SELECT count(*) FROM user_account")).scalar()
+            assert not set(tables) & set(sa.inspect(conn).get_table_names())
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            assert set(tables) <= set(sa.inspect(conn).get_table_names())
+            assert (
+                conn.execute(sa.text("SELECT count(*) FROM reading_session")).scalar() == sessions
+            )
+            assert conn.execute(sa.text("SELECT count(*) FROM user_account")).scalar() == users
+            leader = conn.execute(
+                sa.text("SELECT id FROM user_account WHERE role = 'reader_leader'")
+            ).scalar()
+        # The upgraded database takes a leader's check.
+        from datetime import date
+
+        from readerapp.workforce.models import CheckRecord
+
+        db.session.add(
+            CheckRecord(
+                user_id=leader,
+                check_type="enhanced_dbs_barred",
+                certificate_last_digits="1234",
+                issued_on=date(2026, 1, 5),
+                renewal_due=date(2029, 1, 5),
+            )
+        )
+        db.session.commit()
+        db.session.remove()

@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         radio,
         sessions,
         views,
+        workforce,
     )
 
     app.config.setdefault("API_TITLE", "readerapp API")
@@ -73,6 +74,7 @@ def init_app(app: Flask) -> None:
         outcomes.measures,
         outcomes.consent,
         outcomes.answer_sets,
+        workforce.blp,
     ):
         # API requests are authenticated by their Bearer token, never by a cookie, so a forged
         # cross-site request carries nothing to forge with.

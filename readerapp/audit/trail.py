@@ -77,6 +77,14 @@ def _tracked_models() -> dict[type, Tracked]:
     from ..radio.models import Broadcast
     from ..sessions.models import ReadingSession
     from ..users.models import ApiToken, Invitation, User
+    from ..workforce.models import (
+        CheckRecord,
+        GroupHoursSetting,
+        LeaderRecord,
+        RenewalReminder,
+        SessionHoursAdjustment,
+        TrainingRecord,
+    )
 
     return {
         ReadingGroup: Tracked("group"),
@@ -98,6 +106,13 @@ def _tracked_models() -> dict[type, Tracked]:
         # Answers to outcome measures are health data: the trail says they were entered, and
         # who entered them, never what they were.
         AnswerSet: Tracked("answer_set", frozenset({"answers"})),
+        # Staff's own records: the trail names the change, never the certificate's digits.
+        LeaderRecord: Tracked("leader_record"),
+        TrainingRecord: Tracked("training_record"),
+        CheckRecord: Tracked("check_record", frozenset({"certificate_last_digits"})),
+        RenewalReminder: Tracked("renewal_reminder"),
+        GroupHoursSetting: Tracked("group_hours_setting"),
+        SessionHoursAdjustment: Tracked("hours_adjustment"),
     }
 
 
@@ -140,6 +155,7 @@ ACTIONS = (
     "refused_sign_in",
     # An admin cleared someone's second factor (they set it up again at their next sign-in).
     "reset_two_factor",
+    "view_checks",
 )
 
 

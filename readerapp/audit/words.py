@@ -29,6 +29,7 @@ from ..sessions.forms import MATERIAL_KIND_CHOICES
 from ..sessions.models import SESSION_STATUSES
 from ..timeutil import to_local
 from ..users.admin_forms import ROLE_LABELS
+from ..workforce.models import CHECK_TYPE_LABELS, EMPLOYMENT_TYPES
 from .trail import HIDDEN, REDACTED, tracked_models
 
 # The app's usual formats (readerapp.web.filters): local time, Europe/London unless set.
@@ -406,6 +407,72 @@ KINDS: dict[str, Kind] = {
         times={"from": "day", "to": "day"},
     ),
     "audit_event": Kind("Audit trail", "audit trail entries"),
+    "leader_record": Kind(
+        "Leader record",
+        "leader records",
+        {
+            "user_id": "Person",
+            "employment_type": "Employed as",
+            "manager_id": "Manager",
+            "left_on": "Left on",
+        },
+        choices={"employment_type": _capitalised(EMPLOYMENT_TYPES)},
+    ),
+    "training_record": Kind(
+        "Training record",
+        "training records",
+        {
+            "id": "Id",
+            "user_id": "Person",
+            "course": "Course",
+            "completed_on": "Completed on",
+            "expires_on": "Expires on",
+        },
+    ),
+    "check_record": Kind(
+        "Check record",
+        "check records",
+        {
+            "id": "Id",
+            "user_id": "Person",
+            "check_type": "Check",
+            "certificate_last_digits": "Certificate number, last digits",
+            "issued_on": "Issued on",
+            "renewal_due": "Renewal due",
+            "update_service": "On the update service",
+            "update_checked_on": "Update service last checked",
+        },
+        choices={"check_type": CHECK_TYPE_LABELS},
+    ),
+    "renewal_reminder": Kind(
+        "Renewal reminder",
+        "renewal reminders",
+        {
+            "id": "Id",
+            "record_kind": "Reminder of",
+            "record_id": "Record",
+            "user_id": "Person",
+            "due_on": "Due on",
+            "days_before": "Days before",
+        },
+        choices={"record_kind": {"check": "Check", "training": "Training"}},
+    ),
+    "group_hours_setting": Kind(
+        "Hours setting",
+        "hours settings",
+        {
+            "group_id": "Group",
+            "preparation_minutes": "Preparation",
+            "travel_minutes": "Travel",
+        },
+        minutes=frozenset({"preparation_minutes", "travel_minutes"}),
+    ),
+    "hours_adjustment": Kind(
+        "Hours adjustment",
+        "hours adjustments",
+        {"session_id": "Session", "user_id": "Person", "minutes": "Time", "reason": "Reason"},
+        minutes=frozenset({"minutes"}),
+    ),
 }
 
 ACTION_WORDS = {
@@ -423,6 +490,7 @@ ACTION_WORDS = {
     "refused_link": "Refused a link of",
     "refused_sign_in": "Refused a sign-in of",
     "reset_two_factor": "Reset the two-factor sign-in of",
+    "view_checks": "Viewed the checks and training of",
 }
 
 MATERIAL_KIND_LABELS = {choice.value: choice.label for choice in MATERIAL_KIND_CHOICES}

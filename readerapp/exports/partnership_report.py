@@ -11,6 +11,7 @@ from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from markupsafe import Markup
 
 from ..disclosure import REAL_FIGURES, Disclosure
@@ -19,6 +20,7 @@ from ..groups.models import ReadingGroup
 from ..organisations.forms import SETTING_LABELS
 from ..sessions.models import ReadingSession
 from ..sessions.states import SESSION_STATES, STATE_LABELS
+from ..workforce.operations import HoursTotal, hours_lines, total_of
 from .periods import previous_period, same_period_last_year
 from .queries import ReportScope, Statement, neutralise, report_statements
 from .streaming import BOM, dialect
@@ -188,6 +190,9 @@ class Report(StateCounts):
     narrative: Narrative | None = None
     # How its counts of people are shown (``protected`` sets it).
     disclosure: Disclosure = REAL_FIGURES
+    # Reader leaders' time at its delivered sessions, preparation and travel included
+    # (readerapp.workforce): everyone's, volunteers', and volunteers' valued at the hourly rate.
+    hours: HoursTotal | None = None
 
     @property
     def retention(self) -> float | None:
@@ -236,6 +241,13 @@ class Report(StateCounts):
                 round(self.late_entry_share, 3) if self.late_entry_share is not None else None,
             ),
         ]
+        if self.hours is not None:
+            rate = current_app.config["VOLUNTEER_HOURLY_RATE"]
+            rows += [
+                ("Reader leader hours delivered", self.hours.hours),
+                ("Volunteer hours delivered", self.hours.volunteer_hours),
+                (f"Value of volunteer hours (£{rate:.2f} an hour)", self.hours.volunteer_value),
+            ]
         for station in self.stations:
             rows += station.rows()
         return rows
@@ -285,6 +297,7 @@ def build_report(
     ]
     if outliers:
         report.outliers = _flagged(run("headcounts"))
+    report.hours = total_of(hours_lines(scope.date_from, scope.date_to, scope.organisation_id))
     return report
 
 

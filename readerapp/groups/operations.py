@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from ..access import may_lead
+from ..access import clearance_refusal, may_lead
 from ..errors import FieldError
 from ..extensions import db
 from ..organisations.models import PARTNERSHIP_ROLES, Organisation, Partnership, Venue
@@ -183,6 +183,29 @@ def _leader(user_id: int, field_name: str) -> User:
     return user
 
 
+def _check_clearance(
+    data: GroupData,
+    group: ReadingGroup | None,
+    venue: Venue,
+    lead: User | None,
+    coleaders: list[User],
+) -> None:
+    """Refuse a leader newly assigned to a group in a regulated setting without a current check
+    or the required training, from the day they would start. Leaders already assigned whose
+    check lapses are listed for managers (readerapp.workforce), not thrown off the group."""
+    if not isinstance(data.tz_name, str) or not is_valid_zone(data.tz_name):
+        return  # refused below, on its own field
+    today = to_local(utcnow(), data.tz_name).date()
+    starts = max(today, data.first_date) if isinstance(data.first_date, date) else today
+    kept = group is not None and group.venue_id == venue.id
+    for person, field_name in [(lead, "lead_leader_id")] + [(c, "coleader_ids") for c in coleaders]:
+        if person is None or (kept and group is not None and group.is_led_by(person)):
+            continue
+        refusal = clearance_refusal(person, venue.setting_type, starts)
+        if refusal:
+            raise GroupError(refusal, field_name)
+
+
 def _check_group(data: GroupData, group: ReadingGroup | None) -> _Checked:
     """Validate every field before anything is written, so a refusal leaves no partial change."""
     name = (data.name or "").strip()
@@ -205,6 +228,7 @@ def _check_group(data: GroupData, group: ReadingGroup | None) -> _Checked:
         for uid in dict.fromkeys(data.coleader_ids)
         if uid != data.lead_leader_id
     ]
+    _check_clearance(data, group, venue, lead, coleaders)
     if data.status not in GROUP_STATUSES:
         raise GroupError(f"choose one of {', '.join(GROUP_STATUSES)}", "status")
     if not DURATION_MINUTES.min <= data.duration_minutes <= DURATION_MINUTES.max:

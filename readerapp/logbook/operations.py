@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from ..access import is_leader
 from ..attendance.models import Attendance, Participant, ParticipantAttendance
 from ..attendance.operations import (
     Headcounts,
@@ -221,7 +222,12 @@ def log_session(
     if entry.status not in LOGGABLE_STATUSES:
         raise SessionError("Choose delivered or cancelled.", "status")
     notes = clean_text(entry.notes, SESSION_NOTES, "notes", "Notes")
-    check_leader(entry.leader_id)
+    day = session.local_start.date()
+    check_leader(entry.leader_id, session.group, day)
+    # A reader leader logging a session in a regulated setting must be cleared for it too
+    # (staff entering a paper register are not the ones who led it).
+    if actor is not None and is_leader(actor) and actor.id != entry.leader_id:
+        check_leader(actor.id, session.group, day)
 
     if entry.status == "delivered":
         if session.start_dt > now:

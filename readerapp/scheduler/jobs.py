@@ -361,6 +361,108 @@ def _digest_lines(org: Organisation, start: datetime, end: datetime, monday: dat
     return lines
 
 
+# --- the workforce -------------------------------------------------------------------------
+
+
+def renewal_reminders(now: datetime | None = None) -> int:
+    """Remind people of a check or course due for renewal, and their manager: once at each of
+    WORKFORCE_REMINDER_DAYS (60, 30 and 7 days before). The claim is the reminder's row, unique
+    per record, renewal date and stage, written with its messages in one transaction; the audit
+    trail records it. Runs in every sweep, so a reminder missed while no scheduler ran goes out
+    at its next stage (never a stale earlier one)."""
+    from ..workforce.models import RenewalReminder
+    from ..workforce.operations import due_renewals, manager_of
+
+    with job_context():
+        now = now or utcnow()
+        won: list[str] = []
+        for due in due_renewals(to_local(now).date()):
+            key = f"{due.record_kind}:{due.record_id}:{due.due_on.isoformat()}:{due.days_before}"
+            try:
+                with db.session.begin_nested():
+                    db.session.add(
+                        RenewalReminder(
+                            record_kind=due.record_kind,
+                            record_id=due.record_id,
+                            user_id=due.person.id,
+                            due_on=due.due_on,
+                            days_before=due.days_before,
+                        )
+                    )
+            except sa.exc.IntegrityError:
+                continue  # another run has it
+            when = f"{due.due_on:%A %-d %B %Y}"
+            person = due.person
+            queue_message(
+                dedupe_key=f"renewal-reminder:{key}:{person.id}",
+                kind="renewal_reminder",
+                recipient=person.email,
+                subject=f"Your {due.what} is due for renewal on {when}",
+                body=(
+                    f"Hello {person.first_name},\n\n"
+                    f"Your {due.what} is due for renewal on {when}. Without a current one you "
+                    "cannot lead groups in wards, care homes or prisons after that day.\n\n"
+                    "Please arrange the renewal with your manager.\n"
+                ),
+            )
+            manager = manager_of(person)
+            if manager is not None and manager.id != person.id:
+                queue_message(
+                    dedupe_key=f"renewal-reminder:{key}:{manager.id}",
+                    kind="renewal_reminder",
+                    recipient=manager.email,
+                    subject=f"{person.display_name}: {due.what} due for renewal on {when}",
+                    body=(
+                        f"Hello {manager.first_name},\n\n"
+                        f"{person.display_name}'s {due.what} is due for renewal on {when}.\n"
+                    ),
+                )
+            won.append(key)
+        db.session.commit()
+        for key in won:
+            claimed("renewal-reminder", key)
+        return len(won)
+
+
+def lapsed_checks_digest(now: datetime | None = None) -> int:
+    """Daily: to each manager, the leaders of groups in regulated settings whose check or
+    training has lapsed (the list on their dashboard), once a day, none when there are none."""
+    from ..workforce.operations import lapsed_assignments
+
+    with job_context():
+        now = now or utcnow()
+        today = to_local(now).date()
+        lapses = lapsed_assignments(today)
+        if not lapses:
+            db.session.rollback()
+            return 0
+        lines = "\n".join(
+            f"- {lapse.person.display_name}, {lapse.group.name}: missing {' and '.join(lapse.gaps)}"
+            for lapse in lapses
+        )
+        managers = db.session.scalars(
+            sa.select(User).where(User.role == "manager", User.active.is_(True)).order_by(User.id)
+        ).all()
+        written = 0
+        for manager in managers:
+            message = queue_message(
+                dedupe_key=f"lapsed-checks:{manager.id}:{today.isoformat()}",
+                kind="lapsed_checks",
+                recipient=manager.email,
+                subject=f"Leader checks lapsed: {len(lapses)} assignment(s)",
+                body=(
+                    f"Hello {manager.first_name},\n\n"
+                    "These leaders are assigned to groups in regulated settings but are not "
+                    f"cleared to lead there today ({today:%-d %B %Y}):\n\n{lines}\n"
+                ),
+            )
+            if message is not None:
+                claimed("lapsed-checks", f"{manager.id}:{today.isoformat()}")
+                written += 1
+        db.session.commit()
+        return written
+
+
 # --- housekeeping --------------------------------------------------------------------------
 
 
@@ -380,10 +482,14 @@ def apply_retention(now: datetime | None = None) -> int:
     answers and consent entries of those unseen for OUTCOMES_RETENTION_MONTHS, and answers in
     progress on a phone handed over that were left past their 30 minutes."""
     from ..privacy import apply_retention as clear_expired
+    from ..workforce.operations import remove_expired_checks
 
     with job_context():
         result = clear_expired(now=now)
+        # Staff's check records, WORKFORCE_CHECK_RETENTION_MONTHS after the person left.
+        checks = remove_expired_checks(to_local(now or utcnow()).date())
         db.session.commit()
+        log.info("retention: %s check records of people who left removed", checks)
         log.info(
             "retention: %s participants cleared, outcomes removed for %s, %s hand-overs expired",
             result.cleared,
@@ -403,6 +509,7 @@ class SweepResult:
     broadcast_reminders: int = 0
     session_reminders: int = 0
     aired: int = 0
+    renewal_reminders: int = 0
     sent: int = 0
 
 
@@ -444,6 +551,7 @@ def send_due(now: datetime | None = None) -> SweepResult:
         result.broadcast_reminders = sum(broadcast_reminder(i, now) for i in reminder_ids)
         result.aired = sum(mark_aired(i, now) for i in ended_ids)
         result.session_reminders = sum(session_reminder(i, now) for i in session_ids)
+        result.renewal_reminders = renewal_reminders(now)
         result.sent = deliver_queued(now=mail_clock).sent
         return result
 

@@ -97,6 +97,12 @@ def fixed_jobs(app: Flask) -> list[dict[str, Any]]:
             grace=12 * HOUR,
         ),
         dict(
+            id="lapsed-checks-digest",
+            func=f"{JOBS}:lapsed_checks_digest",
+            trigger=CronTrigger(hour=8, minute=0, timezone=local),
+            grace=12 * HOUR,
+        ),
+        dict(
             id="nudge-unlogged",
             func=f"{JOBS}:nudge_unlogged",
             trigger=CronTrigger(hour=9, minute=0, timezone=local),

@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 
-from ..access import may_lead
+from ..access import clearance_refusal, may_lead
 from ..db import escape_like
 from ..extensions import db
 from ..groups.models import ReadingGroup
@@ -136,8 +136,12 @@ def resolve_materials(
     return list(chosen.values())
 
 
-def check_leader(leader_id: int | None) -> None:
-    """SessionError on ``leader_id`` unless it is None or an active user who may lead."""
+def check_leader(
+    leader_id: int | None, group: ReadingGroup | None = None, day: date | None = None
+) -> None:
+    """SessionError on ``leader_id`` unless it is None or an active user who may lead; with a
+    ``group`` and a local ``day``, also unless they are cleared to lead there that day (a
+    regulated setting needs a current check and training)."""
     if leader_id is None:
         return
     if isinstance(leader_id, bool) or not isinstance(leader_id, int):
@@ -145,6 +149,10 @@ def check_leader(leader_id: int | None) -> None:
     leader = db.session.get(User, leader_id)
     if leader is None or not leader.active or not may_lead(leader):
         raise SessionError("Choose a leader from the list.", "leader_id")
+    if group is not None and day is not None:
+        refusal = clearance_refusal(leader, group.venue.setting_type, day)
+        if refusal:
+            raise SessionError(refusal, "leader_id")
 
 
 @version_checked
@@ -235,6 +243,7 @@ def add_session(
     else:
         check_leader(leader_id)
     start = _start(day, at, group.tz_name, fold)
+    check_leader(leader_id, group, day)
     # A closed group's past can still be recorded (a paper register found late).
     if group.status == "closed" and start > utcnow():
         raise SessionError("This group is closed: reopen it before adding sessions.", "date")
