@@ -124,6 +124,8 @@ DOMAINS = (
     "notifications",
     "audit",
     "privacy",
+    "safeguarding",
+    "referrals",
     "backup",
     "scheduler",
     "api",

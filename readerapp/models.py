@@ -16,6 +16,8 @@ from .outcomes.models import (
     MeasureVersion,
 )
 from .radio.models import Broadcast, Episode, Programme, episode_material
+from .referrals.models import Referral, ReferralStep
+from .safeguarding.models import Concern
 from .sessions.models import ReadingMaterial, ReadingSession, session_material
 from .users.models import ApiToken, User
 
@@ -25,6 +27,7 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "Broadcast",
+    "Concern",
     "ConsentRecord",
     "Episode",
     "FeedToken",
@@ -42,6 +45,8 @@ __all__ = [
     "ReadingGroup",
     "ReadingMaterial",
     "ReadingSession",
+    "Referral",
+    "ReferralStep",
     "ReportNarrative",
     "ReportPreset",
     "ReportQuote",

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from ..web import register_nav
     from . import (
         cli,
+        concerns,
         exports,
         feeds,
         groups,
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
         outcomes,
         participants,
         radio,
+        referrals,
         sessions,
         views,
     )
@@ -73,6 +75,8 @@ def init_app(app: Flask) -> None:
         outcomes.measures,
         outcomes.consent,
         outcomes.answer_sets,
+        concerns.blp,
+        referrals.blp,
     ):
         # API requests are authenticated by their Bearer token, never by a cookie, so a forged
         # cross-site request carries nothing to forge with.

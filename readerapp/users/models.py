@@ -35,6 +35,11 @@ class User(UserMixin, TimestampMixin, db.Model):
             "role <> 'partner_viewer' OR organisation_id IS NOT NULL",
             name="partner_viewer_has_organisation",
         ),
+        # Designated safeguarding leads are chosen among managers and admins.
+        sa.CheckConstraint(
+            "role IN ('admin', 'manager') OR NOT safeguarding_lead",
+            name="safeguarding_lead_is_staff",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +53,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Changing it signs the user out everywhere (it is part of the session's user id).
     session_generation: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Designated safeguarding lead: reads and manages safeguarding concerns (readerapp.access).
+    safeguarding_lead: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation | None] = relationship()
 
