@@ -336,3 +336,93 @@ def test_the_api_scopes_referrals_and_refuses_feedback_without_consent(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReferralStep)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
     assert refusing_id == db.session.get(Referral, referral_id).participant_id
+
+
+def _csv_table(data: bytes, title: str) -> list[list[str]]:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    start = rows.index([title]) + 2  # the title, then the header
+    table = []
+    for row in rows[start:]:
+        if not row or not any(row):
+            break
+        table.append(row)
+    return table
+
+
+@pytest.mark.usefixtures("regular_after_three")
+def test_referral_figures_in_the_report_match_the_register(app: Flask, place: Place) -> None:
+    from readerapp.disclosure import Disclosure
+    from readerapp.exports.partnership_report import build_report, protected
+    from readerapp.exports.queries import ReportScope
+
+    f = Factory()
+    late = f.participant(place.host, code="RV-003")
+    never = f.participant(place.host, code="RV-004")
+    db.session.commit()
+    referrals = [_refer(place, person) for person in (place.consenting, place.refusing, late)]
+    self_referral = create_referral(
+        ReferralInput(
+            organisation_id=place.host.id,
+            code=never.code,
+            referred_on=referrals[0].referred_on,
+            reason="bereavement",
+        ),
+        place.manager,
+    )
+    db.session.commit()
+    # The registers: RV-001 at sessions 0-2 (regular), RV-002 at 0 only, RV-003 from 3 on.
+    _log(place, 0, [place.consenting, place.refusing])
+    _log(place, 1, [place.consenting])
+    _log(place, 2, [place.consenting])
+    _log(place, 3, [late])
+    fresh()
+    days = [to_local(s.start_dt).date() for s in place.sessions]
+    referred_on = referrals[0].referred_on
+    waits = sorted((d - referred_on).days for d in (days[0], days[0], days[3]))
+    scope = ReportScope(referred_on - timedelta(days=1), to_local(utcnow()).date())
+    report = build_report(scope, figures_only=False)
+    by_source = {r.source: r for r in report.referrals}
+    link, self_made, every = (
+        by_source["Northside Link Workers"],
+        by_source["Self-referral"],
+        by_source["All sources"],
+    )
+    assert (link.received, link.first_session, link.regular) == (3, 3, 1)
+    assert link.days_to_first == float(waits[1])  # the median
+    assert (self_made.received, self_made.first_session, self_made.regular) == (1, 0, 0)
+    assert self_made.days_to_first is None and self_made.to_first_session == 0
+    assert (every.received, every.first_session, every.regular) == (4, 3, 1)
+    assert every.to_first_session == 0.75 and every.to_regular == 0.25
+    # For partners the small-number rule of the reports applies: 1-4 people show as fewer
+    # than 5, and the median of so few is left out.
+    shown = protected(report, Disclosure(5))
+    link_shown = next(r for r in shown.referrals if r.source == "Northside Link Workers")
+    assert link_shown.received == "fewer than 5" and link_shown.days_to_first is None
+    assert link_shown.to_first_session is None
+    assert self_referral.status == "referred"
+
+    # The downloads carry the same figures: real for staff, protected for the partner.
+    manager = app.test_client()
+    partner = app.test_client()
+    from .world import sign_in_as
+
+    args = {"date_from": scope.date_from.isoformat(), "date_to": scope.date_to.isoformat()}
+    sign_in_as(manager, db.session.get(User, place.manager.id))
+    staff_csv = manager.get("/reports/partnership.csv", query_string=args, buffered=True)
+    assert staff_csv.status_code == 200
+    staff_rows = _csv_table(staff_csv.get_data(), "Referrals")
+    assert ["Northside Link Workers", "3", "3", "1.0", "1", "0.333", str(float(waits[1]))] in (
+        staff_rows
+    )
+    sign_in_as(partner, db.session.get(User, place.partner.id))
+    own = args | {"organisation": str(place.link_workers.id)}
+    partner_csv = partner.get("/reports/partnership.csv", query_string=own, buffered=True)
+    assert partner_csv.status_code == 200
+    (row,) = _csv_table(partner_csv.get_data(), "Referrals")
+    few = "fewer than 5"
+    assert row == ["Northside Link Workers", few, few, "", few, "", ""]
+    page = partner.get("/reports/partnership", query_string=own).get_data(as_text=True)
+    assert "referrals-table" in page and "RV-00" not in page
