@@ -426,3 +426,18 @@ def test_referral_figures_in_the_report_match_the_register(app: Flask, place: Pl
     assert row == ["Northside Link Workers", few, few, "", few, "", ""]
     page = partner.get("/reports/partnership", query_string=own).get_data(as_text=True)
     assert "referrals-table" in page and "RV-00" not in page
+
+
+def test_erasure_clears_what_could_identify_the_person_in_referrals(place: Place) -> None:
+    from readerapp.privacy import erase_participant
+
+    referral = _refer(place, place.consenting)
+    move_referral(referral, StatusMove("ended", "Moved to Leeds with her daughter"))
+    db.session.commit()
+    erase_participant(db.session.get(Participant, place.consenting.id))
+    db.session.commit()
+    fresh()
+    kept = db.session.get(Referral, referral.id)
+    assert kept.referrer_name is None and kept.referrer_email is None
+    assert kept.ended_reason == "(erased)" and kept.reason == "loneliness"
+    assert kept.referrer_organisation_id == place.link_workers.id

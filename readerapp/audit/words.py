@@ -161,6 +161,7 @@ KINDS: dict[str, Kind] = {
             "hand_overs_expired": "Answers in progress on a phone, expired and removed",
             "answer_sets_removed": "Answer sets removed",
             "consent_entries_removed": "Consent entries removed",
+            "referrals_cleared": "Referrals cleared of contact details",
             "page": "Shown on",
         },
         choices={

@@ -282,6 +282,20 @@ def move_referral(referral: Referral, move: StatusMove) -> Referral:
     return referral
 
 
+def forget_referral_details(participant_id: int) -> int:
+    """On erasure: clear what could identify the person in their referrals (the referrer's
+    contact, the free-text reasons), keeping what the figures count. Returns how many."""
+    referrals = db.session.scalars(
+        sa.select(Referral).where(Referral.participant_id == participant_id)
+    ).all()
+    for referral in referrals:
+        referral.referrer_name = referral.referrer_email = referral.status_note = None
+        if referral.ended_reason is not None:
+            referral.ended_reason = "(erased)"  # an ended referral keeps a reason
+    db.session.flush()
+    return len(referrals)
+
+
 # --- Telling the referrer ------------------------------------------------------------------------
 
 STEP_WORDS = {
