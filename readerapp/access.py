@@ -16,6 +16,10 @@ Role groups are named once here (the roles themselves are ``readerapp.users.mode
   Calendar page; the addresses staff made or sent stay staff's to manage.
   Counts of people reach them protected (``sees_small_numbers``).
 
+A capability, not a role: a manager or admin an admin has made a designated safeguarding lead
+(``User.safeguarding_lead``) reads and manages safeguarding concerns, which nobody else reads —
+see "Safeguarding concerns" below.
+
 Radio. A station's broadcast grid (its week, its as-run list, its programmes and episodes) holds
 no personal data: it says what goes on air and when, which the station announces anyway. Reader
 leaders record the sessions that become episodes and tell their groups when they air, so every
