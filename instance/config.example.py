@@ -18,6 +18,9 @@
 # MAIL_LEASE_SECONDS = 300                     # a sender that dies mid-send is taken over after this long
 
 # RETENTION_MONTHS = 24                         # display names removed after this long
+# CONCERN_RETENTION_MONTHS = 72                 # safeguarding concerns deleted this long after closure
+# REFERRAL_REGULAR_SESSIONS = 4                 # a referred person is "regular" after this many sessions
+# REFERRAL_REASONS = ("loneliness", "low_mood", "anxiety", "bereavement", "other")
 # SMALL_NUMBER_THRESHOLD = 5                    # partners see counts of people below it as "fewer than 5"
 # SCHEDULE_HORIZON_DAYS = 183                   # sessions generated this far ahead
 

@@ -127,6 +127,8 @@ DOMAINS = (
     "notifications",
     "audit",
     "privacy",
+    "safeguarding",
+    "referrals",
     "backup",
     "scheduler",
     "api",

@@ -16,6 +16,10 @@ Role groups are named once here (the roles themselves are ``readerapp.users.mode
   Calendar page; the addresses staff made or sent stay staff's to manage.
   Counts of people reach them protected (``sees_small_numbers``).
 
+A capability, not a role: a manager or admin an admin has made a designated safeguarding lead
+(``User.safeguarding_lead``) reads and manages safeguarding concerns, which nobody else reads —
+see "Safeguarding concerns" below.
+
 Radio. A station's broadcast grid (its week, its as-run list, its programmes and episodes) holds
 no personal data: it says what goes on air and when, which the station announces anyway. Reader
 leaders record the sessions that become episodes and tell their groups when they air, so every
@@ -736,3 +740,95 @@ def clearance_refusal(user: User, setting_type: str, on: date) -> str | None:
         f"{user.display_name} cannot lead in a {setting} setting on {on:%-d %B %Y}: "
         f"missing {' and '.join(gaps)}."
     )
+
+
+# --- Safeguarding concerns -----------------------------------------------------------------------
+#
+# A concern is read by designated safeguarding leads alone: a manager or admin granted the
+# capability (``User.safeguarding_lead``, which admins grant and the audit trail records).
+# Nobody else reads one — not other managers, not admins without it, not partners, and not the
+# leader who raised it, who sees only that it was received. Every read is audited
+# (``record("view_concern", "concern", id)``).
+
+
+def is_safeguarding_lead(user: Any) -> bool:
+    return is_staff(user) and bool(getattr(user, "safeguarding_lead", False))
+
+
+def may_read_concerns(user: Any) -> bool:
+    """Read and manage (refer, close) safeguarding concerns: designated safeguarding leads."""
+    return is_safeguarding_lead(user)
+
+
+def may_raise_concerns(user: Any) -> bool:
+    """Raise a concern at all: anyone who leads sessions; which session or person is decided by
+    ``may_raise_concern_about``."""
+    return has_role(user, MAY_LEAD)
+
+
+def may_raise_concern_about(user: User, session: Any | None, participant: Any | None) -> bool:
+    """A concern about a session of a group one logs, or a person one may record things for."""
+    if not may_raise_concerns(user):
+        return False
+    if session is not None and not can_edit_group_sessions(user, session.group):
+        return False
+    return participant is None or may_record_consent(user, participant)
+
+
+def may_grant_safeguarding_lead(user: Any) -> bool:
+    """Grant or withdraw the safeguarding-lead capability: admins."""
+    return is_admin(user)
+
+
+# --- Referrals -----------------------------------------------------------------------------------
+#
+# A referral is participant-level data: scoped like participants (staff all; a reader leader the
+# people of their groups, and the referrals they recorded themselves, which may come before the
+# person's first session); never partners, who get referral figures in their reports only.
+
+
+def may_handle_referrals(user: Any) -> bool:
+    """Open the referrals pages and API at all: those who lead sessions."""
+    return sees_participants(user)
+
+
+def referral_organisation_ids(user: User) -> sa.Select | None:
+    """The organisations whose codes ``user`` may refer (None: every one): staff all, a reader
+    leader the host organisations of the groups they lead."""
+    if is_staff(user):
+        return None
+    if not may_handle_referrals(user):
+        return sa.select(Venue.organisation_id).where(sa.false())
+    return (
+        sa.select(Venue.organisation_id)
+        .join(ReadingGroup, ReadingGroup.venue_id == Venue.id)
+        .where(ReadingGroup.id.in_(visible_group_ids(user)))
+    )
+
+
+def may_refer_in(user: User, organisation_id: int) -> bool:
+    return may_handle_referrals(user) and _admits(referral_organisation_ids(user), organisation_id)
+
+
+def restrict_referrals(query: sa.Select, user: User) -> sa.Select:
+    """The referrals of ``query`` that ``user`` may see."""
+    from .referrals.models import Referral
+
+    if is_staff(user):
+        return query
+    if not may_handle_referrals(user):
+        return query.where(sa.false())
+    return query.where(
+        sa.or_(
+            Referral.participant_id.in_(visible_participant_ids(user)),
+            Referral.created_by_id == user.id,
+        )
+    )
+
+
+def may_see_referral(user: User, referral: Any) -> bool:
+    if is_staff(user):
+        return True
+    if not may_handle_referrals(user):
+        return False
+    return referral.created_by_id == user.id or _attended_a_group_led_by(user, referral.participant)

@@ -40,6 +40,8 @@ def _address_list(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+REASON_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
 # Fewer characters than this is a guessable token for a bearer secret.
 METRICS_TOKEN_MIN_LENGTH = 16
 
@@ -83,6 +85,26 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # Outcome answers and consent entries of people unseen (at a session or answering) for this
     # many months are deleted by the daily retention run.
     "OUTCOMES_RETENTION_MONTHS": (72, int),
+    # Safeguarding concerns are kept this many months after they are closed (six years, as
+    # safeguarding policies ask), then deleted by the daily retention run; open ones are kept.
+    "CONCERN_RETENTION_MONTHS": (72, int),
+    # Referrals: a referred person becomes "regular" after this many sessions attended; the
+    # reasons a referral may give (machine words, comma-separated in the environment): a short
+    # list of categories, never a free-text diagnosis.
+    "REFERRAL_REGULAR_SESSIONS": (4, int),
+    "REFERRAL_REASONS": (
+        (
+            "loneliness",
+            "low_mood",
+            "anxiety",
+            "bereavement",
+            "long_term_condition",
+            "carer_support",
+            "recovery",
+            "other",
+        ),
+        _address_list,
+    ),
     # Partners see counts of people below this as "fewer than N" (readerapp/disclosure.py).
     "SMALL_NUMBER_THRESHOLD": (5, int),
     # Where rate-limit counters live: memory:// counts in this process only (one gunicorn worker,
@@ -261,6 +283,8 @@ def _validate(config: dict[str, Any]) -> None:
         "FEED_WINDOW_BACK_DAYS",
         "RETENTION_MONTHS",
         "OUTCOMES_RETENTION_MONTHS",
+        "CONCERN_RETENTION_MONTHS",
+        "REFERRAL_REGULAR_SESSIONS",
         "SMALL_NUMBER_THRESHOLD",
         "MAIL_LEASE_SECONDS",
         "API_MAX_BODY_BYTES",
@@ -397,6 +421,16 @@ def _validate_metrics(config: dict[str, Any]) -> None:
             f"METRICS_TOKEN: must be empty (no token) or at least {METRICS_TOKEN_MIN_LENGTH} "
             "characters"
         )
+    reasons = config["REFERRAL_REASONS"]
+    if (
+        isinstance(reasons, str)
+        or not reasons
+        or not all(isinstance(r, str) and REASON_PATTERN.fullmatch(r) for r in reasons)
+    ):
+        raise ConfigError(
+            "REFERRAL_REASONS: must be a list of short words (a-z, 0-9, _; up to 40 each)"
+        )
+    config["REFERRAL_REASONS"] = tuple(reasons)
     addresses = config["METRICS_ALLOWED_ADDRESSES"]
     if isinstance(addresses, str):
         addresses = _address_list(addresses)

@@ -18,6 +18,8 @@ from .outcomes.models import (
     MeasureVersion,
 )
 from .radio.models import Broadcast, Episode, Programme, episode_material
+from .referrals.models import Referral, ReferralStep
+from .safeguarding.models import Concern
 from .sessions.models import ReadingMaterial, ReadingSession, session_material
 from .users.models import ApiToken, Invitation, PasswordReset, User
 from .workforce.models import (
@@ -36,6 +38,7 @@ __all__ = [
     "AuditEvent",
     "Broadcast",
     "CheckRecord",
+    "Concern",
     "ConsentRecord",
     "Episode",
     "EpisodeVoice",
@@ -59,6 +62,8 @@ __all__ = [
     "ReadingGroup",
     "ReadingMaterial",
     "ReadingSession",
+    "Referral",
+    "ReferralStep",
     "RenewalReminder",
     "ReportNarrative",
     "ReportPreset",

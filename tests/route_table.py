@@ -19,6 +19,9 @@ ROLES = (
     "other_leader",
     "partner",
     "other_partner",
+    # A manager granted the safeguarding-lead capability: gets what a manager gets unless a
+    # route says otherwise (``expected_for``).
+    "dsl",
 )
 
 Expected = int | tuple[int, ...]
@@ -33,6 +36,13 @@ class Route:
     default: Expected = 403
     method: str = "GET"
     data: Callable[[World], dict[str, object]] = field(default=lambda w: {})
+
+
+def expected_for(route: Route, role: str) -> Expected:
+    """What ``role`` must get on ``route``: a safeguarding lead is a manager unless told."""
+    if role == "dsl" and role not in route.expect:
+        return route.expect.get("manager", route.default)
+    return route.expect.get(role, route.default)
 
 
 SIGN_IN = 302  # anonymous users are sent to the sign-in page

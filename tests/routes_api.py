@@ -12,6 +12,14 @@ def api(endpoint: str, url, method: str = "GET") -> Route:  # type: ignore[no-un
 
 
 ROUTES = [
+    api("api_referrals.Referrals", lambda w: "/api/v1/referrals"),
+    api("api_referrals.Referrals", lambda w: "/api/v1/referrals", "POST"),
+    api("api_referrals.ReferralItem", lambda w: f"/api/v1/referrals/{w.referral.id}"),
+    api("api_referrals.ReferralItem", lambda w: f"/api/v1/referrals/{w.referral.id}", "PATCH"),
+    api("api_concerns.Concerns", lambda w: "/api/v1/concerns"),
+    api("api_concerns.Concerns", lambda w: "/api/v1/concerns", "POST"),
+    api("api_concerns.ConcernItem", lambda w: f"/api/v1/concerns/{w.concern.id}"),
+    api("api_concerns.ConcernItem", lambda w: f"/api/v1/concerns/{w.concern.id}", "PATCH"),
     Route("api-docs.openapi_json", lambda w: "/api/v1/openapi.json", {r: 200 for r in ROLES}),
     Route("api_reference.docs", lambda w: "/api/v1/docs", {r: 200 for r in ROLES}),
     Route("api_tokens.tokens", lambda w: "/account/api-tokens", everyone(200)),

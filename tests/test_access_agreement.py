@@ -234,6 +234,31 @@ RESOURCES: dict[str, Resource] = {
         api_change=("DELETE", lambda c: f"/api/v1/feed-tokens/{c.fresh_feed_token()}", {}),
         api_refuses_with_403=True,
     ),
+    # Participant-level data, scoped like participants; documented as 403 when refused.
+    "referrals": Resource(
+        "api_referrals.ReferralItem",
+        api_url=lambda c: f"/api/v1/referrals/{c.ids['referral']}",
+        web_see=lambda c: f"/referrals/{c.ids['referral']}",
+        api_change=(
+            "PATCH",
+            lambda c: f"/api/v1/referrals/{c.ids['referral']}",
+            {"status": "ended", "reason": "Moved away"},
+        ),
+        api_refuses_with_403=True,
+    ),
+    # Read by designated safeguarding leads alone (none of this table's roles is one: what a
+    # lead gets is in tests/test_safeguarding.py).
+    "concerns": Resource(
+        "api_concerns.ConcernItem",
+        api_url=lambda c: f"/api/v1/concerns/{c.ids['concern']}",
+        web_see=lambda c: f"/safeguarding/concerns/{c.ids['concern']}",
+        api_change=(
+            "PATCH",
+            lambda c: f"/api/v1/concerns/{c.ids['concern']}",
+            {"status": "closed", "outcome": "Resolved"},
+        ),
+        api_refuses_with_403=True,
+    ),
 }
 
 # (may see, may change) for each resource and role; roles left out may do neither.
@@ -265,6 +290,10 @@ DECISIONS: dict[str, dict[str, tuple[bool, bool]]] = {
     "consent": STAFF | {"leader": ALL},
     # Staff manage every feed; a reader leader their own sessions' feed.
     "feed tokens": STAFF | {"leader": ALL},
+    # Staff, and the leaders of the person's groups, who record and end referrals.
+    "referrals": STAFF | {"leader": ALL},
+    # Nobody here: not admins, managers or the leader who raised it.
+    "concerns": {},
 }
 
 

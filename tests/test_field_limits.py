@@ -28,6 +28,7 @@ from wtforms.validators import Length, NumberRange
 from readerapp import limits as shared_limits
 from readerapp.accounts.forms import ChangePasswordForm, SignInForm
 from readerapp.api.schemas.attendance import AttendanceInputSchema, RegisterInputSchema
+from readerapp.api.schemas.concerns import ConcernInputSchema, ConcernStatusSchema
 from readerapp.api.schemas.feed_tokens import FeedTokenInputSchema
 from readerapp.api.schemas.groups import GroupInputSchema
 from readerapp.api.schemas.materials import MaterialInputSchema, NewMaterialSchema
@@ -43,6 +44,7 @@ from readerapp.api.schemas.radio import (
     EpisodeInputSchema,
     ProgrammeInputSchema,
 )
+from readerapp.api.schemas.referrals import ReferralInputSchema, ReferralMoveSchema
 from readerapp.api.schemas.sessions import SessionInputSchema, SessionUpdateSchema
 from readerapp.api.schemas.workforce import CheckInputSchema, TrainingInputSchema
 from readerapp.api.tokens import TokenError, create_token
@@ -68,6 +70,10 @@ from readerapp.outcomes.views import ScheduleForm
 from readerapp.privacy.views import NameAndNoteForm
 from readerapp.radio import limits as radio_limits
 from readerapp.radio.forms import BroadcastForm, CancelForm, EpisodeForm, MoveForm, ProgrammeForm
+from readerapp.referrals import limits as referral_limits
+from readerapp.referrals.forms import ReferralForm, ReferralStatusForm
+from readerapp.safeguarding import limits as safeguarding_limits
+from readerapp.safeguarding.forms import ConcernForm, StatusForm
 from readerapp.sessions import limits as session_limits
 from readerapp.sessions.errors import SessionError
 from readerapp.sessions.forms import AddSessionForm, CancelSessionForm, RescheduleSessionForm
@@ -96,6 +102,8 @@ LIMIT_MODULES: tuple[ModuleType, ...] = (
     user_limits,
     outcome_limits,
     workforce_limits,
+    safeguarding_limits,
+    referral_limits,
 )
 Limit = int | Bounds
 
@@ -525,6 +533,38 @@ CHECKS: dict[str, list[FormField | SchemaField | Check]] = {
         FormField(HoursAdjustmentForm, "minutes"),
         FormField(GroupHoursForm, "preparation_minutes"),
         FormField(GroupHoursForm, "travel_minutes"),
+    ],
+    "safeguarding.CONCERN_TEXT": [
+        FormField(ConcernForm, "seen_or_said"),
+        FormField(ConcernForm, "action_taken"),
+        FormField(StatusForm, "outcome"),
+        SchemaField(ConcernInputSchema, "seen_or_said"),
+        SchemaField(ConcernInputSchema, "action_taken"),
+        SchemaField(ConcernStatusSchema, "outcome"),
+    ],
+    "safeguarding.WHO_WAS_TOLD": [
+        FormField(ConcernForm, "who_was_told"),
+        SchemaField(ConcernInputSchema, "who_was_told"),
+    ],
+    "safeguarding.REFERRED_TO": [
+        FormField(StatusForm, "referred_to"),
+        SchemaField(ConcernStatusSchema, "referred_to"),
+    ],
+    "safeguarding.REFERENCE": [
+        FormField(StatusForm, "reference"),
+        SchemaField(ConcernStatusSchema, "reference"),
+    ],
+    "referrals.REFERRER_NAME": [
+        FormField(ReferralForm, "referrer_name"),
+        SchemaField(ReferralInputSchema, "referrer_name"),
+    ],
+    "referrals.REFERRER_EMAIL": [
+        FormField(ReferralForm, "referrer_email"),
+        SchemaField(ReferralInputSchema, "referrer_email"),
+    ],
+    "referrals.STATUS_REASON": [
+        FormField(ReferralStatusForm, "reason"),
+        SchemaField(ReferralMoveSchema, "reason"),
     ],
 }
 

@@ -628,3 +628,56 @@ def test_the_workforce_migration_upgrades_a_database_holding_demo_data(
         )
         db.session.commit()
         db.session.remove()
+
+
+def test_the_safeguarding_and_referrals_migration_upgrades_a_database_holding_demo_data(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from flask_migrate import downgrade
+
+    from readerapp.attendance.models import Participant
+    from readerapp.demo import seed
+    from readerapp.outcomes.answers import record_consent
+    from readerapp.referrals.operations import ReferralInput, create_referral
+    from readerapp.users.models import User
+
+    app: Flask = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url},
+        instance_path=str(tmp_path),
+    )
+    with app.app_context():
+        upgrade(revision="heads")
+        seed()
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0020")
+        with db.engine.connect() as conn:
+            tables = sa.inspect(conn).get_table_names()
+            assert not {"safeguarding_concern", "referral", "referral_step"} & set(tables)
+            users = conn.execute(sa.text("SELECT count(*) FROM user_account")).scalar()
+            consents = conn.execute(sa.text("SELECT count(*) FROM consent_record")).scalar()
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM user_account")).scalar() == users
+            assert conn.execute(sa.text("SELECT count(*) FROM consent_record")).scalar() == consents
+            leads = conn.execute(
+                sa.text("SELECT count(*) FROM user_account WHERE safeguarding_lead")
+            ).scalar()
+            assert leads == 0  # nobody reads concerns until an admin chooses them
+        # The upgraded database takes referrals with the new consent purposes.
+        person = db.session.scalars(sa.select(Participant)).first()
+        assert person is not None
+        record_consent(person, "referrer_updates", True, date(2026, 11, 1), None)
+        referral = create_referral(
+            ReferralInput(
+                organisation_id=person.organisation_id,
+                code=person.code,
+                referred_on=date(2026, 1, 5),
+                reason="loneliness",
+            ),
+            db.session.scalars(sa.select(User)).first(),
+        )
+        db.session.commit()
+        assert referral.status in ("referred", "first_session", "regular")
+        db.session.remove()
+        db.engine.dispose()

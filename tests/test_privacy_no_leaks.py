@@ -17,20 +17,33 @@ from readerapp.extensions import db
 from .audit_support import deferred_reads, live_logs, response_text  # noqa: F401
 from .route_table import ROLES, Route
 from .test_routes_every_role import ROUTES
-from .world import SECRET_CODE, SECRET_NAME, SECRET_NOTE, World, build_world, sign_in_as
+from .world import (
+    SECRET_CODE,
+    SECRET_CONCERN,
+    SECRET_CONCERN_ACTION,
+    SECRET_NAME,
+    SECRET_NOTE,
+    World,
+    build_world,
+    sign_in_as,
+)
 
 GET_ROUTES = [r for r in ROUTES if r.method == "GET"]
 
 # Who must never see which secret. Session notes are free text that staff and the group's own
-# leaders may read, so the note is only forbidden to those outside the charity.
+# leaders may read, so the note is only forbidden to those outside the charity. A safeguarding
+# concern is read by the designated safeguarding lead alone: not the admin, not the manager,
+# not even the leader who raised it.
+CONCERN = (SECRET_CONCERN, SECRET_CONCERN_ACTION)
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "anonymous": (SECRET_NAME, SECRET_NOTE, SECRET_CODE),
-    "partner": (SECRET_NAME, SECRET_NOTE, SECRET_CODE),
-    "other_partner": (SECRET_NAME, SECRET_NOTE, SECRET_CODE),
-    "other_leader": (SECRET_NAME, SECRET_NOTE, SECRET_CODE),
-    "manager": (SECRET_NAME,),
-    "admin": (),
-    "leader": (),
+    "anonymous": (SECRET_NAME, SECRET_NOTE, SECRET_CODE, *CONCERN),
+    "partner": (SECRET_NAME, SECRET_NOTE, SECRET_CODE, *CONCERN),
+    "other_partner": (SECRET_NAME, SECRET_NOTE, SECRET_CODE, *CONCERN),
+    "other_leader": (SECRET_NAME, SECRET_NOTE, SECRET_CODE, *CONCERN),
+    "manager": (SECRET_NAME, *CONCERN),
+    "admin": CONCERN,
+    "leader": CONCERN,
+    "dsl": (SECRET_NAME,),
 }
 # Roles that may see the name, but only with an audit entry for each showing.
 NAME_VIEWERS = ("admin", "leader")
@@ -45,6 +58,19 @@ def _name_views(participant_id: int) -> int:
             AuditEvent.action == "view_name",
             AuditEvent.entity_type == "participant",
             AuditEvent.entity_id == str(participant_id),
+        )
+    )
+
+
+def _concern_reads(concern_id: int) -> int:
+    db.session.rollback()
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "view_concern",
+            AuditEvent.entity_type == "concern",
+            AuditEvent.entity_id == str(concern_id),
         )
     )
 
@@ -67,6 +93,7 @@ def _leaks_of(app: Flask, route: Route, world: World, participant_id: int) -> li
         for query in ("", *asks):
             db.session.commit()  # the test holds no transaction (nor lock) during the request
             views_before = _name_views(participant_id)
+            reads_before = _concern_reads(world.concern.id)
             body = response_text(client.get(url + query).get_data())
             for secret in FORBIDDEN[role]:
                 if secret in body:
@@ -74,6 +101,8 @@ def _leaks_of(app: Flask, route: Route, world: World, participant_id: int) -> li
             shown = role in NAME_VIEWERS and SECRET_NAME in body
             if shown and _name_views(participant_id) <= views_before:
                 leaks.append(f"{role} GET {url}{query} shows the name without an audit entry")
+            if SECRET_CONCERN in body and _concern_reads(world.concern.id) <= reads_before:
+                leaks.append(f"{role} GET {url}{query} shows a concern without an audit entry")
     return leaks
 
 
@@ -89,7 +118,7 @@ def test_no_participant_data_where_it_must_not_be(
         leaks += _leaks_of(app, route, world, participant_id)
     for record in caplog.records:
         message = record.getMessage()
-        for secret in (SECRET_NAME, SECRET_NOTE, SECRET_CODE):
+        for secret in (SECRET_NAME, SECRET_NOTE, SECRET_CODE, *CONCERN):
             if secret in message:
                 leaks.append(f"log line from {record.name} carries {secret!r}")
     assert not leaks, "\n".join(leaks)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from .route_table import ROLES, Route
+from .route_table import ROLES, Route, expected_for
 from .world import World, build_world, sign_in_as
 
 
@@ -61,7 +61,7 @@ def test_each_role_gets_what_the_table_says(
             response = client.get(url)
         else:
             response = client.open(url, method=route.method, data=route.data(world))
-        expected = route.expect.get(role, route.default)
+        expected = expected_for(route, role)
         allowed = expected if isinstance(expected, tuple) else (expected,)
         assert response.status_code in allowed, (
             f"{role} {route.method} {url}: got {response.status_code}, expected {expected}"

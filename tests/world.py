@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from readerapp.extensions import db
 from readerapp.models import (
     Broadcast,
+    Concern,
     Episode,
     Organisation,
     Participant,
@@ -16,6 +17,7 @@ from readerapp.models import (
     ReadingGroup,
     ReadingMaterial,
     ReadingSession,
+    Referral,
     User,
     Venue,
 )
@@ -27,6 +29,10 @@ from .factories import Factory
 SECRET_NAME = "Zebulon Quartermaine-Fitzwilliam"
 SECRET_NOTE = "Confidential: disclosed a family bereavement"
 SECRET_CODE = "ZQF-7731"
+# What a safeguarding concern says: only designated safeguarding leads may ever read it, on any
+# page, API answer, export or log line (the leader who raised it included).
+SECRET_CONCERN = "Mentioned the blue Vauxhall parked outside the ward every night"
+SECRET_CONCERN_ACTION = "Sat with them until the charge nurse Quennell came"
 
 
 @dataclass
@@ -52,6 +58,9 @@ class World:
     programme: Programme
     episode: Episode
     broadcast: Broadcast
+    dsl: User  # a manager who is the designated safeguarding lead
+    concern: Concern  # raised by `leader` about `participant` at `past_session`
+    referral: Referral  # of `participant`, a self-referral, before `past_session`
 
     def user_for(self, role: str) -> User | None:
         return None if role == "anonymous" else getattr(self, role)
@@ -93,6 +102,26 @@ def build_world(f: Factory | None = None) -> World:
     programme = f.programme(station, title="Shared Reading")
     episode = f.episode(programme, number=1, title="Where We Begin")
     broadcast = f.broadcast(episode, air_dt=now + timedelta(days=2))
+    dsl = f.user("manager", display_name="Dora Safeguarding", safeguarding_lead=True)
+    concern = Concern(
+        session_id=past.id,
+        participant_id=participant.id,
+        category="exploitation",
+        seen_or_said=SECRET_CONCERN,
+        action_taken=SECRET_CONCERN_ACTION,
+        who_was_told="Ward manager",
+        occurred_at=past.start_dt,
+        raised_by_id=leader.id,
+    )
+    db.session.add(concern)
+    referral = Referral(
+        participant_id=participant.id,
+        referred_on=(past.start_dt - timedelta(days=7)).date(),
+        reason="loneliness",
+        status="first_session",
+        first_session_on=past.start_dt.date(),
+    )
+    db.session.add(referral)
     db.session.commit()
     return World(
         admin=admin,
@@ -116,6 +145,9 @@ def build_world(f: Factory | None = None) -> World:
         programme=programme,
         episode=episode,
         broadcast=broadcast,
+        dsl=dsl,
+        concern=concern,
+        referral=referral,
     )
 
 

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from ..web import register_nav
     from . import (
         cli,
+        concerns,
         exports,
         feeds,
         groups,
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
         outcomes,
         participants,
         radio,
+        referrals,
         sessions,
         views,
         workforce,
@@ -75,6 +77,8 @@ def init_app(app: Flask) -> None:
         outcomes.consent,
         outcomes.answer_sets,
         workforce.blp,
+        concerns.blp,
+        referrals.blp,
     ):
         # API requests are authenticated by their Bearer token, never by a cookie, so a forged
         # cross-site request carries nothing to forge with.

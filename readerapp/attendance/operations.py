@@ -4,7 +4,7 @@ job that calls them commits (or rolls back on an error, so nothing is half-writt
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,6 +23,16 @@ CODE_PATTERN = re.compile(rf"[A-Z0-9][A-Z0-9._/-]{{0,{PARTICIPANT_CODE - 1}}}")
 CODE_SEPARATORS = re.compile(r"[\s,;]+")
 MAX_REGISTER = 500
 HEADCOUNT_FIELDS = ("participants", "first_time", "staff_carers", "volunteers")
+
+# Domains built on attendance (referrals) register here what follows from a changed register,
+# so attendance never imports them. Each is called, in the same transaction, with the ids of the
+# people whose attendance changed, after their first-time flags are recomputed.
+REGISTER_CHANGED: list[Callable[[set[int]], None]] = []
+
+
+def _register_changed(participant_ids: set[int]) -> None:
+    for follow in REGISTER_CHANGED:
+        follow(participant_ids)
 
 
 @dataclass(frozen=True)
@@ -236,6 +246,7 @@ def _set_register(session: ReadingSession, people: list[Participant]) -> None:
         db.session.add(ParticipantAttendance(session_id=session.id, participant_id=pid))
     db.session.flush()
     recompute_first_time(current | wanted)
+    _register_changed(current ^ wanted)
 
 
 def clear_attendance(session: ReadingSession) -> None:
@@ -256,6 +267,7 @@ def clear_attendance(session: ReadingSession) -> None:
         session.attendance = None
     db.session.flush()
     recompute_first_time(ids)
+    _register_changed(set(ids))
 
 
 def register_codes(session: ReadingSession) -> list[tuple[str, bool]]:

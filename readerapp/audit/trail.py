@@ -58,6 +58,21 @@ IGNORED_FIELDS = frozenset(
     }
 )
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "totp_secret"})
+# Everything of a safeguarding concern but its id, who raised it, its status and its dates.
+CONCERN_CONTENT = frozenset(
+    {
+        "session_id",
+        "participant_id",
+        "category",
+        "seen_or_said",
+        "action_taken",
+        "who_was_told",
+        "occurred_at",
+        "referred_to",
+        "reference",
+        "outcome",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,8 @@ def _tracked_models() -> dict[type, Tracked]:
     from ..organisations.models import Organisation, Partnership, Venue
     from ..outcomes.models import AnswerSet, ConsentRecord
     from ..radio.models import Broadcast
+    from ..referrals.models import Referral, ReferralStep
+    from ..safeguarding.models import Concern
     from ..sessions.models import ReadingSession
     from ..users.models import ApiToken, Invitation, User
     from ..workforce.models import (
@@ -113,6 +130,13 @@ def _tracked_models() -> dict[type, Tracked]:
         RenewalReminder: Tracked("renewal_reminder"),
         GroupHoursSetting: Tracked("group_hours_setting"),
         SessionHoursAdjustment: Tracked("hours_adjustment"),
+        # A safeguarding concern is read by safeguarding leads alone, and the trail by admins:
+        # it says a concern was raised or moved on, and by whom, never what it says nor whom it
+        # is about.
+        Concern: Tracked("concern", CONCERN_CONTENT),
+        # The referrer's contact is a professional's, but personal all the same.
+        Referral: Tracked("referral", frozenset({"referrer_name", "referrer_email"})),
+        ReferralStep: Tracked("referral_step"),
     }
 
 
@@ -144,6 +168,8 @@ ACTIONS = (
     "view_name",
     "view_answers",
     "view_consent",
+    "view_concern",
+    "referrer_update",
     "export",
     "export_answers",
     "import_answers",

@@ -25,6 +25,8 @@ from ..organisations.models import PARTNERSHIP_ROLES
 from ..outcomes.answers import MODE_LABELS
 from ..outcomes.consent import WORDINGS
 from ..radio.models import BROADCAST_STATUSES
+from ..referrals.models import STATUS_LABELS as REFERRAL_STATUS_LABELS
+from ..safeguarding.models import STATUS_LABELS as CONCERN_STATUS_LABELS
 from ..sessions.forms import MATERIAL_KIND_CHOICES
 from ..sessions.models import SESSION_STATUSES
 from ..timeutil import to_local
@@ -174,6 +176,7 @@ KINDS: dict[str, Kind] = {
             "hand_overs_expired": "Answers in progress on a phone, expired and removed",
             "answer_sets_removed": "Answer sets removed",
             "consent_entries_removed": "Consent entries removed",
+            "referrals_cleared": "Referrals cleared of contact details",
             "page": "Shown on",
         },
         choices={
@@ -201,6 +204,7 @@ KINDS: dict[str, Kind] = {
             "totp_secret": "Two-factor secret",
             "totp_enabled_at": "Two-factor sign-in since",
             "totp_last_step": "Last two-factor code",
+            "safeguarding_lead": "Designated safeguarding lead",
         },
         choices={"role": ROLE_LABELS},
     ),
@@ -473,6 +477,70 @@ KINDS: dict[str, Kind] = {
         {"session_id": "Session", "user_id": "Person", "minutes": "Time", "reason": "Reason"},
         minutes=frozenset({"minutes"}),
     ),
+    "referral": Kind(
+        "Referral",
+        "referrals",
+        {
+            "id": "Id",
+            "participant_id": "Participant",
+            "referrer_organisation_id": "Referred by",
+            "referrer_name": "Referrer's name",
+            "referrer_email": "Referrer's email",
+            "referred_on": "Date of referral",
+            "reason": "Reason",
+            "status": "Status",
+            "status_note": "Why the step was set by hand",
+            "first_session_on": "First session",
+            "regular_on": "Regular since",
+            "ended_on": "Ended",
+            "ended_reason": "Why it ended",
+            "created_by_id": "Recorded by",
+        },
+        choices={"status": REFERRAL_STATUS_LABELS},
+    ),
+    "referral_step": Kind(
+        "Referral step",
+        "referral steps",
+        {
+            "id": "Id",
+            "referral_id": "Referral",
+            "step": "Step",
+            "happened_on": "On",
+            "reached_at": "Reached",
+            "handled_at": "Referrer update handled",
+            "outcome": "Referrer update",
+            "via": "Through",
+        },
+        choices={
+            "step": REFERRAL_STATUS_LABELS,
+            "outcome": {
+                "sent": "Sent",
+                "no_consent": "Not sent: no consent",
+                "no_contact": "Not sent: no referrer's email",
+            },
+        },
+    ),
+    "concern": Kind(
+        "Safeguarding concern",
+        "safeguarding concerns",
+        {
+            "id": "Id",
+            "session_id": "Session",
+            "participant_id": "Participant",
+            "category": "Category",
+            "seen_or_said": "What was seen or said",
+            "action_taken": "Action taken",
+            "who_was_told": "Who was told",
+            "occurred_at": "When it happened",
+            "raised_by_id": "Raised by",
+            "status": "Status",
+            "referred_to": "Referred to",
+            "reference": "Their reference",
+            "outcome": "Outcome",
+            "closed_at": "Closed",
+        },
+        choices={"status": CONCERN_STATUS_LABELS},
+    ),
 }
 
 ACTION_WORDS = {
@@ -482,6 +550,8 @@ ACTION_WORDS = {
     "view_name": "Viewed the name of",
     "view_answers": "Viewed the answers in",
     "view_consent": "Viewed",
+    "view_concern": "Read",
+    "referrer_update": "Told the referrer of",
     "export": "Exported",
     "export_answers": "Exported answer sets by code",
     "import_answers": "Imported answer sets from a file",

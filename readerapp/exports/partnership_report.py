@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -18,6 +19,7 @@ from ..disclosure import REAL_FIGURES, Disclosure
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..organisations.forms import SETTING_LABELS
+from ..referrals.queries import ReferralRow, referral_rows
 from ..sessions.models import ReadingSession
 from ..sessions.states import SESSION_STATES, STATE_LABELS
 from ..workforce.operations import HoursTotal, hours_lines, total_of
@@ -126,6 +128,67 @@ class GroupFigures:
         return self.disclosure.ratio(self.retained, self.unique_participants)
 
 
+@dataclass
+class ReferralFigures:
+    """Referrals made in the period from one source (a referrer partner, self-referrals, or
+    every source together): how many came to a first session, how many became regular, and the
+    median days from referral to first session (of those who came)."""
+
+    source: str
+    received: People = 0
+    first_session: People = 0
+    regular: People = 0
+    days_to_first: float | None = None
+    disclosure: Disclosure = REAL_FIGURES
+
+    @property
+    def to_first_session(self) -> float | None:
+        return self.disclosure.ratio(self.first_session, self.received)
+
+    @property
+    def to_regular(self) -> float | None:
+        return self.disclosure.ratio(self.regular, self.received)
+
+
+ALL_SOURCES = "All sources"
+
+
+def referral_figures(rows: list[ReferralRow]) -> list[ReferralFigures]:
+    """Each source's figures, by name, then every source together (when there are several)."""
+    by_source: dict[str, list[ReferralRow]] = defaultdict(list)
+    for row in rows:
+        by_source[row.source].append(row)
+
+    def figures(source: str, of: list[ReferralRow]) -> ReferralFigures:
+        waits = [(r.first_session_on - r.referred_on).days for r in of if r.first_session_on]
+        return ReferralFigures(
+            source=source,
+            received=len(of),
+            first_session=len(waits),
+            regular=sum(1 for r in of if r.regular_on is not None),
+            days_to_first=float(median(waits)) if waits else None,
+        )
+
+    result = [figures(source, by_source[source]) for source in sorted(by_source, key=str.lower)]
+    if len(result) > 1:
+        result.append(figures(ALL_SOURCES, rows))
+    return result
+
+
+def _protected_referrals(r: ReferralFigures, disclosure: Disclosure) -> ReferralFigures:
+    """Counts of people over the period: totals (suppressed when small, else rounded); the
+    median wait is left out where the people it is worked out from are few."""
+    few = disclosure.is_small(r.first_session) if isinstance(r.first_session, int) else True
+    return replace(
+        r,
+        disclosure=disclosure,
+        received=disclosure.total(r.received),
+        first_session=disclosure.total(r.first_session),
+        regular=disclosure.total(r.regular),
+        days_to_first=None if few else r.days_to_first,
+    )
+
+
 # The outlier rule, stated once (the staff report prints it from these): a delivered session is
 # flagged when its headcount is more than OUTLIER_FACTOR times the median headcount of its
 # group's delivered sessions in the period, and at least OUTLIER_MARGIN above that median; a
@@ -181,6 +244,7 @@ class Report(StateCounts):
     stations: list[StationFigures] = field(default_factory=list)
     groups: list[GroupFigures] = field(default_factory=list)
     outliers: list[Outlier] = field(default_factory=list)
+    referrals: list[ReferralFigures] = field(default_factory=list)
     # The same figures for the period just before and the same period a year earlier
     # (``with_comparisons`` adds them).
     previous: Report | None = None
@@ -298,6 +362,9 @@ def build_report(
     if outliers:
         report.outliers = _flagged(run("headcounts"))
     report.hours = total_of(hours_lines(scope.date_from, scope.date_to, scope.organisation_id))
+    report.referrals = referral_figures(
+        referral_rows(scope.date_from, scope.date_to, scope.organisation_id)
+    )
     return report
 
 
@@ -559,6 +626,7 @@ def protected(report: Report, disclosure: Disclosure) -> Report:
             report,
             disclosure=disclosure,
             groups=[replace(g, disclosure=disclosure) for g in report.groups],
+            referrals=[replace(r, disclosure=disclosure) for r in report.referrals],
             previous=report.previous and protected(report.previous, disclosure),
             last_year=report.last_year and protected(report.last_year, disclosure),
         )
@@ -584,6 +652,7 @@ def protected(report: Report, disclosure: Disclosure) -> Report:
         mean_group_size=disclosure.ratio(attendances, report.delivered),
         months=[replace(m, attendances=disclosure.total(m.attendances)) for m in report.months],
         groups=groups,
+        referrals=[_protected_referrals(r, disclosure) for r in report.referrals],
         # One session's headcount against its group's usual is a data-quality aid for staff.
         outliers=[],
         previous=report.previous and protected(report.previous, disclosure),
@@ -656,6 +725,33 @@ def report_tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]
                 ],
             )
         )
+    if report.referrals:
+        tables.append(
+            (
+                "Referrals",
+                [
+                    "Source",
+                    "Referrals received",
+                    "Came to a first session",
+                    "Conversion to a first session",
+                    "Became regular",
+                    "Conversion to regular attendance",
+                    "Median days from referral to first session",
+                ],
+                [
+                    [
+                        r.source,
+                        r.received,
+                        r.first_session,
+                        _rounded_share(r.to_first_session),
+                        r.regular,
+                        _rounded_share(r.to_regular),
+                        r.days_to_first,
+                    ]
+                    for r in report.referrals
+                ],
+            )
+        )
     if "comparison" in wanted and report.previous is not None and report.shows_sessions:
         header = _comparison_header(report)
         tables.append(
@@ -703,6 +799,10 @@ def report_tables(report: Report) -> list[tuple[str, list[str], list[list[Any]]]
             )
         )
     return tables
+
+
+def _rounded_share(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
 
 
 Table = tuple[str, list[str], list[list[Any]]]

@@ -41,6 +41,20 @@ WORDINGS: dict[str, ConsentWording] = {
             "I agree that my voice may be heard in a recording of the group broadcast on "
             "prison radio. I can stop at any time, for recordings not yet broadcast.",
         ),
+        ConsentWording(
+            "referrer_updates",
+            "Updates to the referrer",
+            "1",
+            "I agree that the person who referred me is told, by email and under my code, when "
+            "I first come, when I come regularly and when I stop. I can stop this at any time.",
+        ),
+        ConsentWording(
+            "referrer_name",
+            "First name in updates to the referrer",
+            "1",
+            "I agree that those updates to the person who referred me also give my first name. "
+            "I can stop this at any time.",
+        ),
     )
 }
 assert set(WORDINGS) == set(CONSENT_PURPOSES), "word every purpose"

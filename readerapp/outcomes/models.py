@@ -53,7 +53,13 @@ class MeasureVersion(db.Model):
 
 
 # What a participant may consent to, each on its own (readerapp/outcomes/consent.py words them).
-CONSENT_PURPOSES = ("evaluation", "quotes", "radio_voice")
+CONSENT_PURPOSES = (
+    "evaluation",
+    "quotes",
+    "radio_voice",
+    "referrer_updates",
+    "referrer_name",
+)
 # How an answer set was collected: reading items aloud tends to raise answers, so reports say.
 ADMINISTRATION_MODES = ("self_paper", "self_phone", "read_aloud")
 

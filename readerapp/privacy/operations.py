@@ -20,6 +20,7 @@ from ..errors import FieldError
 from ..extensions import db
 from ..outcomes.hand_over import remove_expired_hand_overs, remove_hand_overs_of
 from ..outcomes.models import AnswerSet, ConsentRecord
+from ..referrals.operations import forget_referral_details
 from ..sessions.models import ReadingSession
 from ..timeutil import as_utc, utcnow
 
@@ -174,7 +175,9 @@ def erase_participant(participant: Participant, now: datetime | None = None) -> 
     The display name and notes are cleared and the code is replaced by a random one, because an
     organisation's code may itself identify someone (a prison number, initials). Attendance rows
     stay, linked to the same (now anonymous) participant, so unique-people and attendance counts
-    are unchanged. Their outcome answers and consent entries (health data) are deleted.
+    are unchanged. Their outcome answers and consent entries (health data) are deleted, and
+    their referrals keep only what the figures count (source, dates, reason category).
+    Safeguarding concerns are not erased: they follow their own retention.
     """
     if participant.erased_at is not None:
         raise PrivacyError("this participant's data has already been erased")
@@ -183,10 +186,15 @@ def erase_participant(participant: Participant, now: datetime | None = None) -> 
     participant.code = _unused_erased_code(participant.organisation_id)
     participant.erased_at = utcnow() if now is None else as_utc(now)
     answer_sets, consent_entries = _remove_outcomes([participant.id])
+    referrals = forget_referral_details(participant.id)
     db.session.flush()
     record(
         "erase",
         "participant",
         participant.id,
-        {"answer_sets_removed": answer_sets, "consent_entries_removed": consent_entries},
+        {
+            "answer_sets_removed": answer_sets,
+            "consent_entries_removed": consent_entries,
+            "referrals_cleared": referrals,
+        },
     )

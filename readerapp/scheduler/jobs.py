@@ -22,13 +22,14 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 
 from ..attendance.models import Attendance
-from ..audit.trail import acting_as
+from ..audit.trail import acting_as, record
 from ..extensions import db
 from ..groups.models import ReadingGroup
 from ..notifications.models import OutboxMessage
 from ..notifications.outbox import deliver_queued, queue_message
 from ..organisations.models import Organisation, Partnership
 from ..radio.models import Broadcast, Episode
+from ..referrals.operations import unhandled_step_ids
 from ..sessions.models import ReadingSession
 from ..timeutil import local_zone, to_local, utcnow
 from ..users.models import User
@@ -480,21 +481,27 @@ def extend_sessions(now: datetime | None = None) -> int:
 def apply_retention(now: datetime | None = None) -> int:
     """Daily: remove display names and notes of people unseen for RETENTION_MONTHS, outcome
     answers and consent entries of those unseen for OUTCOMES_RETENTION_MONTHS, and answers in
-    progress on a phone handed over that were left past their 30 minutes."""
+    progress on a phone handed over that were left past their 30 minutes. Safeguarding concerns
+    have their own period, counted from closure (CONCERN_RETENTION_MONTHS), and are never touched
+    by the participants' one."""
     from ..privacy import apply_retention as clear_expired
+    from ..safeguarding.operations import apply_concern_retention
     from ..workforce.operations import remove_expired_checks
 
     with job_context():
         result = clear_expired(now=now)
         # Staff's check records, WORKFORCE_CHECK_RETENTION_MONTHS after the person left.
         checks = remove_expired_checks(to_local(now or utcnow()).date())
+        concerns = apply_concern_retention(current_app.config["CONCERN_RETENTION_MONTHS"], now)
         db.session.commit()
         log.info("retention: %s check records of people who left removed", checks)
         log.info(
-            "retention: %s participants cleared, outcomes removed for %s, %s hand-overs expired",
+            "retention: %s participants cleared, outcomes removed for %s, %s hand-overs expired,"
+            " %s closed safeguarding concerns deleted",
             result.cleared,
             result.outcomes_people,
             result.hand_overs_expired,
+            concerns,
         )
         return result.cleared
 
@@ -504,12 +511,46 @@ def deliver_outbox(now: datetime | None = None) -> int:
         return deliver_queued(now=now).sent
 
 
+def referrer_update(step_id: int) -> bool:
+    """Tell a referrer, once, that their referral reached a step (first session, regular,
+    ended) — only with the person's consent to updates, and only where an address is known.
+    Either way the step is handled once and the decision recorded in the audit trail."""
+    from ..referrals.operations import claim_step, update_for
+
+    with job_context():
+        step = claim_step(step_id)
+        if step is None:
+            db.session.rollback()
+            return False
+        update = update_for(step)
+        if isinstance(update, str):
+            step.outcome = update
+        else:
+            queue_message(
+                dedupe_key=f"referral-step:{step.id}",
+                kind="referrer_update",
+                recipient=update.recipient,
+                subject=update.subject,
+                body=update.body,
+            )
+            step.outcome = "sent"
+        record(
+            "referrer_update",
+            "referral",
+            step.referral_id,
+            {"step": step.step, "outcome": step.outcome},
+        )
+        db.session.commit()
+        return step.outcome == "sent"
+
+
 @dataclass
 class SweepResult:
     broadcast_reminders: int = 0
     session_reminders: int = 0
     aired: int = 0
     renewal_reminders: int = 0
+    referrer_updates: int = 0
     sent: int = 0
 
 
@@ -547,11 +588,13 @@ def send_due(now: datetime | None = None) -> SweepResult:
                 ReadingSession.start_dt <= now + SESSION_REMINDER_BEFORE,
             )
         ).all()
+        step_ids = unhandled_step_ids()
         db.session.rollback()
         result.broadcast_reminders = sum(broadcast_reminder(i, now) for i in reminder_ids)
         result.aired = sum(mark_aired(i, now) for i in ended_ids)
         result.session_reminders = sum(session_reminder(i, now) for i in session_ids)
         result.renewal_reminders = renewal_reminders(now)
+        result.referrer_updates = sum(referrer_update(i) for i in step_ids)
         result.sent = deliver_queued(now=mail_clock).sent
         return result
 

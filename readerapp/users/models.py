@@ -38,6 +38,11 @@ class User(UserMixin, TimestampMixin, db.Model):
             "role <> 'partner_viewer' OR organisation_id IS NOT NULL",
             name="partner_viewer_has_organisation",
         ),
+        # Designated safeguarding leads are chosen among managers and admins.
+        sa.CheckConstraint(
+            "role IN ('admin', 'manager') OR NOT safeguarding_lead",
+            name="safeguarding_lead_is_staff",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +62,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Designated safeguarding lead: reads and manages safeguarding concerns (readerapp.access).
+    safeguarding_lead: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation | None] = relationship()
 

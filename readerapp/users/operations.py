@@ -134,6 +134,8 @@ def update_user(
     role_changed = role != user.role
     user.display_name = name
     user.role = role
+    if role not in (Role.ADMIN, Role.MANAGER):
+        user.safeguarding_lead = False  # the capability is held by managers and admins only
     user.organisation_id = organisation.id if organisation else None
     if new_password:
         user.set_password(new_password)
