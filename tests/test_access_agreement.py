@@ -246,6 +246,21 @@ RESOURCES: dict[str, Resource] = {
         ),
         api_refuses_with_403=True,
     ),
+    # The codes heard in an episode: managers and admins; everyone else is refused alike (403).
+    # Who may change the list is tested in tests/test_outcomes_quotes_and_voices.py.
+    "episode voices": Resource(
+        "api_episodes.EpisodeVoices",
+        api_url=lambda c: f"/api/v1/episodes/{c.ids['episode']}/voices",
+        web_see=lambda c: f"/radio/episodes/{c.ids['episode']}/voices",
+        api_refuses_with_403=True,
+    ),
+    # A leader's record, checks and training: staff, and the person themself.
+    "leader records": Resource(
+        "api_workforce.LeaderItem",
+        api_url=lambda c: f"/api/v1/leaders/{c.ids['leader']}",
+        web_see=lambda c: f"/workforce/people/{c.ids['leader']}",
+        api_refuses_with_403=True,
+    ),
     # Read by designated safeguarding leads alone (none of this table's roles is one: what a
     # lead gets is in tests/test_safeguarding.py).
     "concerns": Resource(
@@ -292,6 +307,8 @@ DECISIONS: dict[str, dict[str, tuple[bool, bool]]] = {
     "feed tokens": STAFF | {"leader": ALL},
     # Staff, and the leaders of the person's groups, who record and end referrals.
     "referrals": STAFF | {"leader": ALL},
+    "episode voices": STAFF,
+    "leader records": STAFF | {"leader": READ},
     # Nobody here: not admins, managers or the leader who raised it.
     "concerns": {},
 }

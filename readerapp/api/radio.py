@@ -244,12 +244,12 @@ def _voices_of(episode: Episode) -> dict[str, Any]:
 
 def _voices_episode(episode_id: int) -> Episode:
     user = api_user()
-    episode = visible_or_404(
-        Episode, episode_id, visible_station_ids(user), key=lambda e: e.programme.station_id
-    )
+    # Staff only, whoever sees the episode: everyone else is refused alike (403).
     if not may_list_episode_voices(user):
         forbid("Only managers and admins may see or list the voices in an episode.")
-    return episode
+    return visible_or_404(
+        Episode, episode_id, visible_station_ids(user), key=lambda e: e.programme.station_id
+    )
 
 
 @episodes.route("/<int:episode_id>/voices")
