@@ -131,5 +131,34 @@ ROUTES = [
     api(
         "api_workforce.LeaderTraining", lambda w: f"/api/v1/leaders/{w.leader.id}/training", "POST"
     ),
+    api(
+        "api_workforce.LeaderCheckItem",
+        lambda w: f"/api/v1/leaders/{w.leader.id}/checks/1",
+        "PATCH",
+    ),
+    api(
+        "api_workforce.LeaderCheckItem",
+        lambda w: f"/api/v1/leaders/{w.leader.id}/checks/1",
+        "DELETE",
+    ),
+    api(
+        "api_workforce.LeaderTrainingItem",
+        lambda w: f"/api/v1/leaders/{w.leader.id}/training/1",
+        "PATCH",
+    ),
+    api(
+        "api_workforce.LeaderTrainingItem",
+        lambda w: f"/api/v1/leaders/{w.leader.id}/training/1",
+        "DELETE",
+    ),
+    api(
+        "api_workforce.SessionHours",
+        lambda w: f"/api/v1/sessions/{w.past_session.id}/hours/{w.leader.id}",
+    ),
+    api(
+        "api_workforce.SessionHours",
+        lambda w: f"/api/v1/sessions/{w.past_session.id}/hours/{w.leader.id}",
+        "PUT",
+    ),
     api("api_workforce.Hours", lambda w: "/api/v1/hours"),
 ]

@@ -9,6 +9,7 @@ its Python API (pytest 9 cannot run its lazy pytest fixtures), one Hypothesis ru
 from __future__ import annotations
 
 import contextvars
+from datetime import date
 
 import pytest
 import schemathesis
@@ -52,8 +53,19 @@ def existing_ids(world: ApiWorld) -> dict[str, int]:
     """Path parameters naming rows that exist, so valid requests reach the views' real work."""
     from readerapp.feeds.operations import create_token
     from readerapp.outcomes.operations import load_builtin_measures
+    from readerapp.workforce import operations as workforce
 
     token, _ = create_token("group", world.world.group)
+    leader = world.world.leader
+    check = workforce.add_check(
+        leader,
+        workforce.CheckData(
+            "enhanced_dbs_barred", "001234567890", date(2026, 1, 5), date(2029, 1, 5)
+        ),
+    )
+    training = workforce.add_training(
+        leader, workforce.TrainingData("leader_training", date(2026, 1, 5))
+    )
     load_builtin_measures()
     ids = world.ids
     values = {
@@ -70,6 +82,9 @@ def existing_ids(world: ApiWorld) -> dict[str, int]:
         "token_id": token.id,
         "participant_id": ids["participant"],
         "key": "ons4",
+        "user_id": leader.id,
+        "check_id": check.id,
+        "training_id": training.id,
     }
     db.session.commit()
     return values

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from readerapp.extensions import db
-from readerapp.workforce.models import CheckRecord, TrainingRecord
+from readerapp.workforce.models import CheckRecord, SessionHoursAdjustment, TrainingRecord
 from readerapp.workforce.operations import LeaderRecordData, save_leader_record
 
 from .api_helpers import ApiWorld, build_api_world, is_problem
@@ -149,3 +149,132 @@ def test_hours_per_partner_for_a_quarter(client: FlaskClient, factory: Factory) 
         ).status_code
         == 403
     )
+
+
+def test_staff_correct_and_remove_checks_and_training_through_the_api(
+    client: FlaskClient,
+) -> None:
+    aw = build_api_world()
+    leader_url = f"/api/v1/leaders/{aw.ids['leader']}"
+    manager = aw.headers("manager")
+    check_id = client.post(f"{leader_url}/checks", json=CHECK, headers=manager).get_json()["id"]
+    training_id = client.post(
+        f"{leader_url}/training",
+        json={"course": "leader_training", "completed_on": "2026-02-01"},
+        headers=manager,
+    ).get_json()["id"]
+    check_url, training_url = (
+        f"{leader_url}/checks/{check_id}",
+        f"{leader_url}/training/{training_id}",
+    )
+    # The person, other leaders and partners may not change them; under another person's
+    # address the record is not found.
+    for role, status in {"leader": 403, "other_leader": 403, "partner": 403}.items():
+        for method in ("PATCH", "DELETE"):
+            answer = client.open(
+                check_url,
+                method=method,
+                json={"renewal_due": "2030-01-01"},
+                headers=aw.headers(role),
+            )
+            assert answer.status_code == status and is_problem(answer), (role, method)
+    elsewhere = f"/api/v1/leaders/{aw.ids['other_leader']}/checks/{check_id}"
+    assert client.patch(elsewhere, json={}, headers=manager).status_code == 404
+    assert (
+        client.delete(
+            f"/api/v1/leaders/{aw.ids['other_leader']}/training/{training_id}", headers=manager
+        ).status_code
+        == 404
+    )
+    # Bad corrections are refused with a problem and change nothing.
+    for change, field in (
+        ({"renewal_due": "2026-04-01"}, "renewal_due"),
+        ({"certificate_number": "12345"}, "certificate_number"),
+        ({"check_type": "police"}, "check_type"),
+        ({"update_service": False}, "update_checked_on"),
+    ):
+        answer = client.patch(check_url, json=change, headers=manager)
+        assert answer.status_code == 422 and is_problem(answer), change
+        assert field in answer.get_json()["errors"]["json"], answer.get_json()
+    for change, words in (
+        ({"course": "juggling"}, "Unknown course"),
+        ({"expires_on": "2026-01-01"}, "The expiry must be after the completion date."),
+    ):
+        answer = client.patch(training_url, json=change, headers=manager)
+        assert answer.status_code == 422 and words in answer.get_json()["detail"], change
+    db.session.rollback()
+    check = db.session.get(CheckRecord, check_id)
+    assert (check.renewal_due, check.update_service) == (date(2029, 5, 1), True)
+    assert db.session.get(TrainingRecord, training_id).expires_on is None
+    # A correction keeps what it leaves out, the certificate's digits among them.
+    answer = client.patch(
+        check_url, json={"renewal_due": "2029-06-01"}, headers=aw.headers("admin")
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json()["renewal_due"] == "2029-06-01" and "7890" not in answer.get_data(
+        as_text=True
+    )
+    answer = client.patch(training_url, json={"expires_on": "2029-02-01"}, headers=manager)
+    assert answer.status_code == 200 and answer.get_json()["expires_on"] == "2029-02-01"
+    db.session.rollback()
+    check = db.session.get(CheckRecord, check_id)
+    assert (check.renewal_due, check.certificate_last_digits, check.update_checked_on) == (
+        date(2029, 6, 1),
+        "7890",
+        date(2026, 9, 1),
+    )
+    assert client.delete(check_url, headers=manager).status_code == 204
+    assert client.delete(training_url, headers=manager).status_code == 204
+    assert client.delete(check_url, headers=manager).status_code == 404
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckRecord)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TrainingRecord)) == 0
+    for action in ("update", "delete"):
+        assert events(action=action, entity_type="check_record"), action
+        assert events(action=action, entity_type="training_record"), action
+
+
+def test_staff_adjust_a_sessions_hours_through_the_api(client: FlaskClient) -> None:
+    aw = build_api_world()
+    session = aw.world.past_session
+    url = f"/api/v1/sessions/{session.id}/hours/{aw.ids['leader']}"
+    manager = aw.headers("manager")
+    worked_out = client.get(url, headers=manager)
+    assert worked_out.status_code == 200, worked_out.get_data(as_text=True)
+    assert worked_out.get_json()["adjusted"] is False and worked_out.get_json()["reason"] is None
+    for role in ("leader", "partner"):
+        assert client.get(url, headers=aw.headers(role)).status_code == 403
+        assert (
+            client.put(
+                url, json={"minutes": 90, "reason": "Late"}, headers=aw.headers(role)
+            ).status_code
+            == 403
+        )
+    # Someone who did not lead the session has no hours for it.
+    stranger = f"/api/v1/sessions/{session.id}/hours/{aw.ids['partner']}"
+    assert client.get(stranger, headers=manager).status_code == 404
+    refused = client.put(stranger, json={"minutes": 90, "reason": "Late"}, headers=manager)
+    assert refused.status_code == 422 and "led or co-led" in refused.get_json()["detail"]
+    for body in (
+        {"minutes": 9999, "reason": "Late"},
+        {"minutes": -1, "reason": "Late"},
+        {"minutes": "90", "reason": "Late"},
+        {"minutes": 90, "reason": ""},
+        {"minutes": 90},
+    ):
+        answer = client.put(url, json=body, headers=manager)
+        assert answer.status_code == 422 and is_problem(answer), body
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SessionHoursAdjustment)) == 0
+    answer = client.put(url, json={"minutes": 100, "reason": "Stayed late"}, headers=manager)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json() == {
+        "session_id": session.id,
+        "user_id": aw.ids["leader"],
+        "minutes": 100,
+        "adjusted": True,
+        "reason": "Stayed late",
+    }
+    assert client.get(url, headers=aw.headers("admin")).get_json()["minutes"] == 100
+    db.session.rollback()
+    assert events(action="create", entity_type="hours_adjustment")

@@ -13,7 +13,7 @@ from flask import Flask
 
 from readerapp.access import local_today
 from readerapp.extensions import db
-from readerapp.workforce.models import CheckRecord
+from readerapp.workforce.models import CheckRecord, TrainingRecord
 from readerapp.workforce.operations import CheckData, TrainingData, add_check, add_training
 
 from .audit_support import all_changes_text, events
@@ -139,3 +139,107 @@ def test_lapsed_assignments_on_the_dashboard_and_the_groups_sessions(
     sign_in_as(client, partner)
     assert "check lapsed" not in client.get(f"/groups/{group.id}").get_data(as_text=True)
     assert "checks lapsed" not in client.get("/sessions").get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("no_csrf")
+def test_staff_correct_and_remove_checks_and_training_on_the_persons_page(
+    app: Flask, factory: Factory
+) -> None:
+    leader = factory.user("reader_leader")
+    other = factory.user("reader_leader")
+    manager = factory.user("manager")
+    start = local_today()
+    check = add_check(
+        leader, CheckData("enhanced_dbs_barred", "0012 3456 7890", start, start + timedelta(900))
+    )
+    training = add_training(leader, TrainingData("leader_training", start))
+    others_check = add_check(
+        other, CheckData("enhanced_dbs_barred", "0012 3456 1111", start, start + timedelta(900))
+    )
+    db.session.commit()
+    ids = (check.id, training.id, others_check.id)
+    check_url = f"/workforce/people/{leader.id}/checks/{ids[0]}"
+    training_url = f"/workforce/people/{leader.id}/training/{ids[1]}"
+    client = app.test_client()
+    # The person sees their own records but has no way to change them.
+    sign_in_as(client, leader)
+    page = client.get(f"/workforce/people/{leader.id}").get_data(as_text=True)
+    assert "ending 7890" in page and check_url not in page
+    assert client.get(check_url).status_code == 403
+    assert client.post(f"{check_url}/delete").status_code == 403
+    assert client.post(training_url, data={"course": "leader_training"}).status_code == 403
+
+    sign_in_as(client, manager)
+    assert check_url in client.get(f"/workforce/people/{leader.id}").get_data(as_text=True)
+    # Someone else's record under this person's address is not found.
+    assert client.get(f"/workforce/people/{leader.id}/checks/{ids[2]}").status_code == 404
+    form = client.get(check_url).get_data(as_text=True)
+    assert 'value="' + str(start + timedelta(900)) + '"' in form
+    good = {
+        "check_type": "enhanced_dbs_barred",
+        "certificate_number": "",
+        "issued_on": str(start),
+        "renewal_due": str(start + timedelta(400)),
+    }
+    for change, words in (
+        ({"renewal_due": str(start - timedelta(1))}, "The renewal date must be after the issue"),
+        ({"certificate_number": "12AB"}, "A DBS certificate number is 12 digits"),
+    ):
+        answer = client.post(check_url, data=good | change)
+        assert answer.status_code == 400
+        assert words in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(CheckRecord, ids[0]).renewal_due == start + timedelta(900)
+    assert client.post(check_url, data=good).status_code == 302
+    db.session.expire_all()
+    corrected = db.session.get(CheckRecord, ids[0])
+    # Left empty, the certificate keeps its stored digits.
+    assert (corrected.renewal_due, corrected.certificate_last_digits) == (
+        start + timedelta(400),
+        "7890",
+    )
+    assert (
+        client.post(check_url, data=good | {"certificate_number": "9999 8888 4321"}).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert db.session.get(CheckRecord, ids[0]).certificate_last_digits == "4321"
+
+    bad_training = client.post(
+        training_url,
+        data={"course": "leader_training", "completed_on": str(start), "expires_on": str(start)},
+    )
+    assert bad_training.status_code == 400
+    assert "The expiry must be after the completion date." in bad_training.get_data(as_text=True)
+    assert (
+        client.post(
+            training_url, data={"course": "juggling", "completed_on": str(start)}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            training_url,
+            data={"course": "leader_training", "completed_on": str(start - timedelta(3))},
+        ).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert db.session.get(TrainingRecord, ids[1]).completed_on == start - timedelta(3)
+
+    assert client.post(f"{check_url}/delete").status_code == 302
+    assert client.post(f"{training_url}/delete").status_code == 302
+    assert client.post(f"/workforce/people/{leader.id}/checks/{ids[2]}/delete").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(CheckRecord, ids[0]) is None
+    assert db.session.get(TrainingRecord, ids[1]) is None
+    assert db.session.get(CheckRecord, ids[2]) is not None
+    # Every change is in the trail, never a certificate's digits.
+    kinds = {(e.action, e.entity_type) for e in events()}
+    assert {
+        ("update", "check_record"),
+        ("delete", "check_record"),
+        ("update", "training_record"),
+        ("delete", "training_record"),
+    } <= kinds
+    assert "7890" not in all_changes_text() and "4321" not in all_changes_text()

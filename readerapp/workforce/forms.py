@@ -44,6 +44,14 @@ class CheckForm(CleanForm):
     )
 
 
+class CheckEditForm(CheckForm):
+    # Left empty, the last four digits already stored stay.
+    certificate_number = StringField(
+        "New certificate number",
+        validators=[Optional(), Length(max=CERTIFICATE_NUMBER_INPUT)],
+    )
+
+
 class TrainingForm(CleanForm):
     course = SelectField("Course")
     completed_on = DateField("Completed on", validators=[InputRequired(), sensible_date])

@@ -109,10 +109,15 @@ def certificate_last_digits(number: object) -> str:
     return digits[-4:]
 
 
-def add_check(person: User, data: CheckData) -> CheckRecord:
+def _check_values(data: CheckData, kept_digits: str | None = None) -> dict[str, object]:
+    """The columns of a check as asked, all validated; WorkforceError names the first fault.
+    When correcting a check, ``kept_digits`` stands for a certificate number left empty."""
     if data.check_type not in CHECK_TYPES:
         raise WorkforceError(f"Choose one of {', '.join(CHECK_TYPES)}.", "check_type")
-    last_digits = certificate_last_digits(data.certificate_number)
+    if kept_digits is not None and data.certificate_number in (None, ""):
+        last_digits = kept_digits
+    else:
+        last_digits = certificate_last_digits(data.certificate_number)
     issued = _check_day(data.issued_on, "issued_on", "issue date")
     due = _check_day(data.renewal_due, "renewal_due", "renewal date")
     if due <= issued:
@@ -129,16 +134,39 @@ def add_check(person: User, data: CheckData) -> CheckRecord:
                 "The update service cannot be checked before the certificate was issued.",
                 "update_checked_on",
             )
-    record = CheckRecord(
-        user_id=person.id,
-        check_type=data.check_type,
-        certificate_last_digits=last_digits,
-        issued_on=issued,
-        renewal_due=due,
-        update_service=bool(data.update_service),
-        update_checked_on=checked,
-    )
+    return {
+        "check_type": data.check_type,
+        "certificate_last_digits": last_digits,
+        "issued_on": issued,
+        "renewal_due": due,
+        "update_service": bool(data.update_service),
+        "update_checked_on": checked,
+    }
+
+
+def add_check(person: User, data: CheckData) -> CheckRecord:
+    record = CheckRecord(user_id=person.id, **_check_values(data))
     db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def check_data(record: CheckRecord) -> CheckData:
+    """A check as it stands, to correct: the certificate number empty (kept unless given)."""
+    return CheckData(
+        record.check_type,
+        "",
+        record.issued_on,
+        record.renewal_due,
+        record.update_service,
+        record.update_checked_on,
+    )
+
+
+def update_check(record: CheckRecord, data: CheckData) -> CheckRecord:
+    """Correct a check; an empty certificate number keeps the last digits already stored."""
+    for column, value in _check_values(data, record.certificate_last_digits).items():
+        setattr(record, column, value)
     db.session.flush()
     return record
 
@@ -150,7 +178,7 @@ class TrainingData:
     expires_on: date | None = None
 
 
-def add_training(person: User, data: TrainingData) -> TrainingRecord:
+def _training_values(data: TrainingData) -> dict[str, object]:
     courses = current_app.config["WORKFORCE_COURSES"]
     if data.course not in courses:
         raise WorkforceError(f"Unknown course: choose one of {', '.join(courses)}.", "course")
@@ -160,10 +188,23 @@ def add_training(person: User, data: TrainingData) -> TrainingRecord:
         expires = _check_day(data.expires_on, "expires_on", "expiry date")
         if expires <= completed:
             raise WorkforceError("The expiry must be after the completion date.", "expires_on")
-    record = TrainingRecord(
-        user_id=person.id, course=data.course, completed_on=completed, expires_on=expires
-    )
+    return {"course": data.course, "completed_on": completed, "expires_on": expires}
+
+
+def add_training(person: User, data: TrainingData) -> TrainingRecord:
+    record = TrainingRecord(user_id=person.id, **_training_values(data))
     db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def training_data(record: TrainingRecord) -> TrainingData:
+    return TrainingData(record.course, record.completed_on, record.expires_on)
+
+
+def update_training(record: TrainingRecord, data: TrainingData) -> TrainingRecord:
+    for column, value in _training_values(data).items():
+        setattr(record, column, value)
     db.session.flush()
     return record
 

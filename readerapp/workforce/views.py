@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from typing import Any
 
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -45,6 +47,7 @@ from ..web.saving import save_form
 from . import operations as ops
 from .forms import (
     HOURS_GROUPINGS,
+    CheckEditForm,
     CheckForm,
     GroupHoursForm,
     HoursAdjustmentForm,
@@ -199,6 +202,93 @@ def add_training(user_id: int) -> ResponseReturnValue:
             return redirect(url_for("workforce.person", user_id=user_id))
         return _render_person(db.get_or_404(User, user_id), forms, saved.status)
     return _render_person(person, forms, 400)
+
+
+def _own_record(
+    model: type[CheckRecord] | type[TrainingRecord], user_id: int, record_id: int
+) -> tuple[User, Any]:
+    """A person's check or training record, for staff to correct or remove; 404 when the
+    record is someone else's."""
+    person = _person(user_id)
+    found = db.get_or_404(model, record_id)
+    if found.user_id != person.id:
+        abort(404)
+    return person, found
+
+
+def _check_form_data(form: CheckForm) -> ops.CheckData:
+    return ops.CheckData(
+        form.check_type.data,
+        form.certificate_number.data or "",
+        form.issued_on.data,
+        form.renewal_due.data,
+        form.update_service.data,
+        form.update_checked_on.data,
+    )
+
+
+@bp.route("/workforce/people/<int:user_id>/checks/<int:check_id>", methods=["GET", "POST"])
+@managers_only
+def edit_check(user_id: int, check_id: int) -> ResponseReturnValue:
+    person, check = _own_record(CheckRecord, user_id, check_id)
+    form = CheckEditForm(obj=check if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            data = _check_form_data(form)
+            saved = save_form(form, lambda: ops.update_check(check, data))
+            if saved:
+                flash("Check corrected.", "success")
+                return redirect(url_for("workforce.person", user_id=user_id))
+            status = saved.status
+            person, check = _own_record(CheckRecord, user_id, check_id)
+    record("view_checks", "leader_record", person.id)
+    return render_template(
+        "workforce/edit_check.html", person=person, check=check, form=form
+    ), status
+
+
+@bp.post("/workforce/people/<int:user_id>/checks/<int:check_id>/delete")
+@managers_only
+def delete_check(user_id: int, check_id: int) -> ResponseReturnValue:
+    _, check = _own_record(CheckRecord, user_id, check_id)
+    ops.remove_record(check)
+    db.session.commit()
+    flash("Check removed.", "success")
+    return redirect(url_for("workforce.person", user_id=user_id))
+
+
+@bp.route("/workforce/people/<int:user_id>/training/<int:training_id>", methods=["GET", "POST"])
+@managers_only
+def edit_training(user_id: int, training_id: int) -> ResponseReturnValue:
+    person, training = _own_record(TrainingRecord, user_id, training_id)
+    form = TrainingForm(obj=training if request.method == "GET" else None)
+    form.set_courses(current_app.config["WORKFORCE_COURSES"])
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            data = ops.TrainingData(form.course.data, form.completed_on.data, form.expires_on.data)
+            saved = save_form(form, lambda: ops.update_training(training, data))
+            if saved:
+                flash("Training corrected.", "success")
+                return redirect(url_for("workforce.person", user_id=user_id))
+            status = saved.status
+            person, training = _own_record(TrainingRecord, user_id, training_id)
+    return render_template(
+        "workforce/edit_training.html", person=person, training=training, form=form
+    ), status
+
+
+@bp.post("/workforce/people/<int:user_id>/training/<int:training_id>/delete")
+@managers_only
+def delete_training(user_id: int, training_id: int) -> ResponseReturnValue:
+    _, training = _own_record(TrainingRecord, user_id, training_id)
+    ops.remove_record(training)
+    db.session.commit()
+    flash("Training removed.", "success")
+    return redirect(url_for("workforce.person", user_id=user_id))
 
 
 def _quarter_start(today: date) -> date:

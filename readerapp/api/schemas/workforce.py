@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ...workforce.limits import CERTIFICATE_NUMBER_INPUT, COURSE
+from ...workforce.limits import (
+    ADJUSTED_MINUTES,
+    ADJUSTMENT_REASON,
+    CERTIFICATE_NUMBER_INPUT,
+    COURSE,
+)
 from ...workforce.models import CHECK_TYPES, EMPLOYMENT_TYPES
 from .common import FIRST_DAY, LAST_DAY, DateArg, QueryId, QuerySchema, Schema, Text
 
@@ -67,6 +72,14 @@ class TrainingInputSchema(Schema):
     expires_on = fields.Date(allow_none=True, load_default=None, validate=DAYS)
 
 
+class CheckUpdateSchema(CheckInputSchema):
+    """A correction, used with partial=True: fields left out keep their value."""
+
+
+class TrainingUpdateSchema(TrainingInputSchema):
+    """A correction, used with partial=True: fields left out keep their value."""
+
+
 class HoursQuerySchema(QuerySchema):
     date_from = DateArg(required=True)
     date_to = DateArg(required=True, metadata={"description": "Inclusive; before date_from: none."})
@@ -82,3 +95,21 @@ class HoursSchema(Schema):
     volunteer_value = fields.Float(
         dump_only=True, metadata={"description": "Volunteer hours at the hourly rate, pounds."}
     )
+
+
+class HoursAdjustmentInputSchema(Schema):
+    minutes = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=ADJUSTED_MINUTES.min, max=ADJUSTED_MINUTES.max),
+        metadata={"description": "Minutes to credit, preparation and travel included."},
+    )
+    reason = Text(required=True, validate=validate.Length(min=1, max=ADJUSTMENT_REASON))
+
+
+class HoursAdjustmentSchema(Schema):
+    session_id = fields.Integer(dump_only=True)
+    user_id = fields.Integer(dump_only=True)
+    minutes = fields.Integer(dump_only=True)
+    adjusted = fields.Boolean(dump_only=True)
+    reason = fields.String(dump_only=True, allow_none=True)
