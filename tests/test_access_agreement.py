@@ -261,6 +261,13 @@ RESOURCES: dict[str, Resource] = {
         web_see=lambda c: f"/workforce/people/{c.ids['leader']}",
         api_refuses_with_403=True,
     ),
+    # The hours a leader is counted for a session they led: managers and admins adjust them.
+    "session hours": Resource(
+        "api_workforce.SessionHours",
+        api_url=lambda c: f"/api/v1/sessions/{c.ids['past_session']}/hours/{c.ids['leader']}",
+        web_see=lambda c: f"/workforce/sessions/{c.ids['past_session']}/hours",
+        api_refuses_with_403=True,
+    ),
     # Read by designated safeguarding leads alone (none of this table's roles is one: what a
     # lead gets is in tests/test_safeguarding.py).
     "concerns": Resource(
@@ -309,6 +316,7 @@ DECISIONS: dict[str, dict[str, tuple[bool, bool]]] = {
     "referrals": STAFF | {"leader": ALL},
     "episode voices": STAFF,
     "leader records": STAFF | {"leader": READ},
+    "session hours": STAFF,
     # Nobody here: not admins, managers or the leader who raised it.
     "concerns": {},
 }
