@@ -252,7 +252,12 @@ def test_erasure_deletes_the_persons_answers_and_consent_and_keeps_attendance(
     assert _outcome_rows(person) == (0, 0)
     assert totals() == before
     (erasure,) = events(action="erase")
-    assert erasure.changes == {"answer_sets_removed": 1, "consent_entries_removed": 1}
+    # The world's participant was also referred (a self-referral): its details are cleared.
+    assert erasure.changes == {
+        "answer_sets_removed": 1,
+        "consent_entries_removed": 1,
+        "referrals_cleared": 1,
+    }
 
 
 def test_retention_removes_outcomes_of_people_unseen_for_the_outcome_months(
